@@ -1,0 +1,1 @@
+// config/: placeholder translation unit until the config subsystem lands.

@@ -1,0 +1,1 @@
+// gen/: placeholder translation unit until the generator lands.
