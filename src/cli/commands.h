@@ -19,5 +19,6 @@ CommandRunner AddValidateCommand(CLI::App& app);
 CommandRunner AddPlanCommand(CLI::App& app);
 CommandRunner AddRunCommand(CLI::App& app);
 CommandRunner AddMetricsCommand(CLI::App& app);
+CommandRunner AddInspectCommand(CLI::App& app);
 
 }  // namespace intraday::cli

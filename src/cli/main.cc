@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
 
   std::map<const CLI::App*, cli::CommandRunner> runners;
   for (auto add : {cli::AddGenerateCommand, cli::AddValidateCommand, cli::AddPlanCommand, cli::AddRunCommand,
-                   cli::AddMetricsCommand}) {
+                   cli::AddMetricsCommand, cli::AddInspectCommand}) {
     const size_t before = app.get_subcommands({}).size();
     cli::CommandRunner runner = add(app);
     runners.emplace(app.get_subcommands({})[before], std::move(runner));

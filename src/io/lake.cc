@@ -134,6 +134,17 @@ Result<std::shared_ptr<Lake>> Lake::Open(LakeOptions options) {
     if (!st.ok()) return st.WithMessage("data.paths.", SpecOf(table).key, ": ", st.message());
   }
   INTRADAY_ASSIGN_OR_RAISE(auto root, OpenFileSystemRoot(options.root, options.s3));
+  // A missing root is a typo or a wrong bucket, not "no data": say so instead of reporting every
+  // file as missing.
+  auto info = root.fs->GetFileInfo(root.base_path);
+  const std::string shown = root.is_s3 ? "s3://" + root.base_path : root.base_path;
+  if (!info.ok()) {
+    return info.status().WithMessage("cannot open the lake root ", shown, ": ", info.status().message());
+  }
+  if (info->type() != arrow::fs::FileType::Directory) {
+    return Status::IOError("the lake root ", shown,
+                           info->type() == arrow::fs::FileType::NotFound ? " does not exist" : " is not a directory");
+  }
   return std::shared_ptr<Lake>(new Lake(std::move(options), std::move(root)));
 }
 

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls this script):
+#   1. set up and build (release), run the unit tests with ctest;
+#   2. build the unit tests with AddressSanitizer + UndefinedBehaviorSanitizer, run them;
+#   3. run the Python tests (CLI, S3 on a loopback moto server, generated lakes) on the release binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+ctest --test-dir build/release --output-on-failure -j "$(nproc)"
+
+BUILD_TYPE=Debug BUILD_DIR=build/asan CMAKE_EXTRA_ARGS="-DINTRADAY_SANITIZE=ON" scripts/setup.sh
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build/asan --output-on-failure -j "$(nproc)"
+
+INTRADAY_BIN="$PWD/build/release/intraday" .venv/bin/python -m pytest tests/python -q

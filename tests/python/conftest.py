@@ -1,0 +1,100 @@
+"""Shared pytest fixtures: the binary under test, a loopback S3 server, generated lakes."""
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE_DAY = REPO.parent / "shared" / "fixtures" / "sample-day"
+
+
+@pytest.fixture(scope="session")
+def intraday_bin() -> str:
+    path = os.environ.get("INTRADAY_BIN", str(REPO / "build" / "release" / "intraday"))
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"intraday binary not found at {path}: build it with scripts/setup.sh or set INTRADAY_BIN")
+    return path
+
+
+def run_intraday(binary: str, *args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    proc = subprocess.run([binary, *map(str, args)], capture_output=True, text=True, env=env, timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"intraday {' '.join(map(str, args))} failed ({proc.returncode}):\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def sample_day_dir() -> Path:
+    if not SAMPLE_DAY.is_dir():
+        pytest.skip(f"{SAMPLE_DAY} is absent: skipping tests on the vendor sample files")
+    return SAMPLE_DAY
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3-compatible server on 127.0.0.1, started and stopped by the tests."""
+    port = _free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                urllib.request.urlopen(endpoint, timeout=1)
+                break
+            except Exception:
+                if proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("moto server did not start")
+                time.sleep(0.2)
+        yield endpoint
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture()
+def s3_env(s3_server):
+    """Environment for a child process talking to the loopback S3 server."""
+    env = dict(os.environ)
+    env.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_REGION="us-east-1",
+        AWS_ENDPOINT_URL=s3_server,
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    return env
+
+
+def upload_tree(endpoint: str, local_root: Path, bucket: str, prefix: str) -> int:
+    import boto3
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
+    s3.create_bucket(Bucket=bucket)
+    count = 0
+    for path in sorted(local_root.rglob("*")):
+        if path.is_file():
+            s3.upload_file(str(path), bucket, f"{prefix}/{path.relative_to(local_root).as_posix()}")
+            count += 1
+    return count
