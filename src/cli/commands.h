@@ -20,5 +20,6 @@ CommandRunner AddPlanCommand(CLI::App& app);
 CommandRunner AddRunCommand(CLI::App& app);
 CommandRunner AddMetricsCommand(CLI::App& app);
 CommandRunner AddInspectCommand(CLI::App& app);
+CommandRunner AddWorkerCommand(CLI::App& app);
 
 }  // namespace intraday::cli

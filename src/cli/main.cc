@@ -2,6 +2,7 @@
 #include <map>
 #include <string>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
@@ -19,13 +20,15 @@ int main(int argc, char** argv) {
 
   std::map<const CLI::App*, cli::CommandRunner> runners;
   for (auto add : {cli::AddGenerateCommand, cli::AddValidateCommand, cli::AddPlanCommand, cli::AddRunCommand,
-                   cli::AddMetricsCommand, cli::AddInspectCommand}) {
+                   cli::AddMetricsCommand, cli::AddInspectCommand, cli::AddWorkerCommand}) {
     const size_t before = app.get_subcommands({}).size();
     cli::CommandRunner runner = add(app);
     runners.emplace(app.get_subcommands({})[before], std::move(runner));
   }
 
   CLI11_PARSE(app, argc, argv);
+  // Log lines go to stderr: stdout carries what a command prints (plans, JSON, listings).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("intraday"));
 
   S3Lifetime s3;  // finalises Arrow's S3 client before exit if a command used it
   for (const auto& [sub, runner] : runners) {

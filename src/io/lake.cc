@@ -142,8 +142,9 @@ Result<std::shared_ptr<Lake>> Lake::Open(LakeOptions options) {
     return info.status().WithMessage("cannot open the lake root ", shown, ": ", info.status().message());
   }
   if (info->type() != arrow::fs::FileType::Directory) {
-    return Status::IOError("the lake root ", shown,
-                           info->type() == arrow::fs::FileType::NotFound ? " does not exist" : " is not a directory");
+    return Status::IOError(
+        "the lake root ", shown,
+        info->type() == arrow::fs::FileType::NotFound ? " does not exist" : " is not a directory");
   }
   return std::shared_ptr<Lake>(new Lake(std::move(options), std::move(root)));
 }

@@ -7,13 +7,14 @@
 #include <arrow/builder.h>
 #include <arrow/compute/api_scalar.h>
 #include <arrow/compute/cast.h>
-#include <arrow/compute/initialize.h>
 #include <arrow/type.h>
 #include <arrow/util/bitmap_ops.h>
 #include <parquet/arrow/schema.h>
 #include <parquet/exception.h>
 #include <parquet/file_reader.h>
 #include <parquet/properties.h>
+
+#include "io/arrow_compute.h"
 
 namespace intraday {
 namespace {
@@ -30,13 +31,6 @@ bool IsStringLike(const arrow::DataType& type) {
 }
 
 bool IsInteger(const arrow::DataType& type) { return arrow::is_integer(type.id()); }
-
-Status EnsureComputeInitialized() {
-  static std::once_flag once;
-  static Status status;
-  std::call_once(once, [] { status = arrow::compute::Initialize(); });
-  return status;
-}
 
 int64_t NanosPerUnit(arrow::TimeUnit::type unit) {
   switch (unit) {

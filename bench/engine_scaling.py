@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Engine scaling benchmark (issue 3): `intraday run` on generated lakes of growing size with a
+fixed per-worker memory budget. Prints, per run: input rows, wall time, rows/s, peak RSS of the
+driver and of the largest worker (from the run report, i.e. the kernel's ru_maxrss), batches.
+
+Usage (from the repository root, after scripts/setup.sh):
+  .venv/bin/python bench/engine_scaling.py [--profile small] [--budget 256MiB] [--workers 2]
+      [--days 1,2,4] [--listings 25,50,100] [--base-listings 50] [--base-days 2] [--data DIR]
+Lakes are generated once into --data (default bench/data, git-ignored) and reused.
+"""
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = REPO / "build" / "release" / "intraday"
+START = "2026-03-02"  # a Monday
+
+
+def weekdays_end(days: int) -> str:
+    import datetime as dt
+
+    d = dt.date.fromisoformat(START)
+    n = 0
+    while True:
+        if d.weekday() < 5:
+            n += 1
+            if n == days:
+                return d.isoformat()
+        d += dt.timedelta(days=1)
+
+
+def lake(data: Path, listings: int, days: int, profile: str) -> Path:
+    root = data / f"lake-{profile}-{listings}x{days}"
+    if not (root / ".complete").exists():
+        shutil.rmtree(root, ignore_errors=True)
+        subprocess.run([str(BIN), "generate", "--out", str(root), "--listings", str(listings), "--start", START,
+                        "--end", weekdays_end(days), "--mics", "XLON,XPAR", "--profile", profile, "--seed", "42"],
+                       check=True, stdout=subprocess.DEVNULL)
+        (root / ".complete").write_text("")
+    return root
+
+
+def run(data: Path, root: Path, days: int, budget: str, workers: int) -> dict:
+    work = data / "runs" / root.name
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    config = work / "pipeline.yaml"
+    config.write_text(f"""
+data: {{root: {root}}}
+universe: {{mics: [XLON, XPAR]}}
+dates: {{start: {START}, end: {weekdays_end(days)}}}
+run: {{output: {work / 'out'}, scratch: {work / 'scratch'}, workers: {workers}, memory_per_worker: {budget}}}
+passes:
+  - name: activity
+    bucket: 1m
+    modules:
+      activity: {{tables: [trades, l2, l3]}}
+""")
+    started = time.perf_counter()
+    subprocess.run([str(BIN), "run", str(config), "--progress", "never"], check=True, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - started
+    report = json.loads(next((work / "out" / "_runs").glob("*.json")).read_text())
+    batches = [b for d in report["days"] for b in d["batches"]]
+    rows = sum(b.get("input_rows", 0) for b in batches)
+    return {
+        "wall": wall,
+        "rows": rows,
+        "driver_rss": report["driver_peak_rss_bytes"],
+        "worker_rss": max(b["peak_rss_bytes"] for b in batches),
+        "batches": len(batches),
+        "strategies": sorted({d["strategy"] for d in report["days"]}),
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--profile", default="small")
+    ap.add_argument("--budget", default="256MiB")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--days", default="1,2,4")
+    ap.add_argument("--listings", default="25,50,100")
+    ap.add_argument("--base-listings", type=int, default=50)
+    ap.add_argument("--base-days", type=int, default=2)
+    ap.add_argument("--data", type=Path, default=REPO / "bench" / "data")
+    args = ap.parse_args()
+    if not BIN.exists():
+        print(f"{BIN} is missing: run scripts/setup.sh first", file=sys.stderr)
+        return 1
+    series = [(args.base_listings, int(d)) for d in args.days.split(",")]
+    series += [(int(n), args.base_days) for n in args.listings.split(",")]
+    print(f"command: {' '.join(sys.argv)}")
+    print(f"profile {args.profile}, budget {args.budget} per worker, {args.workers} workers")
+    print(f"{'listings':>8} {'days':>4} {'input rows':>12} {'wall s':>8} {'rows/s':>12} {'driver RSS':>11} "
+          f"{'max worker RSS':>15} {'batches':>7}  strategy")
+    for listings, days in series:
+        root = lake(args.data, listings, days, args.profile)
+        r = run(args.data, root, days, args.budget, args.workers)
+        print(f"{listings:>8} {days:>4} {r['rows']:>12,} {r['wall']:>8.2f} {r['rows'] / r['wall']:>12,.0f} "
+              f"{r['driver_rss'] / 2**20:>8.1f} MiB {r['worker_rss'] / 2**20:>12.1f} MiB {r['batches']:>7}  "
+              f"{','.join(r['strategies'])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+// `intraday metrics`: every output column a module (with given options) or a whole pipeline
+// would produce, with its type, unit and one-line definition. Computes nothing.
+#include <memory>
+#include <string>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "cli/commands.h"
+#include "metrics/registry.h"
+
+namespace intraday::cli {
+namespace {
+
+struct MetricsArgs {
+  std::string module;
+  std::string options = "{}";
+  std::string config;
+};
+
+std::string_view TypeName(ValueType type) {
+  switch (type) {
+    case ValueType::kInt64: return "int64";
+    case ValueType::kFloat64: return "float64";
+    case ValueType::kString: return "string";
+  }
+  return "?";
+}
+
+void PrintColumns(const Module& module) {
+  fmt::print("module {}\n", module.name());
+  for (const auto& column : module.outputs()) {
+    fmt::print("  {:<40} {:<8} {:<10} {}\n", column.name, TypeName(column.type),
+               column.unit.empty() ? "-" : column.unit, column.description);
+  }
+}
+
+Status ListModule(const MetricsArgs& args) {
+  ConfigDiagnostics diag("--options");
+  YAML::Node options;
+  try {
+    options = YAML::Load(args.options);
+  } catch (const YAML::Exception& e) {
+    return Status::Invalid("--options is not YAML: ", e.what());
+  }
+  const ModuleInfo* info = FindModule(args.module);
+  if (info == nullptr) {
+    std::vector<std::string_view> names;
+    for (const auto& m : RegisteredModules()) names.push_back(m.name);
+    return Status::Invalid("unknown module '", args.module, "'", SuggestionSuffix(args.module, names));
+  }
+  PassShape shape{TimeGrid(60 * kNanosPerSecond, BucketAnchor::kEnd, BucketClosed::kRight),
+                  TimelineKind::kDense};
+  auto module = info->create(YamlValue{options, "options", {}}, shape, &diag);
+  INTRADAY_RETURN_NOT_OK(diag.ToStatus());
+  PrintColumns(*module);
+  return Status::OK();
+}
+
+Status ListPipeline(const MetricsArgs& args) {
+  INTRADAY_ASSIGN_OR_RAISE(PipelineConfig config, LoadPipelineConfigWithModules(args.config));
+  for (const auto& pass : config.passes) {
+    fmt::print("pass {}: ListingId int64, TimeBucket timestamp[ns] (bucket label, UTC), then:\n", pass.name);
+    INTRADAY_ASSIGN_OR_RAISE(auto modules, CreatePassModules(pass, config.source_file));
+    for (const auto& module : modules) PrintColumns(*module);
+  }
+  return Status::OK();
+}
+
+Status ListModules() {
+  fmt::print("Modules (intraday metrics --module NAME lists a module's columns):\n");
+  for (const auto& info : RegisteredModules()) fmt::print("  {:<18} {}\n", info.name, info.summary);
+  return Status::OK();
+}
+
+}  // namespace
+
+CommandRunner AddMetricsCommand(CLI::App& app) {
+  auto args = std::make_shared<MetricsArgs>();
+  auto* cmd = app.add_subcommand("metrics", "List the output columns of a module or of a pipeline's passes");
+  cmd->add_option("--module", args->module, "A module: its columns with default (or --options) options");
+  cmd->add_option("--options", args->options, "The module's options as inline YAML, e.g. '{levels: 5}'");
+  cmd->add_option("--config", args->config, "A pipeline YAML file: every pass's columns");
+  return [args] {
+    if (!args->config.empty()) return ListPipeline(*args);
+    if (!args->module.empty()) return ListModule(*args);
+    return ListModules();
+  };
+}
+
+}  // namespace intraday::cli

@@ -1,0 +1,63 @@
+// `intraday worker TASK.json`: the worker mode of the engine's own binary. The driver starts one
+// fresh process per batch with it; users never call it. Exit codes tell the driver what to do
+// (exec/process.h): 0 done, 1 retry, 2 bad input (no retry), 3 out of memory (split).
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+#include <string>
+#include <thread>
+
+#include <arrow/filesystem/s3fs.h>
+
+#include "cli/commands.h"
+#include "exec/batch_worker.h"
+#include "exec/process.h"
+
+namespace intraday::cli {
+namespace {
+
+int ExitCodeFor(const Status& status) {
+  if (status.ok()) return kWorkerExitOk;
+  if (status.IsOutOfMemory()) return kWorkerExitOutOfMemory;
+  if (status.IsInvalid() || status.IsTypeError() || status.IsNotImplemented() || status.IsKeyError()) {
+    return kWorkerExitBadInput;
+  }
+  return kWorkerExitRetryable;
+}
+
+int RunWorker(const std::string& task_file) {
+  // Fault-injection hook for the engine's own tests (docs/engine.md): hold the worker before it
+  // starts so that a test can kill it mid-batch.
+  if (const char* delay = std::getenv("INTRADAY_TEST_WORKER_DELAY_MS")) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::atoll(delay)));
+  }
+  Status status;
+  try {
+    auto text = ReadTextFile(task_file);
+    auto task = text.ok() ? TaskFromJson(*text) : Result<Task>(text.status());
+    status = task.ok() ? RunBatchTask(*task) : task.status();
+  } catch (const std::bad_alloc&) {
+    status = Status::OutOfMemory("allocation failed");
+  }
+  if (!status.ok()) std::fprintf(stderr, "intraday worker: error: %s\n", status.ToString().c_str());
+  return ExitCodeFor(status);
+}
+
+}  // namespace
+
+CommandRunner AddWorkerCommand(CLI::App& app) {
+  auto task_file = std::make_shared<std::string>();
+  auto* cmd = app.add_subcommand("worker", "Compute one batch task (started by `run`; not for direct use)");
+  cmd->group("");  // hidden from --help
+  cmd->add_option("task", *task_file, "Task file written by the driver")->required();
+  return [task_file]() -> Status {
+    const int code = RunWorker(*task_file);
+    // The exit code carries the outcome; leave through exit() after releasing the S3 client,
+    // which main's S3Lifetime would otherwise do.
+    (void)arrow::fs::EnsureS3Finalized();
+    std::exit(code);
+  };
+}
+
+}  // namespace intraday::cli

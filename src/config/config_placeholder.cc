@@ -1,1 +1,0 @@
-// config/: placeholder translation unit until the config subsystem lands.

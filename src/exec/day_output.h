@@ -1,0 +1,31 @@
+// A day's dataset file: the batches' outputs (each sorted by ListingId, TimeBucket) streamed
+// into one Parquet file in plan order. Rows are re-cut into fixed-size chunks and row groups
+// counted from the first row, so that the file's bytes depend only on its rows, never on how
+// the day was batched or how many workers ran: the determinism guarantee rests on this.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <arrow/type_fwd.h>
+
+#include "common/status.h"
+
+namespace intraday {
+
+struct DayOutputStats {
+  int64_t rows = 0;
+  uint64_t bytes = 0;
+};
+
+inline constexpr int64_t kOutputRowGroupRows = 128 * 1024;
+
+/// Writes `parquet_path` from the Arrow IPC files `batch_outputs` (in order). Fails if the rows
+/// are not strictly increasing in (ListingId, TimeBucket) across the whole day. Memory: one
+/// record batch of the inputs plus one row group of the output.
+Result<DayOutputStats> WriteDayParquet(const std::vector<std::string>& batch_outputs,
+                                       const std::shared_ptr<arrow::Schema>& schema,
+                                       const std::string& parquet_path);
+
+}  // namespace intraday

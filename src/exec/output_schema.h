@@ -1,0 +1,40 @@
+// The output of a pass: ListingId, TimeBucket, then every module's columns in config order,
+// and the assembly of modules' per-listing OutputBlocks into Arrow record batches.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <vector>
+
+#include <arrow/builder.h>
+#include <arrow/record_batch.h>
+
+#include "common/status.h"
+#include "metrics/module.h"
+
+namespace intraday {
+
+/// The pass's output schema. Two modules producing the same column name is an error naming both.
+Result<std::shared_ptr<arrow::Schema>> PassOutputSchema(const std::vector<std::unique_ptr<Module>>& modules);
+
+/// Collects rows listing by listing; cuts a record batch every `batch_rows` rows.
+class OutputAssembler {
+ public:
+  OutputAssembler(std::shared_ptr<arrow::Schema> schema, const std::vector<std::unique_ptr<Module>>& modules,
+                  int64_t batch_rows = 64 * 1024);
+
+  /// One listing-day: its labels and one block per module (same order as the modules).
+  Status Append(int64_t listing_id, std::span<const int64_t> labels, const std::vector<OutputBlock>& blocks);
+  Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> Finish();
+
+ private:
+  Status Flush();
+
+  std::shared_ptr<arrow::Schema> schema_;
+  int64_t batch_rows_;
+  std::vector<std::unique_ptr<arrow::ArrayBuilder>> builders_;
+  int64_t pending_rows_ = 0;
+  std::vector<std::shared_ptr<arrow::RecordBatch>> batches_;
+};
+
+}  // namespace intraday

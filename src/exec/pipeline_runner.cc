@@ -1,0 +1,489 @@
+#include "exec/pipeline_runner.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "common/units.h"
+#include "config/config_json.h"
+#include "exec/day_output.h"
+#include "exec/manifest.h"
+#include "exec/output_schema.h"
+#include "exec/process.h"
+#include "exec/progress.h"
+#include "exec/stop_signal.h"
+#include "exec/task.h"
+#include "metrics/registry.h"
+#include "plan/planner.h"
+#include "shred/shredder.h"
+
+namespace intraday {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string MakeRunId() {
+  const auto now = std::chrono::system_clock::now();
+  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  const Date day = DateOfNanos(secs * kNanosPerSecond);
+  const int64_t in_day = secs % 86400;
+  return fmt::format("{}T{:02d}{:02d}{:02d}-{}", day.Compact(), in_day / 3600, in_day / 60 % 60, in_day % 60,
+                     ::getpid());
+}
+
+Status MakeDirs(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Status::IOError("cannot create ", dir, ": ", ec.message());
+  return Status::OK();
+}
+
+/// fsync a file or directory, so that a published day survives a power loss.
+Status Sync(const std::string& path, bool directory) {
+  const int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+  if (fd < 0) return Status::IOError("cannot open ", path, " to sync it");
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return Status::IOError("cannot sync ", path);
+  return Status::OK();
+}
+
+/// The last lines of a worker's log, for error messages.
+std::string LogTail(const std::string& path, size_t max_lines = 8) {
+  std::ifstream in(path);
+  std::deque<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    lines.push_back(line);
+    if (lines.size() > max_lines) lines.pop_front();
+  }
+  std::string out;
+  for (const auto& line : lines) out += (out.empty() ? "" : "\n") + line;
+  return out;
+}
+
+/// One batch task as the driver tracks it.
+struct TrackedTask {
+  Task task;
+  int sequence = 0;      // unique within the day: names the task's files
+  int origin_batch = 0;  // the plan batch it came from (splits share it)
+  int failures = 0;
+};
+
+struct FinishedTask {
+  int64_t first_listing = 0;
+  std::string output_path;
+};
+
+/// The state of one pass: its modules, columns and output schema, created once.
+struct PassContext {
+  const PassConfig* pass = nullptr;
+  std::vector<std::unique_ptr<Module>> modules;
+  std::vector<TableColumns> columns;
+  bool group_by_instrument = false;
+  std::shared_ptr<arrow::Schema> schema;
+};
+
+class PipelineRunner {
+ public:
+  PipelineRunner(const PipelineConfig& config, const RunnerOptions& options)
+      : config_(config), options_(options), run_id_(MakeRunId()), config_hash_(ConfigHashHex(config)) {}
+
+  Status Run();
+
+ private:
+  Status CheckPublishedDays(OutputManifest& manifest, std::vector<std::pair<size_t, Date>>* todo);
+  Status RunDay(const PassContext& pass, Date day, OutputManifest& manifest);
+  Status RunTasks(const PassContext& pass, Date day, std::deque<TrackedTask> ready, int* next_sequence,
+                  std::vector<FinishedTask>* finished, json& day_report);
+  Status Publish(const PassContext& pass, Date day, const std::string& staged_file,
+                 const std::string& final_dir);
+  void Warn(const std::string& message);
+
+  const PipelineConfig& config_;
+  RunnerOptions options_;
+  std::string run_id_;
+  std::string config_hash_;
+  std::shared_ptr<Lake> lake_;
+  std::string exe_;
+  int workers_ = 1;
+  std::string run_scratch_;
+  std::string staging_;
+  std::unique_ptr<RunReport> report_;
+  std::unique_ptr<Progress> progress_;
+};
+
+void PipelineRunner::Warn(const std::string& message) {
+  if (progress_) progress_->Clear();
+  spdlog::warn("{}", message);
+  report_->Warning(message);
+}
+
+Status PipelineRunner::CheckPublishedDays(OutputManifest& manifest,
+                                          std::vector<std::pair<size_t, Date>>* todo) {
+  int already = 0;
+  std::vector<std::string> stale;
+  for (size_t p = 0; p < config_.passes.size(); ++p) {
+    for (Date day : config_.dates.TradingDays()) {
+      const PublishedDay* published = manifest.Find(config_.passes[p].name, day);
+      const bool present = published != nullptr && fs::exists(published->path);
+      if (present && !config_.run.force) {
+        ++already;
+        if (published->config_hash != config_hash_) {
+          stale.push_back(fmt::format("{} {}", config_.passes[p].name, day.ToString()));
+        }
+        if (config_.run.resume) continue;
+      }
+      todo->emplace_back(p, day);
+    }
+  }
+  if (already > 0 && !config_.run.resume && !config_.run.force) {
+    return Status::Invalid(config_.run.output, " already holds ", already,
+                           " of the run's days: use --resume to compute only the missing ones, or --force to "
+                           "recompute everything");
+  }
+  if (!stale.empty() && config_.run.resume) {
+    return Status::Invalid(stale.size(), " published days (first: ", stale.front(),
+                           ") were computed with another config (hash differs from ", config_hash_,
+                           "): use --force to recompute them");
+  }
+  return Status::OK();
+}
+
+Status PipelineRunner::Run() {
+  if (config_.run.output.starts_with("s3://") || config_.run.scratch.starts_with("s3://")) {
+    return Status::NotImplemented("run.output and run.scratch must be local directories in this version");
+  }
+  INTRADAY_RETURN_NOT_OK(MakeDirs(config_.run.output));
+  INTRADAY_ASSIGN_OR_RAISE(auto manifest, OutputManifest::Load(config_.run.output));
+  std::vector<std::pair<size_t, Date>> todo;
+  INTRADAY_RETURN_NOT_OK(CheckPublishedDays(manifest, &todo));
+
+  INTRADAY_ASSIGN_OR_RAISE(lake_, Lake::Open(config_.data.ToLakeOptions()));
+  INTRADAY_ASSIGN_OR_RAISE(exe_, SelfExecutable());
+  workers_ = config_.run.workers.value_or(DefaultWorkerCount(config_.run.memory_per_worker));
+  run_scratch_ = config_.run.scratch + "/" + run_id_;
+  staging_ = config_.run.output + "/_staging/" + run_id_;
+  INTRADAY_RETURN_NOT_OK(MakeDirs(run_scratch_));
+  INTRADAY_RETURN_NOT_OK(MakeDirs(config_.run.output + "/_runs"));
+  report_ = std::make_unique<RunReport>(config_.run.output + "/_runs/" + run_id_ + ".json", run_id_,
+                                        config_hash_, config_.source_file);
+  report_->root()["workers"] = workers_;
+  report_->root()["memory_per_worker"] = config_.run.memory_per_worker;
+  progress_ = std::make_unique<Progress>(options_.interactive_progress, static_cast<int>(todo.size()));
+  spdlog::info("run {}: {} pass-days to compute, {} workers, {} per worker", run_id_, todo.size(), workers_,
+               FormatBytes(config_.run.memory_per_worker));
+  InstallStopHandlers();
+
+  std::vector<PassContext> passes(config_.passes.size());
+  Status status = Status::OK();
+  for (const auto& [p, day] : todo) {
+    PassContext& pass = passes[p];
+    if (pass.pass == nullptr) {
+      pass.pass = &config_.passes[p];
+      INTRADAY_ASSIGN_OR_RAISE(pass.modules, CreatePassModules(*pass.pass, config_.source_file));
+      pass.columns = PassColumns(pass.modules, *pass.pass);
+      pass.group_by_instrument = PassGroupsByInstrument(pass.modules);
+      INTRADAY_ASSIGN_OR_RAISE(pass.schema, PassOutputSchema(pass.modules));
+    }
+    status = RunDay(pass, day, manifest);
+    if (!status.ok()) break;
+  }
+  if (progress_) progress_->Clear();
+
+  std::error_code ec;
+  fs::remove_all(run_scratch_, ec);
+  fs::remove_all(staging_, ec);
+  if (fs::is_empty(config_.run.output + "/_staging", ec)) fs::remove(config_.run.output + "/_staging", ec);
+  report_->root()["status"] = status.ok() ? "finished" : (status.IsCancelled() ? "interrupted" : "failed");
+  struct rusage self {};
+  ::getrusage(RUSAGE_SELF, &self);
+  report_->root()["driver_peak_rss_bytes"] = static_cast<int64_t>(self.ru_maxrss) * 1024;
+  if (!status.ok()) report_->root()["error"] = status.message();
+  INTRADAY_RETURN_NOT_OK(report_->Save());
+  return status;
+}
+
+Status PipelineRunner::RunDay(const PassContext& pass, Date day, OutputManifest& manifest) {
+  if (StopRequested()) {
+    return Status::Cancelled("interrupted by signal ", StopSignalNumber(), " before ", pass.pass->name, " ",
+                             day.ToString(), ": finished days are published; run again with --resume");
+  }
+  const auto started = std::chrono::steady_clock::now();
+  PlanRequest request;
+  request.config = &config_;
+  request.pass = pass.pass;
+  request.columns = pass.columns;
+  request.group_by_instrument = pass.group_by_instrument;
+  request.day = day;
+  request.size_cache_dir = DefaultSizeCacheDir(config_);
+  INTRADAY_ASSIGN_OR_RAISE(DayPlan plan, PlanDay(*lake_, request));
+  for (const auto& warning : plan.warnings)
+    Warn(fmt::format("{} {}: {}", pass.pass->name, day.ToString(), warning));
+
+  json& day_report = report_->Day(pass.pass->name, day);
+  day_report["strategy"] = std::string(ToString(plan.strategy));
+  day_report["strategy_reason"] = plan.strategy_reason;
+  day_report["listings"] = plan.universe.listings.size();
+  day_report["planned_batches"] = plan.batches.size();
+
+  const std::string day_scratch = fmt::format("{}/{}/{}", run_scratch_, pass.pass->name, day.ToString());
+  INTRADAY_RETURN_NOT_OK(MakeDirs(day_scratch));
+
+  // Inputs of each batch, by strategy.
+  std::vector<std::vector<TaskInput>> inputs(plan.batches.size());
+  if (plan.strategy == InputStrategy::kShred) {
+    ShredRequest shred;
+    shred.lake = lake_.get();
+    shred.plan = &plan;
+    shred.spill_dir = day_scratch + "/spill";
+    shred.buffer_bytes = config_.run.shred_buffer;
+    shred.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    const auto shred_start = std::chrono::steady_clock::now();
+    INTRADAY_ASSIGN_OR_RAISE(ShredResult shredded, ShredDay(shred));
+    day_report["shred"] = {
+        {"rows_read", shredded.rows_read},
+        {"rows_routed", shredded.rows_routed},
+        {"bytes_written", shredded.bytes_written},
+        {"files", shredded.files.size()},
+        {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - shred_start).count()}};
+    for (const auto& spill : shredded.files) {
+      inputs[static_cast<size_t>(spill.batch)].push_back(
+          TaskInput{spill.table, spill.path, spill.path, {}, /*spill=*/true});
+    }
+  } else {
+    for (const auto& batch : plan.batches) {
+      for (const auto& file : plan.files) {
+        TaskInput input{file.table, file.path, file.display_path, {}, false};
+        if (plan.strategy == InputStrategy::kRowGroups) {
+          const int64_t lo = batch.listings.front(), hi = batch.listings.back();
+          for (const auto& rg : file.row_groups) {
+            if (rg.max_listing >= lo && rg.min_listing <= hi) input.row_groups.push_back(rg.index);
+          }
+          if (input.row_groups.empty()) continue;
+        }
+        inputs[static_cast<size_t>(batch.id)].push_back(std::move(input));
+      }
+    }
+  }
+
+  std::deque<TrackedTask> ready;
+  int sequence = 0;
+  for (const auto& batch : plan.batches) {
+    TrackedTask tracked;
+    tracked.origin_batch = batch.id;
+    tracked.sequence = sequence++;
+    tracked.task.config_file = config_.source_file;
+    tracked.task.config_hash = config_hash_;
+    tracked.task.pass = pass.pass->name;
+    tracked.task.day = day;
+    tracked.task.batch = batch.id;
+    tracked.task.listings = batch.listings;
+    tracked.task.inputs = std::move(inputs[static_cast<size_t>(batch.id)]);
+    ready.push_back(std::move(tracked));
+  }
+
+  progress_->StartDay(pass.pass->name, day.ToString(), static_cast<int>(ready.size()));
+  std::vector<FinishedTask> finished;
+  INTRADAY_RETURN_NOT_OK(RunTasks(pass, day, std::move(ready), &sequence, &finished, day_report));
+
+  // Batch outputs in ListingId order (splits keep their halves in order too).
+  std::sort(finished.begin(), finished.end(),
+            [](const FinishedTask& a, const FinishedTask& b) { return a.first_listing < b.first_listing; });
+  std::vector<std::string> outputs;
+  for (const auto& f : finished) outputs.push_back(f.output_path);
+  const std::string staged_dir = fmt::format("{}/{}/date={}", staging_, pass.pass->name, day.ToString());
+  INTRADAY_RETURN_NOT_OK(MakeDirs(staged_dir));
+  const std::string staged_file = staged_dir + "/part-00000.parquet";
+  INTRADAY_ASSIGN_OR_RAISE(DayOutputStats stats, WriteDayParquet(outputs, pass.schema, staged_file));
+  const std::string final_dir =
+      fmt::format("{}/{}/date={}", config_.run.output, pass.pass->name, day.ToString());
+  INTRADAY_RETURN_NOT_OK(Publish(pass, day, staged_file, final_dir));
+
+  std::error_code ec;
+  fs::remove_all(day_scratch, ec);
+  manifest.Record(pass.pass->name, day,
+                  PublishedDay{config_hash_, run_id_, stats.rows, stats.bytes, final_dir});
+  INTRADAY_RETURN_NOT_OK(manifest.Save());
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  day_report["output_rows"] = stats.rows;
+  day_report["output_bytes"] = stats.bytes;
+  day_report["wall_seconds"] = seconds;
+  INTRADAY_RETURN_NOT_OK(report_->Save());
+  progress_->DayDone(stats.rows, seconds);
+  return Status::OK();
+}
+
+Status PipelineRunner::Publish(const PassContext& pass, Date day, const std::string& staged_file,
+                               const std::string& final_dir) {
+  INTRADAY_RETURN_NOT_OK(Sync(staged_file, false));
+  const std::string staged_dir = fs::path(staged_file).parent_path().string();
+  INTRADAY_RETURN_NOT_OK(MakeDirs(fs::path(final_dir).parent_path().string()));
+  std::error_code ec;
+  std::string trash;
+  if (fs::exists(final_dir)) {
+    // --force: move the old day aside first; the new one then appears in one rename.
+    trash = fmt::format("{}/replaced-{}-{}", staging_, pass.pass->name, day.ToString());
+    fs::rename(final_dir, trash, ec);
+    if (ec) return Status::IOError("cannot move ", final_dir, " aside: ", ec.message());
+  }
+  fs::rename(staged_dir, final_dir, ec);
+  if (ec) return Status::IOError("cannot publish ", final_dir, ": ", ec.message());
+  INTRADAY_RETURN_NOT_OK(Sync(fs::path(final_dir).parent_path().string(), true));
+  if (!trash.empty()) fs::remove_all(trash, ec);
+  return Status::OK();
+}
+
+Status PipelineRunner::RunTasks(const PassContext& pass, Date day, std::deque<TrackedTask> ready,
+                                int* next_sequence, std::vector<FinishedTask>* finished, json& day_report) {
+  const std::string day_scratch = fmt::format("{}/{}/{}", run_scratch_, pass.pass->name, day.ToString());
+  struct Running {
+    TrackedTask tracked;
+    std::chrono::steady_clock::time_point started;
+    std::string log_path;
+  };
+  std::map<pid_t, Running> running;
+  // Spill files are shared by the halves of a split batch: delete them when the last task of the
+  // plan batch is done.
+  std::map<int, int> open_tasks_of_batch;
+  for (const auto& t : ready) ++open_tasks_of_batch[t.origin_batch];
+
+  auto stop_all = [&](int signal) {
+    for (const auto& [pid, r] : running) ::kill(pid, signal);
+    while (!running.empty()) {
+      auto exited = WaitForAnyChild();
+      if (!exited.ok()) break;
+      if (*exited) running.erase((*exited)->pid);
+    }
+  };
+  auto delete_spills = [](const Task& task) {
+    for (const auto& input : task.inputs) {
+      if (!input.spill) continue;
+      std::error_code ec;
+      fs::remove(input.path, ec);
+    }
+  };
+
+  while (!ready.empty() || !running.empty()) {
+    if (StopRequested()) {
+      stop_all(SIGTERM);
+      return Status::Cancelled("interrupted by signal ", StopSignalNumber(), " during ", pass.pass->name, " ",
+                               day.ToString(), ": finished days are published; run again with --resume");
+    }
+    while (static_cast<int>(running.size()) < workers_ && !ready.empty()) {
+      TrackedTask tracked = std::move(ready.front());
+      ready.pop_front();
+      const std::string stem =
+          fmt::format("{}/task-{:05d}-attempt-{}", day_scratch, tracked.sequence, tracked.failures);
+      tracked.task.attempt = tracked.failures;
+      tracked.task.output_path = fmt::format("{}/task-{:05d}.arrow", day_scratch, tracked.sequence);
+      tracked.task.result_path = stem + ".result.json";
+      INTRADAY_RETURN_NOT_OK(WriteFileAtomic(stem + ".task.json", TaskToJson(tracked.task)));
+      INTRADAY_ASSIGN_OR_RAISE(pid_t pid, SpawnProcess(exe_, {"worker", stem + ".task.json"}, stem + ".log"));
+      running.emplace(pid, Running{std::move(tracked), std::chrono::steady_clock::now(), stem + ".log"});
+    }
+    INTRADAY_ASSIGN_OR_RAISE(auto exited, WaitForAnyChild());
+    if (!exited) continue;  // interrupted by a signal: loop to check the stop flag
+    auto it = running.find(exited->pid);
+    if (it == running.end()) continue;
+    Running done = std::move(it->second);
+    running.erase(it);
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - done.started).count();
+    TrackedTask& tracked = done.tracked;
+    json entry = {{"batch", tracked.origin_batch},
+                  {"task", tracked.sequence},
+                  {"attempt", tracked.failures},
+                  {"pid", exited->pid},
+                  {"listings", tracked.task.listings.size()},
+                  {"first_listing", tracked.task.listings.front()},
+                  {"last_listing", tracked.task.listings.back()},
+                  {"wall_seconds", wall},
+                  {"cpu_seconds", exited->cpu_seconds},
+                  {"peak_rss_bytes", exited->peak_rss_bytes},
+                  {"exit", exited->Describe()}};
+    if (exited->ok()) {
+      INTRADAY_ASSIGN_OR_RAISE(auto text, ReadTextFile(tracked.task.result_path));
+      INTRADAY_ASSIGN_OR_RAISE(TaskResult result, TaskResultFromJson(text));
+      entry["input_rows"] = result.input_rows;
+      entry["output_rows"] = result.output_rows;
+      entry["output_bytes"] = result.output_bytes;
+      day_report["batches"].push_back(entry);
+      finished->push_back(FinishedTask{tracked.task.listings.front(), tracked.task.output_path});
+      if (--open_tasks_of_batch[tracked.origin_batch] == 0) delete_spills(tracked.task);
+      progress_->BatchDone(result.input_rows);
+      continue;
+    }
+    day_report["batches"].push_back(entry);
+    const std::string what =
+        fmt::format("{} {} batch {} (listings {}..{}, attempt {}): worker {}", pass.pass->name,
+                    day.ToString(), tracked.origin_batch, tracked.task.listings.front(),
+                    tracked.task.listings.back(), tracked.failures + 1, exited->Describe());
+    const std::string log = LogTail(done.log_path);
+    if (exited->exited && exited->exit_code == kWorkerExitBadInput) {
+      stop_all(SIGTERM);
+      return Status::Invalid(what, ":\n", log);
+    }
+    const bool memory = (exited->exited && exited->exit_code == kWorkerExitOutOfMemory) ||
+                        (!exited->exited && exited->signal == SIGKILL);
+    ++tracked.failures;
+    if (tracked.failures > config_.run.retries) {
+      stop_all(SIGTERM);
+      return Status::IOError(what, "; no retries left (run.retries = ", config_.run.retries, ")",
+                             log.empty() ? "" : ":\n" + log);
+    }
+    if (memory && tracked.task.listings.size() > 1) {
+      // Killed for memory (or by SIGKILL, as the OOM killer does): split the batch in two.
+      const size_t half = tracked.task.listings.size() / 2;
+      tracked.task.delete_spill_inputs = false;
+      TrackedTask second = tracked;
+      tracked.task.listings.resize(half);
+      second.task.listings.erase(second.task.listings.begin(),
+                                 second.task.listings.begin() + static_cast<long>(half));
+      second.sequence = (*next_sequence)++;
+      ++open_tasks_of_batch[tracked.origin_batch];
+      report_->Retry(pass.pass->name, day,
+                     what + ": split into two batches of " + std::to_string(half) + " and " +
+                         std::to_string(second.task.listings.size()) + " listings");
+      Warn(what + ": splitting the batch in two and retrying");
+      ready.push_front(std::move(second));
+      ready.push_front(std::move(tracked));
+    } else {
+      report_->Retry(pass.pass->name, day, what + ": retried");
+      Warn(what + ": retrying");
+      ready.push_front(std::move(tracked));
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+int DefaultWorkerCount(uint64_t memory_per_worker) {
+  const long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
+  const uint64_t ram =
+      static_cast<uint64_t>(::sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const uint64_t by_memory = memory_per_worker > 0 ? ram / memory_per_worker : 1;
+  return static_cast<int>(
+      std::max<uint64_t>(1, std::min<uint64_t>(static_cast<uint64_t>(std::max(1L, cores)), by_memory)));
+}
+
+Status RunPipeline(const PipelineConfig& config, const RunnerOptions& options) {
+  PipelineRunner runner(config, options);
+  return runner.Run();
+}
+
+}  // namespace intraday

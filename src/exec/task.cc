@@ -1,0 +1,127 @@
+#include "exec/task.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace intraday {
+namespace {
+
+using nlohmann::json;
+
+template <typename Fn>
+auto ParseJson(const std::string& text, const char* what, Fn&& fn) -> decltype(fn(json())) {
+  try {
+    return fn(json::parse(text));
+  } catch (const std::exception& e) {
+    return Status::Invalid("malformed ", what, ": ", e.what());
+  }
+}
+
+}  // namespace
+
+std::string TaskToJson(const Task& task) {
+  json inputs = json::array();
+  for (const auto& input : task.inputs) {
+    inputs.push_back({{"table", SpecOf(input.table).key},
+                      {"path", input.path},
+                      {"display_path", input.display_path},
+                      {"row_groups", input.row_groups},
+                      {"spill", input.spill}});
+  }
+  const json j = {{"config_file", task.config_file},
+                  {"config_hash", task.config_hash},
+                  {"pass", task.pass},
+                  {"day", task.day.ToString()},
+                  {"batch", task.batch},
+                  {"attempt", task.attempt},
+                  {"listings", task.listings},
+                  {"inputs", inputs},
+                  {"output_path", task.output_path},
+                  {"result_path", task.result_path},
+                  {"delete_spill_inputs", task.delete_spill_inputs}};
+  return j.dump(1);
+}
+
+Result<Task> TaskFromJson(const std::string& text) {
+  return ParseJson(text, "task", [](const json& j) -> Result<Task> {
+    Task task;
+    task.config_file = j.at("config_file").get<std::string>();
+    task.config_hash = j.at("config_hash").get<std::string>();
+    task.pass = j.at("pass").get<std::string>();
+    INTRADAY_ASSIGN_OR_RAISE(task.day, Date::Parse(j.at("day").get<std::string>()));
+    task.batch = j.at("batch").get<int>();
+    task.attempt = j.at("attempt").get<int>();
+    task.listings = j.at("listings").get<std::vector<int64_t>>();
+    for (const auto& in : j.at("inputs")) {
+      TaskInput input;
+      INTRADAY_ASSIGN_OR_RAISE(input.table, TableFromKey(in.at("table").get<std::string>()));
+      input.path = in.at("path").get<std::string>();
+      input.display_path = in.at("display_path").get<std::string>();
+      input.row_groups = in.at("row_groups").get<std::vector<int>>();
+      input.spill = in.at("spill").get<bool>();
+      task.inputs.push_back(std::move(input));
+    }
+    task.output_path = j.at("output_path").get<std::string>();
+    task.result_path = j.at("result_path").get<std::string>();
+    task.delete_spill_inputs = j.at("delete_spill_inputs").get<bool>();
+    return task;
+  });
+}
+
+std::string TaskResultToJson(const TaskResult& result) {
+  const json j = {{"input_rows", result.input_rows},
+                  {"output_rows", result.output_rows},
+                  {"output_bytes", result.output_bytes},
+                  {"compute_seconds", result.compute_seconds}};
+  return j.dump();
+}
+
+Result<TaskResult> TaskResultFromJson(const std::string& text) {
+  return ParseJson(text, "task result", [](const json& j) -> Result<TaskResult> {
+    TaskResult result;
+    result.input_rows = j.at("input_rows").get<int64_t>();
+    result.output_rows = j.at("output_rows").get<int64_t>();
+    result.output_bytes = j.at("output_bytes").get<uint64_t>();
+    result.compute_seconds = j.at("compute_seconds").get<double>();
+    return result;
+  });
+}
+
+Result<std::string> ReadTextFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError("cannot read ", path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  if (in.bad()) return Status::IOError("cannot read ", path);
+  return out.str();
+}
+
+Status WriteFileAtomic(const std::string& path, const std::string& contents) {
+  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return Status::IOError("cannot write ", tmp);
+    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
+    out.flush();
+    if (!out) {
+      std::error_code ignored;
+      std::filesystem::remove(tmp, ignored);
+      return Status::IOError("cannot write ", tmp, " (disk full?)");
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    return Status::IOError("cannot rename ", tmp, " to ", path, ": ", ec.message());
+  }
+  return Status::OK();
+}
+
+}  // namespace intraday

@@ -1,0 +1,62 @@
+// exec/: running a pipeline: the day loop, worker processes, retries, atomic publication of
+// each day's output, the run manifest, resume. It knows plans, tasks and processes, and nothing
+// of metric formulas (modules are created from the config and driven through metrics/module.h).
+//
+// This header holds the task: one batch of one pass for one day, as a plain value that crosses
+// a process boundary (JSON file), so that a task could as well run on another host.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/date.h"
+#include "common/status.h"
+#include "io/table_catalog.h"
+
+namespace intraday {
+
+/// Where a task's rows of one table come from.
+struct TaskInput {
+  Table table;
+  std::string path;             // inside the lake filesystem (lake files) or a local spill file
+  std::string display_path;     // for messages
+  std::vector<int> row_groups;  // lake files only; empty = all
+  bool spill = false;           // a spill file: already projected and filtered, Arrow IPC
+};
+
+struct Task {
+  std::string config_file;  // the worker loads and validates the config itself
+  std::string config_hash;  // ... and checks it is the one the driver planned with
+  std::string pass;
+  Date day;
+  int batch = 0;
+  int attempt = 0;
+  std::vector<int64_t> listings;  // sorted; rows of other listings are ignored
+  std::vector<TaskInput> inputs;
+  std::string output_path;  // the batch's output (Arrow IPC file), written atomically
+  std::string result_path;  // TaskResult as JSON, written last
+  /// Delete the spill inputs once the output is written. False when several tasks share them
+  /// (the halves of a split batch): the driver deletes them after the last one.
+  bool delete_spill_inputs = true;
+};
+
+/// What a worker reports back (the driver adds wall time and peak RSS from wait4).
+struct TaskResult {
+  int64_t input_rows = 0;
+  int64_t output_rows = 0;
+  uint64_t output_bytes = 0;
+  double compute_seconds = 0;
+};
+
+std::string TaskToJson(const Task& task);
+Result<Task> TaskFromJson(const std::string& text);
+std::string TaskResultToJson(const TaskResult& result);
+Result<TaskResult> TaskResultFromJson(const std::string& text);
+
+/// Whole-file helpers for the small JSON files of tasks, results and manifests. WriteFileAtomic
+/// writes to "<path>.tmp-<pid>" then renames, so readers never see a partial file.
+Result<std::string> ReadTextFile(const std::string& path);
+Status WriteFileAtomic(const std::string& path, const std::string& contents);
+
+}  // namespace intraday

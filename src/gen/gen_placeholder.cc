@@ -1,1 +1,0 @@
-// gen/: placeholder translation unit until the generator lands.

@@ -1,0 +1,102 @@
+#include "metrics/module.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace intraday {
+
+ListingTable::ListingTable(std::shared_ptr<arrow::RecordBatch> batch, int time_column)
+    : batch_(std::move(batch)) {
+  const auto& data = *batch_->column(time_column)->data();
+  times_ = data.GetValues<int64_t>(1);
+}
+
+bool ListingTable::has_column(std::string_view column) const {
+  return batch_ != nullptr && batch_->schema()->GetFieldIndex(std::string(column)) >= 0;
+}
+
+template <typename ArrayType>
+Result<const ArrayType*> ListingTable::Typed(std::string_view column, arrow::Type::type id) const {
+  if (batch_ == nullptr) return Status::Invalid("no events table");
+  const auto array = batch_->GetColumnByName(std::string(column));
+  if (array == nullptr) return Status::Invalid("column '", column, "' was not declared as a module input");
+  if (array->type_id() != id) {
+    return Status::TypeError("column '", column, "' is ", array->type()->ToString(), ", not ",
+                             arrow::TypeTraits<typename ArrayType::TypeClass>::type_singleton()->ToString());
+  }
+  return static_cast<const ArrayType*>(array.get());
+}
+
+Result<const arrow::DoubleArray*> ListingTable::Float64(std::string_view column) const {
+  return Typed<arrow::DoubleArray>(column, arrow::Type::DOUBLE);
+}
+Result<const arrow::Int64Array*> ListingTable::Int64(std::string_view column) const {
+  return Typed<arrow::Int64Array>(column, arrow::Type::INT64);
+}
+Result<const arrow::Int32Array*> ListingTable::Int32(std::string_view column) const {
+  return Typed<arrow::Int32Array>(column, arrow::Type::INT32);
+}
+Result<const arrow::StringArray*> ListingTable::String(std::string_view column) const {
+  return Typed<arrow::StringArray>(column, arrow::Type::STRING);
+}
+Result<const arrow::BooleanArray*> ListingTable::Bool(std::string_view column) const {
+  return Typed<arrow::BooleanArray>(column, arrow::Type::BOOL);
+}
+
+OutputBlock::OutputBlock(std::span<const OutputColumn> columns, size_t rows) : rows_(rows) {
+  columns_.reserve(columns.size());
+  for (const auto& spec : columns) {
+    Column column;
+    column.type = spec.type;
+    switch (spec.type) {
+      case ValueType::kFloat64: column.f64.assign(rows, 0.0); break;
+      case ValueType::kInt64: column.i64.assign(rows, 0); break;
+      case ValueType::kString: column.str.assign(rows, std::string()); break;
+    }
+    column.valid.assign(rows, 0);
+    columns_.push_back(std::move(column));
+  }
+}
+
+void OutputBlock::SetFloat64(size_t column, size_t row, double value) {
+  auto& c = columns_[column];
+  // NaN is not a value an analyst can use: store it as null, so that outputs never mix the two.
+  if (std::isnan(value)) {
+    c.valid[row] = 0;
+    return;
+  }
+  c.f64[row] = value;
+  c.valid[row] = 1;
+}
+
+void OutputBlock::SetInt64(size_t column, size_t row, int64_t value) {
+  auto& c = columns_[column];
+  c.i64[row] = value;
+  c.valid[row] = 1;
+}
+
+void OutputBlock::SetString(size_t column, size_t row, std::string value) {
+  auto& c = columns_[column];
+  c.str[row] = std::move(value);
+  c.valid[row] = 1;
+}
+
+void OutputBlock::FillInt64(size_t column, int64_t value) {
+  auto& c = columns_[column];
+  std::fill(c.i64.begin(), c.i64.end(), value);
+  std::fill(c.valid.begin(), c.valid.end(), 1);
+}
+
+void OutputBlock::FillFloat64(size_t column, double value) {
+  auto& c = columns_[column];
+  std::fill(c.f64.begin(), c.f64.end(), value);
+  std::fill(c.valid.begin(), c.valid.end(), 1);
+}
+
+size_t ListingDay::RowOf(int64_t t) const {
+  const int64_t label = grid->LabelOf(t);
+  const auto it = std::lower_bound(labels.begin(), labels.end(), label);
+  return static_cast<size_t>(it - labels.begin());
+}
+
+}  // namespace intraday

@@ -1,0 +1,133 @@
+// metrics/: the analytics modules and the bucket semantics they share. A module declares the
+// tables and columns it reads and the columns it writes, then computes one listing-day at a
+// time from that listing's events in time order. Modules know nothing of files, batches or
+// processes: the engine (exec/) feeds them and writes what they produce.
+//
+// This header is the contract between the engine and every module.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <arrow/array.h>
+#include <arrow/record_batch.h>
+
+#include "common/date.h"
+#include "common/status.h"
+#include "io/table_catalog.h"
+#include "metrics/time_grid.h"
+
+namespace intraday {
+
+/// A table a module reads, and the columns it needs from it (the event-time column and
+/// ListingId are always provided and need not be listed).
+struct InputTable {
+  Table table;
+  std::vector<std::string> columns;
+};
+
+enum class ValueType { kInt64, kFloat64, kString };
+
+/// One output column, as `intraday metrics` lists it.
+struct OutputColumn {
+  std::string name;
+  ValueType type = ValueType::kFloat64;
+  std::string unit;         // "shares", "bps", "ns", "" for dimensionless
+  std::string description;  // one line
+};
+
+/// The events of one table for one listing-day, sorted by event time (ties keep input order).
+/// A zero-copy view over the engine's record batch.
+class ListingTable {
+ public:
+  ListingTable() = default;
+  explicit ListingTable(std::shared_ptr<arrow::RecordBatch> batch, int time_column);
+
+  int64_t size() const { return batch_ ? batch_->num_rows() : 0; }
+  bool empty() const { return size() == 0; }
+  /// Event times, int64 nanoseconds since the epoch.
+  const int64_t* times() const { return times_; }
+
+  /// Typed access to a declared column; aborts the module with an error Status if the column
+  /// is missing or of another type (a bug in the module's declaration, not in the data).
+  Result<const arrow::DoubleArray*> Float64(std::string_view column) const;
+  Result<const arrow::Int64Array*> Int64(std::string_view column) const;
+  Result<const arrow::Int32Array*> Int32(std::string_view column) const;
+  Result<const arrow::StringArray*> String(std::string_view column) const;
+  Result<const arrow::BooleanArray*> Bool(std::string_view column) const;
+  bool has_column(std::string_view column) const;
+
+  const std::shared_ptr<arrow::RecordBatch>& batch() const { return batch_; }
+
+ private:
+  template <typename ArrayType>
+  Result<const ArrayType*> Typed(std::string_view column, arrow::Type::type id) const;
+
+  std::shared_ptr<arrow::RecordBatch> batch_;
+  const int64_t* times_ = nullptr;
+};
+
+/// A module's output for one listing-day: one row per bucket label, one column per declared
+/// OutputColumn (same order). Values start null; a module sets what it computes.
+class OutputBlock {
+ public:
+  OutputBlock(std::span<const OutputColumn> columns, size_t rows);
+
+  size_t rows() const { return rows_; }
+  void SetFloat64(size_t column, size_t row, double value);
+  void SetInt64(size_t column, size_t row, int64_t value);
+  void SetString(size_t column, size_t row, std::string value);
+  /// Every row of an int64/float64 column to a value: the usual start for flows (0 in empty
+  /// buckets, metrics.md).
+  void FillInt64(size_t column, int64_t value);
+  void FillFloat64(size_t column, double value);
+
+  struct Column {
+    ValueType type;
+    std::vector<double> f64;
+    std::vector<int64_t> i64;
+    std::vector<std::string> str;
+    std::vector<uint8_t> valid;
+  };
+  const Column& column(size_t index) const { return columns_[index]; }
+  size_t num_columns() const { return columns_.size(); }
+
+ private:
+  size_t rows_;
+  std::vector<Column> columns_;
+};
+
+/// What a module sees of one listing-day.
+struct ListingDay {
+  int64_t listing_id = 0;
+  Date day;
+  /// The grid events map to (DailyGrid() for daily timelines).
+  const TimeGrid* grid = nullptr;
+  /// The bucket labels of the output rows, sorted and unique (the pass's timeline). Every
+  /// event of every input table falls in one of them: no event is ever dropped.
+  std::span<const int64_t> labels;
+  /// One ListingTable per InputTable of the module, same order.
+  std::vector<const ListingTable*> tables;
+
+  /// The output row of event time t.
+  size_t RowOf(int64_t t) const;
+};
+
+class Module {
+ public:
+  virtual ~Module() = default;
+  virtual std::string_view name() const = 0;
+  virtual const std::vector<InputTable>& inputs() const = 0;
+  virtual const std::vector<OutputColumn>& outputs() const = 0;
+  /// True if the module needs all listings of an instrument in the same batch.
+  virtual bool groups_by_instrument() const { return false; }
+  /// Fills `out` (rows = listing.labels) for one listing-day. Must be deterministic and must not
+  /// keep state between calls: listings may be computed in any process, in any order.
+  virtual Status Compute(const ListingDay& listing, OutputBlock& out) const = 0;
+};
+
+}  // namespace intraday

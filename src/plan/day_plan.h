@@ -1,0 +1,106 @@
+// plan/: what a day of a pass needs and how it is cut into batches, computed before any work
+// runs: the day's universe, the input files, per-listing size estimates (rows and bytes, cached
+// per input file), and the bin packing of listings into batches under the per-worker memory
+// budget. Everything here is a plain value that `intraday plan` prints and the engine executes.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/date.h"
+#include "io/table_catalog.h"
+
+namespace intraday {
+
+inline constexpr size_t kTableCount = 7;
+inline size_t TableIndex(Table table) { return static_cast<size_t>(table); }
+
+/// One listing of a day's universe (from the reference table or a universe file).
+struct Listing {
+  int64_t listing_id = 0;
+  int64_t instrument_id = 0;  // 0 if unknown
+  std::string mic;
+  std::string ticker;
+  std::string isin;
+  std::string currency;
+  bool is_primary = false;
+};
+
+/// The listings to process on a day, sorted by ListingId, unique.
+struct Universe {
+  Date day;
+  std::vector<Listing> listings;
+  std::vector<std::string> mics;  // the MICs whose files are read, sorted
+};
+
+/// The columns a pass reads from each table (ListingId and the event-time column included).
+struct TableColumns {
+  Table table;
+  std::vector<std::string> columns;
+};
+
+/// A located input file of the day.
+struct InputFile {
+  Table table;
+  std::string mic;
+  std::string path;          // inside the lake's filesystem
+  std::string display_path;  // for messages
+  int64_t rows = 0;
+  /// Row groups whose ListingId statistics are known, as [min, max] per row group, in file order.
+  /// `clustered` is true when these ranges are sorted and disjoint (a listing never spans two
+  /// row groups except as a contiguous run), so that a batch can read just its row groups.
+  struct RowGroupRange {
+    int index;
+    int64_t min_listing;
+    int64_t max_listing;
+    int64_t rows;
+  };
+  std::vector<RowGroupRange> row_groups;
+  bool clustered = false;
+};
+
+/// Estimated size of one listing's data for the pass, per table and in total.
+struct ListingSize {
+  int64_t listing_id = 0;
+  int64_t instrument_id = 0;
+  std::array<int64_t, kTableCount> rows{};    // rows per table (TableIndex)
+  std::array<uint64_t, kTableCount> bytes{};  // decoded bytes of the projected columns per table
+  uint64_t memory_bytes = 0;                  // estimated worker memory for this listing
+  bool estimated = true;                      // false when the listing's figures are unknown
+};
+
+/// How a batch gets its input rows.
+enum class InputStrategy {
+  kDirect,     // one batch: the worker reads the day's files itself (no shredding)
+  kRowGroups,  // clustered files: each batch reads only its row groups
+  kShred,      // files are shredded into per-batch spill files first
+};
+
+struct Batch {
+  int id = 0;
+  std::vector<int64_t> listings;  // sorted
+  std::array<int64_t, kTableCount> rows{};
+  uint64_t memory_bytes = 0;
+  bool oversize = false;  // a single listing over the budget
+};
+
+struct DayPlan {
+  std::string pass;
+  Date day;
+  Universe universe;
+  std::vector<TableColumns> columns;
+  std::vector<InputFile> files;
+  std::vector<ListingSize> sizes;  // sorted by ListingId
+  std::vector<Batch> batches;      // in ListingId order
+  InputStrategy strategy = InputStrategy::kDirect;
+  std::string strategy_reason;
+  uint64_t memory_budget = 0;
+  std::vector<std::string> warnings;
+};
+
+std::string_view ToString(InputStrategy strategy);
+
+}  // namespace intraday

@@ -1,0 +1,129 @@
+#include "plan/packing.h"
+
+#include <algorithm>
+#include <optional>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "common/units.h"
+
+namespace intraday {
+namespace {
+
+// What packing places: one listing, or every listing of an instrument.
+struct Unit {
+  std::vector<const ListingSize*> members;  // sorted by ListingId
+  int64_t instrument_id = 0;
+  uint64_t memory = 0;
+  std::array<int64_t, kTableCount> rows{};
+  bool known = true;
+};
+
+std::vector<Unit> BuildUnits(std::span<const ListingSize> sizes, bool group_by_instrument) {
+  std::vector<const ListingSize*> sorted;
+  sorted.reserve(sizes.size());
+  for (const auto& size : sizes) sorted.push_back(&size);
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const ListingSize* a, const ListingSize* b) { return a->listing_id < b->listing_id; });
+  std::vector<Unit> units;
+  std::unordered_map<int64_t, size_t> unit_of_instrument;
+  for (const ListingSize* size : sorted) {
+    size_t index = units.size();
+    // Walking in ListingId order, a group is created at its smallest ListingId: units come out
+    // ordered by their smallest member.
+    if (group_by_instrument && size->instrument_id != 0) {
+      auto [it, inserted] = unit_of_instrument.emplace(size->instrument_id, units.size());
+      index = it->second;
+    }
+    if (index == units.size())
+      units.emplace_back().instrument_id = group_by_instrument ? size->instrument_id : 0;
+    Unit& unit = units[index];
+    unit.members.push_back(size);
+    unit.memory += size->memory_bytes;
+    for (size_t t = 0; t < kTableCount; ++t) unit.rows[t] += size->rows[t];
+    unit.known = unit.known && size->estimated;
+  }
+  return units;
+}
+
+// The first capped table whose rows exceed its cap, if any.
+std::optional<Table> OverCap(const std::array<int64_t, kTableCount>& rows, const PackOptions& options) {
+  for (const auto& [table, cap] : options.max_rows_per_table) {
+    if (rows[TableIndex(table)] > cap) return table;
+  }
+  return std::nullopt;
+}
+
+std::string Describe(const Unit& unit) {
+  if (unit.members.size() == 1 && unit.instrument_id == 0) {
+    return fmt::format("listing {}", unit.members.front()->listing_id);
+  }
+  if (unit.members.size() == 1) {
+    return fmt::format("listing {} (instrument {})", unit.members.front()->listing_id, unit.instrument_id);
+  }
+  std::vector<int64_t> ids;
+  for (const auto* m : unit.members) ids.push_back(m->listing_id);
+  return fmt::format("instrument {} (listings {})", unit.instrument_id, fmt::join(ids, ", "));
+}
+
+void Add(const Unit& unit, Batch* batch) {
+  for (const auto* m : unit.members) batch->listings.push_back(m->listing_id);
+  batch->memory_bytes += unit.memory;
+  for (size_t t = 0; t < kTableCount; ++t) batch->rows[t] += unit.rows[t];
+}
+
+}  // namespace
+
+PackResult PackListings(std::span<const ListingSize> sizes, const PackOptions& options) {
+  PackResult result;
+  Batch current;
+  auto close = [&](Batch* batch) {
+    if (batch->listings.empty()) return;
+    std::sort(batch->listings.begin(), batch->listings.end());
+    batch->id = static_cast<int>(result.batches.size());
+    result.batches.push_back(std::move(*batch));
+    *batch = Batch{};
+  };
+
+  for (const Unit& unit : BuildUnits(sizes, options.group_by_instrument)) {
+    const bool over_budget = unit.memory > options.memory_budget;
+    const std::optional<Table> over_cap = OverCap(unit.rows, options);
+    if (!unit.known || over_budget || over_cap) {
+      close(&current);
+      Batch alone;
+      Add(unit, &alone);
+      alone.oversize = unit.known;
+      const int id = static_cast<int>(result.batches.size());
+      if (!unit.known) {
+        result.warnings.push_back(fmt::format(
+            "{} has no size estimate: planned alone in batch {}, never counted as zero", Describe(unit), id));
+      } else if (over_budget) {
+        result.warnings.push_back(
+            fmt::format("{} needs an estimated {} of worker memory, over the {} budget: planned alone in "
+                        "batch {} (oversize)",
+                        Describe(unit), FormatBytes(unit.memory), FormatBytes(options.memory_budget), id));
+      } else {
+        const Table table = *over_cap;
+        result.warnings.push_back(fmt::format(
+            "{} has {} {} rows, over run.max_rows_per_table.{} = {}: planned alone in batch {} (oversize)",
+            Describe(unit), unit.rows[TableIndex(table)], SpecOf(table).key, SpecOf(table).key,
+            options.max_rows_per_table.at(table), id));
+      }
+      close(&alone);
+      continue;
+    }
+    if (!current.listings.empty()) {
+      std::array<int64_t, kTableCount> rows = current.rows;
+      for (size_t t = 0; t < kTableCount; ++t) rows[t] += unit.rows[t];
+      if (current.memory_bytes + unit.memory > options.memory_budget || OverCap(rows, options))
+        close(&current);
+    }
+    Add(unit, &current);
+  }
+  close(&current);
+  return result;
+}
+
+}  // namespace intraday

@@ -1,0 +1,88 @@
+#include "plan/plan_json.h"
+
+#include <algorithm>
+
+namespace intraday {
+namespace {
+
+// Per-table figures for the tables the pass reads, keyed by table name.
+template <typename T>
+nlohmann::ordered_json PerTable(const DayPlan& plan, const std::array<T, kTableCount>& values) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const auto& tc : plan.columns) out[std::string(SpecOf(tc.table).key)] = values[TableIndex(tc.table)];
+  return out;
+}
+
+}  // namespace
+
+nlohmann::ordered_json ToJson(const DayPlan& plan) {
+  nlohmann::ordered_json listings = nlohmann::ordered_json::array();
+  for (const Listing& l : plan.universe.listings) {
+    listings.push_back({{"listing_id", l.listing_id},
+                        {"instrument_id", l.instrument_id},
+                        {"mic", l.mic},
+                        {"ticker", l.ticker},
+                        {"isin", l.isin},
+                        {"currency", l.currency},
+                        {"is_primary", l.is_primary}});
+  }
+  nlohmann::ordered_json columns = nlohmann::ordered_json::object();
+  for (const auto& tc : plan.columns) columns[std::string(SpecOf(tc.table).key)] = tc.columns;
+
+  nlohmann::ordered_json files = nlohmann::ordered_json::array();
+  for (const InputFile& f : plan.files) {
+    nlohmann::ordered_json row_groups = nlohmann::ordered_json::array();
+    for (const auto& rg : f.row_groups) {
+      row_groups.push_back({{"index", rg.index},
+                            {"min_listing", rg.min_listing},
+                            {"max_listing", rg.max_listing},
+                            {"rows", rg.rows}});
+    }
+    files.push_back({{"table", SpecOf(f.table).key},
+                     {"mic", f.mic},
+                     {"path", f.display_path},
+                     {"rows", f.rows},
+                     {"row_groups", std::move(row_groups)},
+                     {"clustered", f.clustered}});
+  }
+  nlohmann::ordered_json missing = nlohmann::ordered_json::array();
+  for (const auto& tc : plan.columns) {
+    for (const std::string& mic : plan.universe.mics) {
+      const bool found = std::any_of(plan.files.begin(), plan.files.end(),
+                                     [&](const InputFile& f) { return f.table == tc.table && f.mic == mic; });
+      if (!found) missing.push_back({{"table", SpecOf(tc.table).key}, {"mic", mic}});
+    }
+  }
+
+  nlohmann::ordered_json sizes = nlohmann::ordered_json::array();
+  for (const ListingSize& s : plan.sizes) {
+    sizes.push_back({{"listing_id", s.listing_id},
+                     {"instrument_id", s.instrument_id},
+                     {"rows", PerTable(plan, s.rows)},
+                     {"bytes", PerTable(plan, s.bytes)},
+                     {"memory_bytes", s.memory_bytes},
+                     {"estimated", s.estimated}});
+  }
+  nlohmann::ordered_json batches = nlohmann::ordered_json::array();
+  for (const Batch& b : plan.batches) {
+    batches.push_back({{"id", b.id},
+                       {"listings", b.listings},
+                       {"rows", PerTable(plan, b.rows)},
+                       {"memory_bytes", b.memory_bytes},
+                       {"oversize", b.oversize}});
+  }
+  return {{"pass", plan.pass},
+          {"day", plan.day.ToString()},
+          {"memory_budget", plan.memory_budget},
+          {"strategy", ToString(plan.strategy)},
+          {"strategy_reason", plan.strategy_reason},
+          {"universe", {{"mics", plan.universe.mics}, {"listings", std::move(listings)}}},
+          {"columns", std::move(columns)},
+          {"files", std::move(files)},
+          {"missing_files", std::move(missing)},
+          {"sizes", std::move(sizes)},
+          {"batches", std::move(batches)},
+          {"warnings", plan.warnings}};
+}
+
+}  // namespace intraday

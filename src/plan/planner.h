@@ -1,0 +1,49 @@
+// Planning one day of one pass: universe -> input files -> size estimates -> batches -> the
+// input strategy (direct, row groups, shred) with the reason. No metric is computed here.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "config/pipeline_config.h"
+#include "io/lake.h"
+#include "metrics/module.h"
+#include "plan/day_plan.h"
+
+namespace intraday {
+
+/// The columns a pass reads per table: the union of its modules' declared inputs, plus
+/// ListingId and each table's event-time column; dense passes also read the market states
+/// (ListingId, TimestampNanoseconds, MarketState) for their sessions. Tables in catalogue order,
+/// columns in first-declared order.
+std::vector<TableColumns> PassColumns(const std::vector<std::unique_ptr<Module>>& modules,
+                                      const PassConfig& pass);
+
+/// True if any module of the pass needs an instrument's listings in one batch.
+bool PassGroupsByInstrument(const std::vector<std::unique_ptr<Module>>& modules);
+
+struct PlanRequest {
+  const PipelineConfig* config = nullptr;
+  const PassConfig* pass = nullptr;
+  std::vector<TableColumns> columns;
+  bool group_by_instrument = false;
+  Date day;
+  /// Directory for the per-input-file size cache; empty disables caching.
+  std::string size_cache_dir;
+};
+
+/// Where plan and run keep the per-input-file size cache: {run.output}/_size_cache. Not under
+/// scratch, which a finished run leaves empty; readers of the output ignore '_' entries.
+std::string DefaultSizeCacheDir(const PipelineConfig& config);
+
+/// Plans one day. Missing files are warnings in the plan (errors when data.strict is set);
+/// unreadable files are errors naming the file. A file whose footer reads but whose ListingId data
+/// does not decode leaves its listings without a size estimate (a warning; an error when strict):
+/// they are planned alone, never as zero (docs/planning.md). A day that is not a trading day of
+/// the config is an error.
+Result<DayPlan> PlanDay(const Lake& lake, const PlanRequest& request);
+
+}  // namespace intraday

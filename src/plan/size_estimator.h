@@ -1,0 +1,81 @@
+// Size estimation (execution.md): for every listing of a day's universe, the rows and decoded
+// bytes each input table of the pass holds, and the worker memory they need. Exact and cheap:
+// row counts come from row-group statistics or a scan of the ListingId column (file_profile.h),
+// bytes per row from the files' own metadata, and both are cached per input file
+// (size_cache.h), so a re-plan of the same day reads no Parquet.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <arrow/filesystem/filesystem.h>
+
+#include "common/status.h"
+#include "io/lake.h"
+#include "plan/day_plan.h"
+#include "plan/file_profile.h"
+#include "plan/size_cache.h"
+
+namespace intraday {
+
+/// Worker memory per byte of decoded, projected input. A worker holds, for the listings of its
+/// batch: the decoded input columns (1x); a copy of each listing's rows sorted by event time
+/// (files are in no guaranteed order, data-model.md), as large as the input (1x); and the module
+/// outputs plus Arrow builder and allocator slack, budgeted at up to the input size again (1x).
+/// Bucketed outputs are normally much smaller than the events they summarise, so 3 errs high,
+/// which is the safe side of a memory budget.
+inline constexpr uint64_t kWorkerMemoryFactor = 3;
+
+/// What SizeEstimator did, for logs and for tests to observe the cache.
+struct SizeEstimatorStats {
+  int profiled = 0;       // Profile() calls that succeeded
+  int cache_hits = 0;     // ... answered from the cache, without opening the file
+  int cache_writes = 0;   // entries written
+  int scanned_files = 0;  // files whose ListingId column had to be read
+  int64_t scanned_rows = 0;
+};
+
+/// Profiles input files, through the size cache when it has one. Not thread-safe: one per
+/// planning thread (the cache itself tolerates concurrent planners).
+class SizeEstimator {
+ public:
+  /// `cache` may be null: every file is then profiled from its metadata (and scanned if needed).
+  SizeEstimator(std::shared_ptr<arrow::fs::FileSystem> fs, std::unique_ptr<SizeCache> cache);
+
+  /// The profile of a file of the lake (`path` inside `fs`, `display_path` for messages).
+  /// A cache that cannot be written is not an error: planning goes on, and warnings() says so.
+  Result<FileProfile> Profile(const std::string& path, const std::string& display_path, Table table);
+
+  const SizeEstimatorStats& stats() const { return stats_; }
+  const std::vector<std::string>& warnings() const { return warnings_; }
+  const SizeCache* cache() const { return cache_.get(); }
+
+ private:
+  std::shared_ptr<arrow::fs::FileSystem> fs_;
+  std::unique_ptr<SizeCache> cache_;
+  SizeEstimatorStats stats_;
+  std::vector<std::string> warnings_;
+};
+
+/// One sized input file of the day, as EstimateListingSizes needs it.
+struct FileEstimate {
+  Table table = Table::kTrades;
+  std::string mic;
+  const FileProfile* profile = nullptr;  // profile->listings_known false: sizes unknown
+  double bytes_per_row = 0;              // of the pass's projected columns (ProjectedBytesPerRow)
+};
+
+/// Sizes of every listing of the universe (sorted by ListingId, like the universe):
+///   rows[t]  = rows of the listing in the file of table t for the listing's MIC; 0 when the file
+///              holds none of its rows or does not exist (no data: exact, not unknown);
+///   bytes[t] = rows[t] x the file's projected bytes per row;
+///   memory_bytes = kWorkerMemoryFactor x the sum of bytes over tables.
+/// A listing whose MIC has a file with unknown listings gets estimated = false, never zero: its
+/// figures for that table are the largest any sized listing has for it on the day (a floor for
+/// display), and packing plans it alone (packing.h).
+std::vector<ListingSize> EstimateListingSizes(const Universe& universe, std::span<const FileEstimate> files);
+
+}  // namespace intraday

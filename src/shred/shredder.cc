@@ -1,0 +1,175 @@
+#include "shred/shredder.h"
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <arrow/array.h>
+#include <arrow/builder.h>
+#include <arrow/compute/api.h>
+#include <arrow/io/file.h>
+#include <arrow/ipc/writer.h>
+#include <arrow/util/byte_size.h>
+#include <fmt/format.h>
+
+#include "io/arrow_compute.h"
+#include "io/table_reader.h"
+
+namespace intraday {
+namespace {
+
+const std::vector<std::string>* ColumnsOf(const DayPlan& plan, Table table) {
+  for (const auto& tc : plan.columns) {
+    if (tc.table == table) return &tc.columns;
+  }
+  return nullptr;
+}
+
+/// Shreds one input file: per-batch pending pieces, flushed to per-batch IPC writers whenever
+/// the pending bytes exceed this file's share of the buffer.
+class FileShredder {
+ public:
+  FileShredder(const ShredRequest& request, const std::unordered_map<int64_t, int>& batch_of,
+               const InputFile& file, uint64_t buffer_bytes)
+      : request_(request), batch_of_(batch_of), file_(file), buffer_bytes_(buffer_bytes) {}
+
+  Status Run(std::vector<SpillFile>* spills, int64_t* rows_read, int64_t* rows_routed) {
+    const auto* columns = ColumnsOf(*request_.plan, file_.table);
+    if (columns == nullptr) return Status::Invalid("no columns planned for table ", SpecOf(file_.table).key);
+    TableReadOptions options;
+    options.columns = *columns;
+    INTRADAY_ASSIGN_OR_RAISE(auto reader, TableFileReader::Open(request_.lake->fs(), file_.path,
+                                                                file_.display_path, file_.table, options));
+    schema_ = reader->schema();
+    const int listing_column = schema_->GetFieldIndex("ListingId");
+    std::vector<arrow::Int32Builder> routes(static_cast<size_t>(request_.plan->batches.size()));
+    while (true) {
+      INTRADAY_ASSIGN_OR_RAISE(auto batch, reader->Next());
+      if (batch == nullptr) break;
+      *rows_read += batch->num_rows();
+      const auto& ids = static_cast<const arrow::Int64Array&>(*batch->column(listing_column));
+      for (int64_t i = 0; i < ids.length(); ++i) {
+        if (ids.IsNull(i)) continue;
+        const auto it = batch_of_.find(ids.Value(i));
+        if (it == batch_of_.end()) continue;
+        INTRADAY_RETURN_NOT_OK(routes[static_cast<size_t>(it->second)].Append(static_cast<int32_t>(i)));
+      }
+      for (size_t b = 0; b < routes.size(); ++b) {
+        if (routes[b].length() == 0) continue;
+        INTRADAY_ASSIGN_OR_RAISE(auto indices, routes[b].Finish());
+        INTRADAY_ASSIGN_OR_RAISE(auto taken,
+                                 arrow::compute::Take(arrow::Datum(batch), arrow::Datum(indices)));
+        auto piece = taken.record_batch();
+        *rows_routed += piece->num_rows();
+        pending_bytes_ += static_cast<uint64_t>(arrow::util::TotalBufferSize(*piece));
+        pending_[static_cast<int>(b)].push_back(std::move(piece));
+      }
+      if (pending_bytes_ > buffer_bytes_) INTRADAY_RETURN_NOT_OK(FlushAll());
+    }
+    INTRADAY_RETURN_NOT_OK(FlushAll());
+    for (auto& [batch, writer] : writers_) {
+      INTRADAY_RETURN_NOT_OK(writer.ipc->Close());
+      INTRADAY_ASSIGN_OR_RAISE(int64_t size, writer.file->Tell());
+      INTRADAY_RETURN_NOT_OK(writer.file->Close());
+      spills->push_back(SpillFile{batch, file_.table, writer.path, writer.rows, static_cast<uint64_t>(size)});
+    }
+    return Status::OK();
+  }
+
+ private:
+  struct Writer {
+    std::string path;
+    std::shared_ptr<arrow::io::FileOutputStream> file;
+    std::shared_ptr<arrow::ipc::RecordBatchWriter> ipc;
+    int64_t rows = 0;
+  };
+
+  Status FlushAll() {
+    for (auto& [batch, pieces] : pending_) {
+      if (pieces.empty()) continue;
+      auto it = writers_.find(batch);
+      if (it == writers_.end()) {
+        Writer writer;
+        const std::string dir = fmt::format("{}/batch-{:05d}", request_.spill_dir, batch);
+        std::error_code ec;
+        std::filesystem::create_directories(dir, ec);
+        if (ec) return Status::IOError("cannot create ", dir, ": ", ec.message());
+        writer.path = fmt::format("{}/{}-{}.arrow", dir, SpecOf(file_.table).key, file_.mic);
+        INTRADAY_ASSIGN_OR_RAISE(writer.file, arrow::io::FileOutputStream::Open(writer.path));
+        INTRADAY_ASSIGN_OR_RAISE(writer.ipc, arrow::ipc::MakeFileWriter(writer.file, schema_));
+        it = writers_.emplace(batch, std::move(writer)).first;
+      }
+      for (const auto& piece : pieces) {
+        auto st = it->second.ipc->WriteRecordBatch(*piece);
+        if (!st.ok()) return st.WithMessage("cannot write ", it->second.path, ": ", st.message());
+        it->second.rows += piece->num_rows();
+      }
+      pieces.clear();
+    }
+    pending_bytes_ = 0;
+    return Status::OK();
+  }
+
+  const ShredRequest& request_;
+  const std::unordered_map<int64_t, int>& batch_of_;
+  const InputFile& file_;
+  uint64_t buffer_bytes_;
+  std::shared_ptr<arrow::Schema> schema_;
+  std::map<int, std::vector<std::shared_ptr<arrow::RecordBatch>>> pending_;
+  uint64_t pending_bytes_ = 0;
+  std::map<int, Writer> writers_;
+};
+
+}  // namespace
+
+Result<ShredResult> ShredDay(const ShredRequest& request) {
+  INTRADAY_RETURN_NOT_OK(EnsureComputeInitialized());
+  const DayPlan& plan = *request.plan;
+  std::unordered_map<int64_t, int> batch_of;
+  for (const auto& batch : plan.batches) {
+    for (int64_t listing : batch.listings) batch_of.emplace(listing, batch.id);
+  }
+  const size_t n_files = plan.files.size();
+  const int threads = std::max(1, std::min<int>(request.threads, static_cast<int>(n_files)));
+  const uint64_t per_thread_buffer =
+      std::max<uint64_t>(request.buffer_bytes / static_cast<uint64_t>(threads), 1 << 20);
+
+  std::vector<std::vector<SpillFile>> spills(n_files);
+  std::vector<int64_t> rows_read(n_files, 0), rows_routed(n_files, 0);
+  std::vector<Status> errors(n_files);
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  auto work = [&] {
+    while (!failed.load()) {
+      const size_t i = next.fetch_add(1);
+      if (i >= n_files) return;
+      FileShredder shredder(request, batch_of, plan.files[i], per_thread_buffer);
+      errors[i] = shredder.Run(&spills[i], &rows_read[i], &rows_routed[i]);
+      if (!errors[i].ok()) failed.store(true);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& thread : pool) thread.join();
+  for (const auto& status : errors) INTRADAY_RETURN_NOT_OK(status);
+
+  ShredResult result;
+  for (size_t i = 0; i < n_files; ++i) {
+    result.rows_read += rows_read[i];
+    result.rows_routed += rows_routed[i];
+    for (auto& spill : spills[i]) {
+      result.bytes_written += spill.bytes;
+      result.files.push_back(std::move(spill));
+    }
+  }
+  std::stable_sort(result.files.begin(), result.files.end(),
+                   [](const SpillFile& a, const SpillFile& b) { return a.batch < b.batch; });
+  return result;
+}
+
+}  // namespace intraday

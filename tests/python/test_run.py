@@ -1,0 +1,206 @@
+"""`intraday run` end to end on generated lakes: determinism across worker counts, budgets and
+input layouts; process isolation and cleanup; faults (kill -9, truncated file, SIGTERM + resume)."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import run_intraday
+
+START, END = "2026-01-05", "2026-01-07"  # Monday..Wednesday
+MICS = "XLON,XPAR"
+
+
+def write_config(path: Path, lake: Path, out: Path, scratch: Path, workers=1, memory="4GiB", extra_run=""):
+    path.write_text(f"""
+data:
+  root: {lake}
+universe:
+  mics: [XLON, XPAR]
+dates:
+  start: {START}
+  end: {END}
+run:
+  output: {out}
+  scratch: {scratch}
+  workers: {workers}
+  memory_per_worker: {memory}
+  retries: 2
+{extra_run}
+passes:
+  - name: activity
+    bucket: 1m
+    timeline: dense
+    modules:
+      activity: {{tables: [trades, l2, l3]}}
+""")
+    return path
+
+
+def generate(binary, out: Path, layout="time", row_group_rows=131072):
+    run_intraday(binary, "generate", "--out", out, "--listings", 12, "--start", START, "--end", END, "--mics", MICS,
+                 "--profile", "tiny", "--seed", 11, "--layout", layout, "--row-group-rows", row_group_rows)
+    return out
+
+
+def day_files(out: Path):
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted((out / "activity").rglob("*.parquet"))}
+
+
+def run_report(out: Path):
+    reports = sorted((out / "_runs").glob("*.json"))
+    return json.loads(reports[-1].read_text())
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory, intraday_bin):
+    return generate(intraday_bin, tmp_path_factory.mktemp("lake"))
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, intraday_bin, lake):
+    """One uninterrupted run: 1 worker, a budget that fits a whole day (no shredding)."""
+    base = tmp_path_factory.mktemp("reference")
+    config = write_config(base / "p.yaml", lake, base / "out", base / "scratch")
+    run_intraday(intraday_bin, "run", config)
+    return base / "out"
+
+
+def test_reference_run_outputs_and_manifest(reference):
+    files = day_files(reference)
+    assert sorted(files) == [f"activity/date={d}/part-00000.parquet" for d in ("2026-01-05", "2026-01-06", "2026-01-07")]
+    import polars as pl
+
+    df = pl.read_parquet(reference / "activity" / "date=2026-01-05" / "part-00000.parquet")
+    assert df.columns[:2] == ["ListingId", "TimeBucket"]
+    assert df.height > 0
+    assert df.select(pl.col("ActivityTradesCount").sum()).item() > 0
+    # sorted by (ListingId, TimeBucket), unique
+    assert df.select(pl.struct("ListingId", "TimeBucket").is_unique().all()).item()
+    assert df.sort("ListingId", "TimeBucket").equals(df)
+    manifest = json.loads((reference / "_manifest.json").read_text())
+    assert set(manifest["passes"]["activity"]) == {"2026-01-05", "2026-01-06", "2026-01-07"}
+    report = run_report(reference)
+    assert report["status"] == "finished"
+    assert all(day["strategy"] == "direct" for day in report["days"])
+
+
+def test_identical_outputs_for_any_workers_and_budget(intraday_bin, lake, reference, tmp_path):
+    config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", tmp_path / "scratch", workers=2, memory="96KiB")
+    run_intraday(intraday_bin, "run", config)
+    assert day_files(tmp_path / "out") == day_files(reference)
+    report = run_report(tmp_path / "out")
+    assert all(day["strategy"] == "shred" for day in report["days"])
+    assert all(len(day["batches"]) > 2 for day in report["days"])
+
+
+def test_identical_outputs_from_a_listing_clustered_lake(intraday_bin, reference, tmp_path):
+    # Small row groups: a batch then reads only the few row groups of its listings.
+    lake = generate(intraday_bin, tmp_path / "lake", layout="listing", row_group_rows=256)
+    config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", tmp_path / "scratch", workers=2, memory="96KiB")
+    run_intraday(intraday_bin, "run", config)
+    assert day_files(tmp_path / "out") == day_files(reference)
+    report = run_report(tmp_path / "out")
+    assert any(day["strategy"] == "row_groups" for day in report["days"])
+
+
+def test_workers_are_fresh_processes_and_scratch_is_left_empty(intraday_bin, lake, tmp_path):
+    scratch = tmp_path / "scratch"
+    config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", scratch, workers=2, memory="96KiB")
+    proc = subprocess.run([intraday_bin, "run", str(config)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    report = run_report(tmp_path / "out")
+    pids = [b["pid"] for day in report["days"] for b in day["batches"]]
+    assert len(pids) == len(set(pids)) > 3  # one process per batch
+    assert all(b["peak_rss_bytes"] > 0 for day in report["days"] for b in day["batches"])
+    assert list(scratch.iterdir()) == []  # spill files and task files are gone
+    assert not (tmp_path / "out" / "_staging").exists()
+
+
+def test_rerun_needs_resume_or_force(intraday_bin, lake, tmp_path):
+    config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", tmp_path / "scratch")
+    run_intraday(intraday_bin, "run", config)
+    again = run_intraday(intraday_bin, "run", config, check=False)
+    assert again.returncode == 1 and "--resume" in again.stderr
+    before = day_files(tmp_path / "out")
+    run_intraday(intraday_bin, "run", config, "--resume")  # nothing to do
+    run_intraday(intraday_bin, "run", config, "--force")
+    assert day_files(tmp_path / "out") == before
+
+
+def _worker_pids(scratch: Path):
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"worker" in cmdline and any(str(scratch).encode() in part for part in cmdline):
+            pids.append(int(entry.name))
+    return pids
+
+
+def test_kill_9_of_a_worker_is_retried_and_output_unchanged(intraday_bin, lake, reference, tmp_path):
+    scratch = tmp_path / "scratch"
+    config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", scratch, workers=2, memory="96KiB")
+    env = dict(os.environ, INTRADAY_TEST_WORKER_DELAY_MS="400")
+    proc = subprocess.Popen([intraday_bin, "run", str(config)], stderr=subprocess.PIPE, text=True, env=env)
+    killed = None
+    deadline = time.time() + 60
+    while killed is None and time.time() < deadline and proc.poll() is None:
+        pids = _worker_pids(scratch)
+        if pids:
+            killed = pids[0]
+            os.kill(killed, signal.SIGKILL)
+        time.sleep(0.05)
+    _, stderr = proc.communicate(timeout=300)
+    assert killed is not None, "no worker seen"
+    assert proc.returncode == 0, stderr
+    assert day_files(tmp_path / "out") == day_files(reference)
+    report = run_report(tmp_path / "out")
+    assert report["retries"], "the kill must be recorded as a retry"
+    assert any("SIGKILL" in r["what"] for r in report["retries"])
+
+
+def test_truncated_parquet_fails_naming_the_file_and_keeps_finished_days(intraday_bin, lake, tmp_path):
+    broken = tmp_path / "lake"
+    shutil.copytree(lake, broken)
+    victim = broken / "Equity-L3" / "XPAR" / "2026" / "01" / "06" / "l3-XPAR-20260106.parquet"
+    data = victim.read_bytes()
+    victim.write_bytes(data[: len(data) // 2])
+    config = write_config(tmp_path / "p.yaml", broken, tmp_path / "out", tmp_path / "scratch")
+    proc = run_intraday(intraday_bin, "run", config, check=False)
+    assert proc.returncode == 1
+    assert "l3-XPAR-20260106.parquet" in proc.stderr
+    files = day_files(tmp_path / "out")
+    assert list(files) == ["activity/date=2026-01-05/part-00000.parquet"]  # the day before is kept
+
+
+def test_sigterm_then_resume_gives_the_uninterrupted_output(intraday_bin, lake, reference, tmp_path):
+    out = tmp_path / "out"
+    config = write_config(tmp_path / "p.yaml", lake, out, tmp_path / "scratch", workers=1, memory="96KiB")
+    env = dict(os.environ, INTRADAY_TEST_WORKER_DELAY_MS="150")
+    proc = subprocess.Popen([intraday_bin, "run", str(config)], stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if (out / "activity" / "date=2026-01-05").exists():
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode != 0, "the run was meant to be interrupted mid-way"
+    assert "--resume" in stderr
+    published = day_files(out)
+    assert 1 <= len(published) < 3
+    for name in published:  # whatever is visible is complete
+        assert published[name] == day_files(reference)[name]
+    assert not list((tmp_path / "scratch").iterdir())
+    run_intraday(intraday_bin, "run", config, "--resume")
+    assert day_files(out) == day_files(reference)

@@ -1,0 +1,91 @@
+// The day file depends only on its rows: the same rows cut into different batch outputs give
+// byte-identical Parquet files; rows out of (ListingId, TimeBucket) order are refused.
+#include <fstream>
+#include <iterator>
+
+#include <arrow/builder.h>
+#include <arrow/io/file.h>
+#include <arrow/ipc/writer.h>
+#include <arrow/record_batch.h>
+#include <gtest/gtest.h>
+
+#include "exec/day_output.h"
+#include "test_support.h"
+
+namespace intraday {
+namespace {
+
+std::shared_ptr<arrow::Schema> Schema() {
+  return arrow::schema({arrow::field("ListingId", arrow::int64(), false),
+                        arrow::field("TimeBucket", arrow::timestamp(arrow::TimeUnit::NANO), false),
+                        arrow::field("Value", arrow::float64())});
+}
+
+std::shared_ptr<arrow::RecordBatch> Rows(int64_t first, int64_t count) {
+  arrow::Int64Builder ids;
+  arrow::TimestampBuilder times(arrow::timestamp(arrow::TimeUnit::NANO), arrow::default_memory_pool());
+  arrow::DoubleBuilder values;
+  for (int64_t r = first; r < first + count; ++r) {
+    EXPECT_TRUE(ids.Append(r / 1000).ok());
+    EXPECT_TRUE(times.Append(r % 1000).ok());
+    EXPECT_TRUE(r % 7 == 0 ? values.AppendNull().ok() : values.Append(static_cast<double>(r) * 0.5).ok());
+  }
+  return arrow::RecordBatch::Make(
+      Schema(), count,
+      {ids.Finish().ValueOrDie(), times.Finish().ValueOrDie(), values.Finish().ValueOrDie()});
+}
+
+std::string WriteIpc(const std::string& path,
+                     const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches) {
+  auto file = arrow::io::FileOutputStream::Open(path).ValueOrDie();
+  auto writer = arrow::ipc::MakeFileWriter(file, Schema()).ValueOrDie();
+  for (const auto& b : batches) EXPECT_TRUE(writer->WriteRecordBatch(*b).ok());
+  EXPECT_TRUE(writer->Close().ok());
+  EXPECT_TRUE(file->Close().ok());
+  return path;
+}
+
+std::string Bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(DayOutput, BytesDependOnlyOnRows) {
+  testing::TempDir tmp;
+  const int64_t total = 300'000;  // more than two row groups
+  // One batch output with one big record batch.
+  const auto one = WriteIpc(tmp.path() + "/one.arrow", {Rows(0, total)});
+  // Three batch outputs with ragged record batches.
+  const auto a = WriteIpc(tmp.path() + "/a.arrow", {Rows(0, 1), Rows(1, 99'999)});
+  const auto b = WriteIpc(tmp.path() + "/b.arrow", {Rows(100'000, 12'345), Rows(112'345, 7)});
+  const auto c = WriteIpc(tmp.path() + "/c.arrow", {Rows(112'352, total - 112'352)});
+  auto first = WriteDayParquet({one}, Schema(), tmp.path() + "/first.parquet");
+  auto second = WriteDayParquet({a, b, c}, Schema(), tmp.path() + "/second.parquet");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(first->rows, total);
+  EXPECT_EQ(second->rows, total);
+  EXPECT_EQ(Bytes(tmp.path() + "/first.parquet"), Bytes(tmp.path() + "/second.parquet"));
+  EXPECT_EQ(first->bytes, Bytes(tmp.path() + "/first.parquet").size());
+}
+
+TEST(DayOutput, RowsOutOfOrderAreRefused) {
+  testing::TempDir tmp;
+  const auto late = WriteIpc(tmp.path() + "/late.arrow", {Rows(5000, 10)});
+  const auto early = WriteIpc(tmp.path() + "/early.arrow", {Rows(0, 10)});
+  auto result = WriteDayParquet({late, early}, Schema(), tmp.path() + "/day.parquet");
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("out of (ListingId, TimeBucket) order"), std::string::npos);
+  EXPECT_NE(result.status().message().find("early.arrow"), std::string::npos);
+}
+
+TEST(DayOutput, EmptyDayIsAValidEmptyFile) {
+  testing::TempDir tmp;
+  auto result = WriteDayParquet({}, Schema(), tmp.path() + "/day.parquet");
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->rows, 0);
+  EXPECT_GT(result->bytes, 0u);
+}
+
+}  // namespace
+}  // namespace intraday

@@ -1,0 +1,101 @@
+// Bucket labels for every anchor/closed combination and the timelines (metrics.md examples).
+#include <gtest/gtest.h>
+
+#include "metrics/time_grid.h"
+
+namespace intraday {
+namespace {
+
+constexpr int64_t kSec = kNanosPerSecond;
+constexpr int64_t kMin = 60 * kSec;
+
+int64_t At(int h, int m, int s = 0) {
+  return Date::FromYmd(2026, 1, 30).start_ns() + (h * 3600 + m * 60 + s) * kSec;
+}
+
+TEST(TimeGrid, MetricsMdExample) {
+  const TimeGrid end_right(kMin, BucketAnchor::kEnd, BucketClosed::kRight);
+  const TimeGrid end_left(kMin, BucketAnchor::kEnd, BucketClosed::kLeft);
+  const TimeGrid start_left(kMin, BucketAnchor::kStart, BucketClosed::kLeft);
+  const TimeGrid start_right(kMin, BucketAnchor::kStart, BucketClosed::kRight);
+  // 00:00:30 -> 00:01:00 (end/right), 00:00:00 (start/left)
+  EXPECT_EQ(end_right.LabelOf(At(0, 0, 30)), At(0, 1));
+  EXPECT_EQ(start_left.LabelOf(At(0, 0, 30)), At(0, 0));
+  EXPECT_EQ(end_left.LabelOf(At(0, 0, 30)), At(0, 1));
+  EXPECT_EQ(start_right.LabelOf(At(0, 0, 30)), At(0, 0));
+  // 00:01:00 -> 00:01:00 (end/right), 00:02:00 (end/left), 00:00:00 (start/right)
+  EXPECT_EQ(end_right.LabelOf(At(0, 1)), At(0, 1));
+  EXPECT_EQ(end_left.LabelOf(At(0, 1)), At(0, 2));
+  EXPECT_EQ(start_right.LabelOf(At(0, 1)), At(0, 0));
+  EXPECT_EQ(start_left.LabelOf(At(0, 1)), At(0, 1));
+}
+
+TEST(TimeGrid, SubSecondBucketsAndNegativeTimes) {
+  const TimeGrid grid(250'000'000, BucketAnchor::kEnd, BucketClosed::kRight);
+  EXPECT_EQ(grid.LabelOf(1), 250'000'000);
+  EXPECT_EQ(grid.LabelOf(250'000'000), 250'000'000);
+  EXPECT_EQ(grid.LabelOf(250'000'001), 500'000'000);
+  EXPECT_EQ(grid.LabelOf(-1), 0);
+  const TimeGrid start(250'000'000, BucketAnchor::kStart, BucketClosed::kLeft);
+  EXPECT_EQ(start.LabelOf(-1), -250'000'000);
+}
+
+TEST(Timeline, DenseFromMarketStates531Rows) {
+  // States 08:55 PRE_OPEN, 09:00 CONTINUOUS_TRADING, 17:30 POST_TRADE; N = 1 min, end/right,
+  // padding 10 min: labels 08:50 ... 17:40, 531 rows.
+  const TimeGrid grid(kMin, BucketAnchor::kEnd, BucketClosed::kRight);
+  const std::vector<StateChange> states{{At(8, 55), false}, {At(9, 0), true}, {At(17, 30), false}};
+  const auto labels =
+      BuildTimeline(TimelineKind::kDense, grid, Date::FromYmd(2026, 1, 30), states, 10 * kMin, {});
+  ASSERT_EQ(labels.size(), 531u);
+  EXPECT_EQ(labels.front(), At(8, 50));
+  EXPECT_EQ(labels.back(), At(17, 40));
+}
+
+TEST(Timeline, DenseKeepsEventsOutsideTheSession) {
+  const TimeGrid grid(kMin, BucketAnchor::kEnd, BucketClosed::kRight);
+  const std::vector<StateChange> states{{At(9, 0), true}, {At(10, 0), false}};
+  const std::vector<int64_t> events{At(7, 0, 1), At(9, 30), At(12, 0)};
+  const auto labels =
+      BuildTimeline(TimelineKind::kDense, grid, Date::FromYmd(2026, 1, 30), states, 0, events);
+  EXPECT_EQ(labels.front(), At(7, 1));
+  EXPECT_EQ(labels.back(), At(12, 0));
+  // 07:01, then 09:00..10:00 (the instant 09:00 closes the bucket labelled 09:00), then 12:00
+  EXPECT_EQ(labels.size(), 1u + 61u + 1u);
+  EXPECT_EQ(labels[1], At(9, 0));
+}
+
+TEST(Timeline, DenseWithoutStatesUsesTheEventSpan) {
+  const TimeGrid grid(kMin, BucketAnchor::kEnd, BucketClosed::kRight);
+  const std::vector<int64_t> events{At(9, 0, 10), At(9, 3, 30)};
+  const auto labels = BuildTimeline(TimelineKind::kDense, grid, Date::FromYmd(2026, 1, 30), {}, 0, events);
+  EXPECT_EQ(labels, (std::vector<int64_t>{At(9, 1), At(9, 2), At(9, 3), At(9, 4)}));
+}
+
+TEST(Timeline, DenseSessionStillOpenAtTheLastStateEndsAtTheLastEvent) {
+  const TimeGrid grid(kMin, BucketAnchor::kEnd, BucketClosed::kRight);
+  const std::vector<StateChange> states{{At(9, 0), true}};
+  const std::vector<int64_t> events{At(9, 2, 5)};
+  const auto labels =
+      BuildTimeline(TimelineKind::kDense, grid, Date::FromYmd(2026, 1, 30), states, 0, events);
+  EXPECT_EQ(labels, (std::vector<int64_t>{At(9, 0), At(9, 1), At(9, 2), At(9, 3)}));
+}
+
+TEST(Timeline, SparseAndDaily) {
+  const TimeGrid grid(kMin, BucketAnchor::kEnd, BucketClosed::kRight);
+  const std::vector<int64_t> trades{At(9, 0, 10), At(9, 0, 20)};
+  const std::vector<int64_t> l2{At(9, 5)};
+  std::vector<int64_t> events = trades;
+  events.insert(events.end(), l2.begin(), l2.end());
+  const std::vector<StateChange> states{{At(8, 0), true}, {At(16, 30), false}};
+  EXPECT_EQ(BuildTimeline(TimelineKind::kSparse, grid, Date::FromYmd(2026, 1, 30), states, 0, events),
+            (std::vector<int64_t>{At(9, 1), At(9, 5)}));
+  const auto daily =
+      BuildTimeline(TimelineKind::kDaily, DailyGrid(), Date::FromYmd(2026, 1, 30), states, 0, events);
+  EXPECT_EQ(daily, (std::vector<int64_t>{At(0, 0)}));
+  EXPECT_EQ(DailyGrid().LabelOf(At(23, 59, 59)), At(0, 0));
+  EXPECT_EQ(DailyGrid().LabelOf(At(0, 0)), At(0, 0));
+}
+
+}  // namespace
+}  // namespace intraday

@@ -1,0 +1,645 @@
+// Planning a day end to end on a small lake written here: the universe (reference files, CSV and
+// Parquet universe files, filters, missing files), the pass's columns, and PlanDay's batches and
+// input strategy (direct, row groups, shred), with the clustering rule and the trading-day check.
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+
+#include <arrow/array.h>
+#include <arrow/builder.h>
+#include <arrow/io/file.h>
+#include <arrow/table.h>
+#include <gtest/gtest.h>
+#include <parquet/arrow/writer.h>
+#include <parquet/file_reader.h>
+
+#include "plan/planner.h"
+#include "plan/row_group_ranges.h"
+#include "plan/size_estimator.h"
+#include "plan/strategy.h"
+#include "plan/trading_day.h"
+#include "plan/universe.h"
+#include "test_support.h"
+
+namespace intraday {
+namespace {
+
+const Date kMonday = Date::FromYmd(2026, 1, 5);
+constexpr size_t kTrades = static_cast<size_t>(Table::kTrades);
+
+void WriteRowGroups(const std::shared_ptr<arrow::Table>& table, const std::string& path,
+                    const std::vector<int64_t>& row_groups, bool compress = true) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  auto out = arrow::io::FileOutputStream::Open(path).ValueOrDie();
+  parquet::WriterProperties::Builder props;
+  if (!compress) props.compression(parquet::Compression::UNCOMPRESSED)->disable_dictionary();
+  auto writer =
+      parquet::arrow::FileWriter::Open(*table->schema(), arrow::default_memory_pool(), out, props.build())
+          .ValueOrDie();
+  int64_t offset = 0;
+  for (int64_t rows : row_groups) {
+    ASSERT_TRUE(writer->NewRowGroup().ok());
+    auto slice = table->Slice(offset, rows);
+    for (int c = 0; c < slice->num_columns(); ++c)
+      ASSERT_TRUE(writer->WriteColumnChunk(slice->column(c)).ok());
+    offset += rows;
+  }
+  ASSERT_EQ(offset, table->num_rows());
+  ASSERT_TRUE(writer->Close().ok());
+  ASSERT_TRUE(out->Close().ok());
+}
+
+// A lake in a temporary directory, in the vendor layout.
+class TestLake {
+ public:
+  const std::string& root() const { return tmp_.path(); }
+
+  std::string PathOf(Table table, Date day, const std::string& mic) const {
+    return root() + "/" + ExpandPathTemplate(DefaultPathTemplate(table), table, day, mic).ValueOrDie();
+  }
+
+  // A reference file without a MIC column (the file's MIC is the listings' MIC).
+  void WriteReference(Date day, const std::string& mic, const std::vector<Listing>& listings) const {
+    arrow::Int64Builder id, instrument;
+    arrow::StringBuilder ticker, isin, currency;
+    arrow::BooleanBuilder primary;
+    for (const auto& l : listings) {
+      ASSERT_TRUE(id.Append(l.listing_id).ok());
+      ASSERT_TRUE(instrument.Append(l.instrument_id).ok());
+      ASSERT_TRUE(ticker.Append(l.ticker).ok());
+      ASSERT_TRUE(isin.Append(l.isin).ok());
+      ASSERT_TRUE(currency.Append(l.currency).ok());
+      ASSERT_TRUE(primary.Append(l.is_primary).ok());
+    }
+    auto schema = arrow::schema(
+        {arrow::field("ListingId", arrow::int64()), arrow::field("InstrumentId", arrow::int64()),
+         arrow::field("Ticker", arrow::utf8()), arrow::field("ISIN", arrow::utf8()),
+         arrow::field("CurrencyCode", arrow::utf8()), arrow::field("IsPrimary", arrow::boolean())});
+    WriteRowGroups(
+        arrow::Table::Make(schema, {id.Finish().ValueOrDie(), instrument.Finish().ValueOrDie(),
+                                    ticker.Finish().ValueOrDie(), isin.Finish().ValueOrDie(),
+                                    currency.Finish().ValueOrDie(), primary.Finish().ValueOrDie()}),
+        PathOf(Table::kReference, day, mic), {static_cast<int64_t>(listings.size())});
+  }
+
+  // Trades: ListingId, TradeTimestamp (µs), Size; one row per id, row groups as given.
+  void WriteTrades(Date day, const std::string& mic, const std::vector<int64_t>& ids,
+                   const std::vector<int64_t>& row_groups, bool compress = true) const {
+    arrow::Int64Builder id;
+    arrow::TimestampBuilder ts(arrow::timestamp(arrow::TimeUnit::MICRO), arrow::default_memory_pool());
+    arrow::DoubleBuilder size;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      ASSERT_TRUE(id.Append(ids[i]).ok());
+      ASSERT_TRUE(ts.Append(day.start_ns() / 1000 + 8 * 3600 * 1'000'000LL + static_cast<int64_t>(i)).ok());
+      ASSERT_TRUE(size.Append(10.0).ok());
+    }
+    auto schema = arrow::schema({arrow::field("ListingId", arrow::int64()),
+                                 arrow::field("TradeTimestamp", arrow::timestamp(arrow::TimeUnit::MICRO)),
+                                 arrow::field("Size", arrow::float64())});
+    WriteRowGroups(arrow::Table::Make(schema, {id.Finish().ValueOrDie(), ts.Finish().ValueOrDie(),
+                                               size.Finish().ValueOrDie()}),
+                   PathOf(Table::kTrades, day, mic), row_groups, compress);
+  }
+
+  std::shared_ptr<Lake> Open() const { return Lake::Open(LakeOptions{root(), {}, {}}).ValueOrDie(); }
+
+ private:
+  testing::TempDir tmp_;
+};
+
+Listing L(int64_t id, int64_t instrument, const std::string& ticker, const std::string& isin = "") {
+  Listing l;
+  l.listing_id = id;
+  l.instrument_id = instrument;
+  l.ticker = ticker;
+  l.isin = isin;
+  l.currency = "GBp";
+  l.is_primary = true;
+  return l;
+}
+
+std::vector<int64_t> IdsOf(const Universe& u) {
+  std::vector<int64_t> out;
+  for (const auto& l : u.listings) out.push_back(l.listing_id);
+  return out;
+}
+
+bool Contains(const std::vector<std::string>& warnings, const std::string& text) {
+  return std::any_of(warnings.begin(), warnings.end(),
+                     [&](const std::string& w) { return w.find(text) != w.npos; });
+}
+
+// --- Universe -------------------------------------------------------------------------------
+
+class UniverseResolve : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    lake_.WriteReference(kMonday, "XLON", {L(3, 30, "C"), L(1, 10, "VOD", "GB00BH4HKS39"), L(2, 20, "BARC")});
+    lake_.WriteReference(kMonday, "XPAR", {L(12, 120, "BNP"), L(11, 10, "AIR")});
+  }
+  Result<Universe> Resolve(const UniverseConfig& config, bool strict = false) {
+    warnings_.clear();
+    return ResolveUniverse(*lake_.Open(), config, strict, kMonday, &warnings_);
+  }
+  TestLake lake_;
+  std::vector<std::string> warnings_;
+};
+
+TEST_F(UniverseResolve, EveryListingOfTheReferenceFilesSorted) {
+  UniverseConfig config;
+  config.mics = {"XLON", "XPAR"};
+  auto u = Resolve(config);
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  EXPECT_EQ(IdsOf(*u), (std::vector<int64_t>{1, 2, 3, 11, 12}));
+  EXPECT_EQ(u->mics, (std::vector<std::string>{"XLON", "XPAR"}));
+  EXPECT_EQ(u->day, kMonday);
+  const Listing& vod = u->listings[0];
+  EXPECT_EQ(vod.mic, "XLON");
+  EXPECT_EQ(vod.ticker, "VOD");
+  EXPECT_EQ(vod.instrument_id, 10);
+  EXPECT_EQ(vod.isin, "GB00BH4HKS39");
+  EXPECT_EQ(vod.currency, "GBp");
+  EXPECT_TRUE(vod.is_primary);
+  EXPECT_EQ(u->listings[3].mic, "XPAR");
+  EXPECT_TRUE(warnings_.empty());
+}
+
+TEST_F(UniverseResolve, ListingMatchingAnyFilterIsKept) {
+  UniverseConfig config;
+  config.mics = {"XLON", "XPAR"};
+  config.listings = {3};
+  config.tickers = {"AIR"};
+  config.isins = {"GB00BH4HKS39"};
+  auto u = Resolve(config);
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  EXPECT_EQ(IdsOf(*u), (std::vector<int64_t>{1, 3, 11}));
+
+  config = UniverseConfig{};
+  config.mics = {"XLON", "XPAR"};
+  config.tickers = {"BNP"};
+  u = Resolve(config);
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(IdsOf(*u), (std::vector<int64_t>{12}));
+  EXPECT_EQ(u->mics, (std::vector<std::string>{"XPAR"}));  // only the venues with listings are read
+}
+
+TEST_F(UniverseResolve, MissingReferenceFileIsAWarningUnlessStrict) {
+  UniverseConfig config;
+  config.mics = {"XAMS", "XLON"};
+  auto u = Resolve(config);
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  EXPECT_EQ(IdsOf(*u), (std::vector<int64_t>{1, 2, 3}));
+  ASSERT_EQ(warnings_.size(), 1u);
+  EXPECT_NE(warnings_[0].find("reference-XAMS-20260105.parquet"), std::string::npos) << warnings_[0];
+
+  auto strict = Resolve(config, /*strict=*/true);
+  ASSERT_FALSE(strict.ok());
+  EXPECT_NE(strict.status().message().find("reference-XAMS-20260105.parquet"), std::string::npos);
+}
+
+TEST_F(UniverseResolve, ListingOnTwoMicsIsKeptOnceWithAWarning) {
+  lake_.WriteReference(kMonday, "XPAR", {L(2, 20, "BARC"), L(11, 10, "AIR")});
+  UniverseConfig config;
+  config.mics = {"XLON", "XPAR"};
+  auto u = Resolve(config);
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(IdsOf(*u), (std::vector<int64_t>{1, 2, 3, 11}));
+  EXPECT_EQ(u->listings[1].mic, "XLON");
+  EXPECT_TRUE(Contains(warnings_, "ListingId 2 is listed on both XLON and XPAR"));
+}
+
+TEST_F(UniverseResolve, CsvUniverseFile) {
+  const std::string csv = lake_.root() + "/universe.csv";
+  std::ofstream(csv) << "Ticker,MIC,ListingId,IsPrimary,InstrumentId\n"
+                        "VOD,XLON,5,true,50\n"
+                        "0001,XPAR,3,0,\n"
+                        "VOD,XLON,5,true,50\n";
+  UniverseConfig config;
+  config.file = csv;
+  auto u = Resolve(config);
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  EXPECT_EQ(IdsOf(*u), (std::vector<int64_t>{3, 5}));
+  EXPECT_EQ(u->mics, (std::vector<std::string>{"XLON", "XPAR"}));
+  EXPECT_EQ(u->listings[0].ticker, "0001");  // stays text
+  EXPECT_EQ(u->listings[0].instrument_id, 0);
+  EXPECT_FALSE(u->listings[0].is_primary);
+  EXPECT_EQ(u->listings[1].instrument_id, 50);
+  EXPECT_TRUE(u->listings[1].is_primary);
+
+  config.mics = {"XLON"};  // with mics too, only their rows
+  u = Resolve(config);
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(IdsOf(*u), (std::vector<int64_t>{5}));
+}
+
+TEST_F(UniverseResolve, CsvErrorsNameTheFileAndTheColumn) {
+  const std::string no_mic = lake_.root() + "/no_mic.csv";
+  std::ofstream(no_mic) << "ListingId,Ticker\n1,VOD\n";
+  UniverseConfig config;
+  config.file = no_mic;
+  auto u = Resolve(config);
+  ASSERT_FALSE(u.ok());
+  EXPECT_NE(u.status().message().find(no_mic), std::string::npos) << u.status().ToString();
+  EXPECT_NE(u.status().message().find("'MIC'"), std::string::npos) << u.status().ToString();
+
+  const std::string bad = lake_.root() + "/bad.csv";
+  std::ofstream(bad) << "ListingId,MIC\n1,XLON\nabc,XLON\n";
+  config.file = bad;
+  u = Resolve(config);
+  ASSERT_FALSE(u.ok());
+  EXPECT_NE(u.status().message().find(bad), std::string::npos) << u.status().ToString();
+  EXPECT_NE(u.status().message().find("row 2"), std::string::npos) << u.status().ToString();
+  EXPECT_NE(u.status().message().find("'ListingId'"), std::string::npos) << u.status().ToString();
+}
+
+TEST_F(UniverseResolve, ParquetUniverseFile) {
+  arrow::Int64Builder id;
+  arrow::StringBuilder mic;
+  ASSERT_TRUE(id.AppendValues({9, 4}).ok());
+  ASSERT_TRUE(mic.AppendValues({"XPAR", "XLON"}).ok());
+  auto schema =
+      arrow::schema({arrow::field("ListingId", arrow::int64()), arrow::field("MIC", arrow::utf8())});
+  const std::string path = lake_.root() + "/universe.parquet";
+  WriteRowGroups(arrow::Table::Make(schema, {id.Finish().ValueOrDie(), mic.Finish().ValueOrDie()}), path,
+                 {2});
+  UniverseConfig config;
+  config.file = path;
+  auto u = Resolve(config);
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  EXPECT_EQ(IdsOf(*u), (std::vector<int64_t>{4, 9}));
+  EXPECT_EQ(u->listings[1].mic, "XPAR");
+}
+
+// --- Columns, trading days, clustering ------------------------------------------------------
+
+class FakeModule final : public Module {
+ public:
+  FakeModule(std::vector<InputTable> inputs, bool groups) : inputs_(std::move(inputs)), groups_(groups) {}
+  std::string_view name() const override { return "fake"; }
+  const std::vector<InputTable>& inputs() const override { return inputs_; }
+  const std::vector<OutputColumn>& outputs() const override { return outputs_; }
+  bool groups_by_instrument() const override { return groups_; }
+  Status Compute(const ListingDay&, OutputBlock&) const override { return Status::OK(); }
+
+ private:
+  std::vector<InputTable> inputs_;
+  std::vector<OutputColumn> outputs_;
+  bool groups_;
+};
+
+TEST(PlanColumns, UnionOfModuleInputsPlusKeysInCatalogueOrder) {
+  std::vector<std::unique_ptr<Module>> modules;
+  modules.push_back(std::make_unique<FakeModule>(
+      std::vector<InputTable>{{Table::kL3, {"Side", "Price"}}, {Table::kTrades, {"Size"}}}, false));
+  modules.push_back(std::make_unique<FakeModule>(
+      std::vector<InputTable>{{Table::kTrades, {"Price", "Size", "ListingId"}}}, false));
+  PassConfig pass;
+  pass.timeline = Timeline::kSparse;
+  auto columns = PassColumns(modules, pass);
+  ASSERT_EQ(columns.size(), 2u);
+  EXPECT_EQ(columns[0].table, Table::kTrades);
+  EXPECT_EQ(columns[0].columns, (std::vector<std::string>{"ListingId", "TradeTimestamp", "Size", "Price"}));
+  EXPECT_EQ(columns[1].table, Table::kL3);
+  EXPECT_EQ(columns[1].columns,
+            (std::vector<std::string>{"ListingId", "TimestampNanoseconds", "Side", "Price"}));
+  EXPECT_FALSE(PassGroupsByInstrument(modules));
+
+  pass.timeline = Timeline::kDense;  // sessions come from the market states
+  columns = PassColumns(modules, pass);
+  ASSERT_EQ(columns.size(), 3u);
+  EXPECT_EQ(columns[2].table, Table::kMarketState);
+  EXPECT_EQ(columns[2].columns,
+            (std::vector<std::string>{"ListingId", "TimestampNanoseconds", "MarketState"}));
+
+  modules.push_back(std::make_unique<FakeModule>(std::vector<InputTable>{{Table::kL2, {}}}, true));
+  EXPECT_TRUE(PassGroupsByInstrument(modules));
+  EXPECT_EQ(PassColumns(modules, pass)[1].columns, (std::vector<std::string>{"ListingId", "EventTimestamp"}));
+}
+
+TEST(PlanTradingDay, WeekendsHolidaysAndTheRangeAreRejectedWithTheReason) {
+  DatesConfig dates;
+  dates.start = kMonday;
+  dates.end = Date::FromYmd(2026, 1, 16);
+  dates.holidays = {Date::FromYmd(2026, 1, 7)};
+  EXPECT_TRUE(CheckTradingDay(dates, kMonday).ok());
+  auto saturday = CheckTradingDay(dates, Date::FromYmd(2026, 1, 10));
+  EXPECT_NE(saturday.message().find("not a trading day: a Saturday"), std::string::npos)
+      << saturday.ToString();
+  auto holiday = CheckTradingDay(dates, Date::FromYmd(2026, 1, 7));
+  EXPECT_NE(holiday.message().find("holiday"), std::string::npos) << holiday.ToString();
+  auto outside = CheckTradingDay(dates, Date::FromYmd(2026, 1, 19));
+  EXPECT_NE(outside.message().find("outside dates 2026-01-05 .. 2026-01-16"), std::string::npos)
+      << outside.ToString();
+}
+
+InputFile Ranges(std::vector<std::pair<int64_t, int64_t>> ranges, int64_t extra_rows = 0) {
+  InputFile f;
+  int index = 0;
+  for (auto [lo, hi] : ranges) {
+    f.row_groups.push_back({index++, lo, hi, 10});
+    f.rows += 10;
+  }
+  f.rows += extra_rows;
+  return f;
+}
+
+TEST(PlanClustering, SortedRangesMayShareOnlyABoundaryListing) {
+  EXPECT_TRUE(CheckClustering(Ranges({{1, 5}, {6, 9}})).clustered);
+  EXPECT_TRUE(CheckClustering(Ranges({{1, 5}, {5, 9}})).clustered);          // 5 continues
+  EXPECT_TRUE(CheckClustering(Ranges({{1, 5}, {5, 5}, {5, 9}})).clustered);  // 5 spans three
+  EXPECT_TRUE(CheckClustering(InputFile{}).clustered);                       // no rows
+  auto overlap = CheckClustering(Ranges({{1, 5}, {4, 9}}));
+  EXPECT_FALSE(overlap.clustered);
+  EXPECT_NE(overlap.reason.find("row groups 0 and 1 overlap"), std::string::npos) << overlap.reason;
+  EXPECT_FALSE(CheckClustering(Ranges({{6, 9}, {1, 5}})).clustered);  // disjoint but not sorted
+  auto no_stats = CheckClustering(Ranges({{1, 5}}, /*extra_rows=*/10));
+  EXPECT_FALSE(no_stats.clustered);
+  EXPECT_NE(no_stats.reason.find("without ListingId statistics"), std::string::npos) << no_stats.reason;
+
+  const InputFile file = Ranges({{1, 5}, {5, 9}, {10, 12}});
+  EXPECT_EQ(RowGroupsForListings(file, std::vector<int64_t>{5}), (std::vector<int>{0, 1}));
+  EXPECT_EQ(RowGroupsForListings(file, std::vector<int64_t>{6, 7}), (std::vector<int>{1}));
+  EXPECT_EQ(RowGroupsForListings(file, std::vector<int64_t>{13}), (std::vector<int>{}));
+}
+
+TEST(PlanStrategy, EmptyAndSingleBatchDays) {
+  EXPECT_EQ(ChooseStrategy({}, {}, {}, 100).strategy, InputStrategy::kDirect);
+  Batch only;
+  only.listings = {1};
+  only.memory_bytes = 2048;
+  auto fits = ChooseStrategy({only}, {}, {ListingSize{}}, 4096);
+  EXPECT_EQ(fits.strategy, InputStrategy::kDirect);
+  EXPECT_EQ(fits.reason, "day fits one worker's budget: 2.0 KiB of 4.0 KiB");
+  EXPECT_EQ(ToString(InputStrategy::kDirect), "direct");
+  EXPECT_EQ(ToString(InputStrategy::kRowGroups), "row_groups");
+  EXPECT_EQ(ToString(InputStrategy::kShred), "shred");
+}
+
+// --- PlanDay --------------------------------------------------------------------------------
+
+class PlanDayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    lake_.WriteReference(kMonday, "XLON", {L(1, 10, "A"), L(2, 20, "B"), L(3, 30, "C"), L(4, 40, "D")});
+    lake_.WriteReference(kMonday, "XPAR", {L(11, 10, "E"), L(12, 50, "F")});
+    config_.data.root = lake_.root();
+    config_.universe.mics = {"XLON", "XPAR"};
+    config_.dates.start = kMonday;
+    config_.dates.end = Date::FromYmd(2026, 1, 9);
+    PassConfig pass;
+    pass.name = "bars";
+    pass.bucket_ns = 60 * kNanosPerSecond;
+    pass.timeline = Timeline::kSparse;
+    config_.passes.push_back(pass);
+  }
+
+  // Interleaved trades: listing i of XLON has 100 * i rows, XPAR 11 and 12 have 50 each.
+  void WriteInterleavedTrades() {
+    std::vector<int64_t> ids;
+    for (int round = 0; round < 100; ++round) {
+      for (int64_t id = 1; id <= 4; ++id) {
+        for (int64_t k = 0; k < id; ++k) ids.push_back(id);
+      }
+    }
+    lake_.WriteTrades(kMonday, "XLON", ids, {500, 500});
+    std::vector<int64_t> par;
+    for (int i = 0; i < 100; ++i) par.push_back(11 + i % 2);
+    lake_.WriteTrades(kMonday, "XPAR", par, {100});
+  }
+
+  // The same rows sorted by listing, one row group per listing.
+  void WriteClusteredTrades() {
+    std::vector<int64_t> ids;
+    std::vector<int64_t> groups;
+    for (int64_t id = 1; id <= 4; ++id) {
+      for (int64_t k = 0; k < 100 * id; ++k) ids.push_back(id);
+      groups.push_back(100 * id);
+    }
+    lake_.WriteTrades(kMonday, "XLON", ids, groups);
+    std::vector<int64_t> par(50, 11);
+    par.insert(par.end(), 50, 12);
+    lake_.WriteTrades(kMonday, "XPAR", par, {50, 50});
+  }
+
+  Result<DayPlan> Plan(uint64_t budget, std::string cache_dir = "") {
+    config_.run.memory_per_worker = budget;
+    PlanRequest request;
+    request.config = &config_;
+    request.pass = &config_.passes[0];
+    request.columns = {TableColumns{Table::kTrades, {"ListingId", "TradeTimestamp", "Size"}}};
+    request.day = kMonday;
+    request.size_cache_dir = std::move(cache_dir);
+    return PlanDay(*lake_.Open(), request);
+  }
+
+  // Each listing's worker memory: rows x 3 columns of 8.125 bytes x the overhead factor.
+  static uint64_t MemoryOf(int64_t rows) {
+    return static_cast<uint64_t>(std::ceil(rows * 3 * 8.125)) * kWorkerMemoryFactor;
+  }
+
+  TestLake lake_;
+  PipelineConfig config_;
+};
+
+void ExpectCoversUniverseInOrder(const DayPlan& plan) {
+  std::vector<int64_t> all;
+  for (size_t i = 0; i < plan.batches.size(); ++i) {
+    EXPECT_EQ(plan.batches[i].id, static_cast<int>(i));
+    all.insert(all.end(), plan.batches[i].listings.begin(), plan.batches[i].listings.end());
+  }
+  EXPECT_EQ(all, IdsOf(plan.universe));
+}
+
+TEST_F(PlanDayTest, DirectWhenTheDayFitsOneWorker) {
+  WriteInterleavedTrades();
+  auto plan = Plan(uint64_t{1} << 30);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->pass, "bars");
+  EXPECT_EQ(plan->day, kMonday);
+  EXPECT_EQ(IdsOf(plan->universe), (std::vector<int64_t>{1, 2, 3, 4, 11, 12}));
+  ASSERT_EQ(plan->files.size(), 2u);
+  EXPECT_EQ(plan->files[0].mic, "XLON");
+  EXPECT_EQ(plan->files[0].rows, 1000);
+  EXPECT_FALSE(plan->files[0].clustered);
+  ASSERT_EQ(plan->sizes.size(), 6u);
+  const std::vector<int64_t> rows{100, 200, 300, 400, 50, 50};
+  for (size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(plan->sizes[i].rows[kTrades], rows[i]) << i;
+    EXPECT_EQ(plan->sizes[i].memory_bytes, MemoryOf(rows[i])) << i;
+    EXPECT_TRUE(plan->sizes[i].estimated);
+  }
+  ASSERT_EQ(plan->batches.size(), 1u);
+  EXPECT_EQ(plan->batches[0].rows[kTrades], 1100);
+  EXPECT_EQ(plan->strategy, InputStrategy::kDirect);
+  EXPECT_NE(plan->strategy_reason.find("day fits one worker's budget"), std::string::npos)
+      << plan->strategy_reason;
+  EXPECT_EQ(plan->memory_budget, uint64_t{1} << 30);
+  EXPECT_TRUE(plan->warnings.empty());
+}
+
+TEST_F(PlanDayTest, ShredWhenAFileIsNotClustered) {
+  WriteInterleavedTrades();
+  // Budget: two of the largest listings' worth; listing 4 (400 rows) alone fits.
+  auto plan = Plan(MemoryOf(450));
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ExpectCoversUniverseInOrder(*plan);
+  EXPECT_GT(plan->batches.size(), 1u);
+  for (const auto& b : plan->batches) EXPECT_LE(b.memory_bytes, plan->memory_budget);
+  EXPECT_EQ(plan->strategy, InputStrategy::kShred);
+  EXPECT_NE(plan->strategy_reason.find(lake_.PathOf(Table::kTrades, kMonday, "XLON")), std::string::npos)
+      << plan->strategy_reason;
+  EXPECT_NE(plan->strategy_reason.find("not clustered"), std::string::npos) << plan->strategy_reason;
+}
+
+TEST_F(PlanDayTest, RowGroupsWhenEveryFileIsClustered) {
+  WriteClusteredTrades();
+  auto plan = Plan(MemoryOf(450));
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ExpectCoversUniverseInOrder(*plan);
+  EXPECT_GT(plan->batches.size(), 1u);
+  for (const auto& f : plan->files) EXPECT_TRUE(f.clustered) << f.display_path;
+  EXPECT_EQ(plan->strategy, InputStrategy::kRowGroups) << plan->strategy_reason;
+  EXPECT_NE(plan->strategy_reason.find("all 2 files are clustered"), std::string::npos)
+      << plan->strategy_reason;
+}
+
+TEST_F(PlanDayTest, CoarseRowGroupsAreShreddedInstead) {
+  // Sorted by listing (clustered) but in one row group: every batch would read the whole file.
+  std::vector<int64_t> ids;
+  for (int64_t id = 1; id <= 4; ++id) ids.insert(ids.end(), 100, id);
+  lake_.WriteTrades(kMonday, "XLON", ids, {400});
+  config_.universe.mics = {"XLON"};
+  auto plan = Plan(MemoryOf(100));
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->batches.size(), 4u);
+  EXPECT_TRUE(plan->files[0].clustered);
+  EXPECT_EQ(plan->strategy, InputStrategy::kShred);
+  EXPECT_NE(plan->strategy_reason.find("too coarse"), std::string::npos) << plan->strategy_reason;
+}
+
+TEST_F(PlanDayTest, OversizeListingAloneWithAWarning) {
+  WriteInterleavedTrades();
+  auto plan = Plan(MemoryOf(350));  // listing 4 (400 rows) is over
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ExpectCoversUniverseInOrder(*plan);
+  auto it =
+      std::find_if(plan->batches.begin(), plan->batches.end(), [](const Batch& b) { return b.oversize; });
+  ASSERT_NE(it, plan->batches.end());
+  EXPECT_EQ(it->listings, (std::vector<int64_t>{4}));
+  EXPECT_TRUE(Contains(plan->warnings, "listing 4 needs an estimated"));
+}
+
+TEST_F(PlanDayTest, RowCapsFromTheConfig) {
+  WriteInterleavedTrades();
+  config_.run.max_rows_per_table = {{Table::kTrades, 300}};
+  auto plan = Plan(uint64_t{1} << 30);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ExpectCoversUniverseInOrder(*plan);
+  for (const auto& b : plan->batches) {
+    if (!b.oversize) {
+      EXPECT_LE(b.rows[kTrades], 300);
+    }
+  }
+  EXPECT_GT(plan->batches.size(), 1u);
+}
+
+TEST_F(PlanDayTest, MissingInputFileIsAWarningUnlessStrict) {
+  WriteInterleavedTrades();
+  std::filesystem::remove(lake_.PathOf(Table::kTrades, kMonday, "XPAR"));
+  auto plan = Plan(uint64_t{1} << 30);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->files.size(), 1u);
+  EXPECT_TRUE(Contains(plan->warnings, "trades-plus-XPAR-20260105.parquet does not exist"));
+  // No file = no data: the XPAR listings are known to be empty, not unknown.
+  EXPECT_EQ(plan->sizes.back().rows[kTrades], 0);
+  EXPECT_TRUE(plan->sizes.back().estimated);
+
+  config_.data.strict = true;
+  auto strict = Plan(uint64_t{1} << 30);
+  ASSERT_FALSE(strict.ok());
+  EXPECT_NE(strict.status().message().find(lake_.PathOf(Table::kTrades, kMonday, "XPAR")), std::string::npos)
+      << strict.status().ToString();
+}
+
+TEST_F(PlanDayTest, UnsizedFileListingsArePlannedAlone) {
+  WriteInterleavedTrades();
+  // XPAR's trades: the footer is fine, the ListingId data is garbage.
+  std::vector<int64_t> par;
+  for (int i = 0; i < 100; ++i) par.push_back(11 + i % 2);
+  const std::string path = lake_.PathOf(Table::kTrades, kMonday, "XPAR");
+  lake_.WriteTrades(kMonday, "XPAR", par, {100}, /*compress=*/false);
+  auto metadata = parquet::ReadMetaData(arrow::io::ReadableFile::Open(path).ValueOrDie());
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(metadata->RowGroup(0)->ColumnChunk(0)->data_page_offset());
+    const std::string garbage(64, '\xff');
+    f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  auto plan = Plan(uint64_t{1} << 30);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_TRUE(Contains(plan->warnings, "cannot size " + path));
+  EXPECT_FALSE(plan->sizes[4].estimated);
+  EXPECT_FALSE(plan->sizes[5].estimated);
+  EXPECT_GT(plan->sizes[4].memory_bytes, 0u);  // never zero
+  ExpectCoversUniverseInOrder(*plan);
+  ASSERT_EQ(plan->batches.size(), 3u);  // the XLON listings together, 11 and 12 alone each
+  EXPECT_EQ(plan->batches[1].listings, (std::vector<int64_t>{11}));
+  EXPECT_EQ(plan->batches[2].listings, (std::vector<int64_t>{12}));
+  EXPECT_NE(plan->strategy, InputStrategy::kDirect);
+
+  config_.data.strict = true;
+  EXPECT_FALSE(Plan(uint64_t{1} << 30).ok());
+}
+
+TEST_F(PlanDayTest, ARePlanUsesTheSizeCache) {
+  WriteInterleavedTrades();
+  const std::string cache = lake_.root() + "/scratch/size-cache";
+  auto first = Plan(MemoryOf(450), cache);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  size_t entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(cache)) entries += e.path().extension() == ".json";
+  EXPECT_EQ(entries, 2u);  // one per input file
+  auto second = Plan(MemoryOf(450), cache);
+  ASSERT_TRUE(second.ok());
+  ASSERT_EQ(first->batches.size(), second->batches.size());
+  for (size_t i = 0; i < first->batches.size(); ++i) {
+    EXPECT_EQ(first->batches[i].listings, second->batches[i].listings);
+    EXPECT_EQ(first->batches[i].memory_bytes, second->batches[i].memory_bytes);
+  }
+  EXPECT_EQ(first->strategy_reason, second->strategy_reason);
+}
+
+TEST_F(PlanDayTest, NotATradingDayIsAnError) {
+  WriteInterleavedTrades();
+  PlanRequest request;
+  request.config = &config_;
+  request.pass = &config_.passes[0];
+  request.day = Date::FromYmd(2026, 1, 10);
+  auto plan = PlanDay(*lake_.Open(), request);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_NE(plan.status().message().find("not a trading day"), std::string::npos);
+}
+
+TEST_F(PlanDayTest, InstrumentGroupingKeepsCrossVenueListingsTogether) {
+  WriteInterleavedTrades();
+  config_.run.memory_per_worker = MemoryOf(450);
+  PlanRequest request;
+  request.config = &config_;
+  request.pass = &config_.passes[0];
+  request.columns = {TableColumns{Table::kTrades, {"ListingId", "TradeTimestamp", "Size"}}};
+  request.day = kMonday;
+  request.group_by_instrument = true;
+  auto plan = PlanDay(*lake_.Open(), request);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  // Listings 1 (XLON) and 11 (XPAR) are instrument 10.
+  for (const auto& b : plan->batches) {
+    const bool has1 = std::count(b.listings.begin(), b.listings.end(), 1) > 0;
+    const bool has11 = std::count(b.listings.begin(), b.listings.end(), 11) > 0;
+    EXPECT_EQ(has1, has11);
+  }
+}
+
+}  // namespace
+}  // namespace intraday
