@@ -19,6 +19,7 @@
 #include "io/arrow_compute.h"
 #include "io/lake.h"
 #include "io/table_reader.h"
+#include "metrics/listing_day_computer.h"
 #include "metrics/registry.h"
 #include "plan/planner.h"
 
@@ -132,18 +133,6 @@ std::pair<int64_t, int64_t> ListingRange(const SortedTable& table, int64_t listi
   return {begin, end};
 }
 
-std::vector<StateChange> StateChanges(const ListingTable& states) {
-  std::vector<StateChange> changes;
-  if (states.empty()) return changes;
-  auto column = states.String("MarketState");
-  if (!column.ok()) return changes;
-  for (int64_t i = 0; i < states.size(); ++i) {
-    const bool continuous = (*column)->IsValid(i) && (*column)->GetView(i) == "CONTINUOUS_TRADING";
-    changes.push_back({states.times()[i], continuous});
-  }
-  return changes;
-}
-
 Status WriteIpcAtomic(const std::string& path, const std::shared_ptr<arrow::Schema>& schema,
                       const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches, uint64_t* bytes) {
   const std::string tmp = path + ".partial";
@@ -186,63 +175,22 @@ Status RunBatchTask(const Task& task) {
     INTRADAY_ASSIGN_OR_RAISE(auto table, LoadTable(*lake, table_columns, task, listings, &result.input_rows));
     tables.push_back(std::move(table));
   }
-  const SortedTable* states = nullptr;
-  for (const auto& t : tables) {
-    if (t.table == Table::kMarketState) states = &t;
-  }
-
-  const PassShape shape = ShapeOf(*pass);
-  // The tables whose rows are events of some module: their buckets are always output rows.
-  // (A dense pass reads market states for its session even when no module consumes them.)
-  std::vector<bool> is_event_table(tables.size(), false);
-  for (size_t i = 0; i < tables.size(); ++i) {
-    for (const auto& module : modules) {
-      for (const auto& input : module->inputs())
-        is_event_table[i] = is_event_table[i] || input.table == tables[i].table;
-    }
-  }
+  std::vector<Table> table_order;
+  for (const auto& t : tables) table_order.push_back(t.table);
+  const ListingDayComputer computer(modules, ShapeOf(*pass), pass->session_padding_ns, table_order);
   OutputAssembler assembler(schema, modules);
   std::vector<int64_t> cursors(tables.size(), 0);
   std::vector<ListingTable> views(tables.size());
-  std::vector<int64_t> event_times;
+  std::vector<int64_t> labels;
+  std::vector<OutputBlock> blocks;
   for (int64_t listing : task.listings) {
-    event_times.clear();
     for (size_t i = 0; i < tables.size(); ++i) {
       const auto [begin, end] = ListingRange(tables[i], listing, &cursors[i]);
       views[i] = end > begin ? ListingTable(tables[i].batch->Slice(begin, end - begin), tables[i].time_column)
                              : ListingTable();
-      if (is_event_table[i]) {
-        event_times.insert(event_times.end(), views[i].times(), views[i].times() + views[i].size());
-      }
     }
-    std::vector<StateChange> changes;
-    if (states != nullptr) changes = StateChanges(views[static_cast<size_t>(states - tables.data())]);
-    const std::vector<int64_t> labels =
-        BuildTimeline(shape.timeline, shape.grid, task.day, changes, pass->session_padding_ns, event_times);
+    INTRADAY_RETURN_NOT_OK(computer.Compute(listing, task.day, views, &labels, &blocks));
     if (labels.empty()) continue;
-
-    ListingDay day;
-    day.listing_id = listing;
-    day.day = task.day;
-    day.grid = &shape.grid;
-    day.labels = labels;
-    std::vector<OutputBlock> blocks;
-    blocks.reserve(modules.size());
-    for (const auto& module : modules) {
-      day.tables.clear();
-      for (const auto& input : module->inputs()) {
-        const auto it = std::find_if(tables.begin(), tables.end(),
-                                     [&](const SortedTable& t) { return t.table == input.table; });
-        day.tables.push_back(&views[static_cast<size_t>(it - tables.begin())]);
-      }
-      OutputBlock block(module->outputs(), labels.size());
-      auto status = module->Compute(day, block);
-      if (!status.ok()) {
-        return status.WithMessage("module ", module->name(), ", listing ", listing, ", ", task.day.ToString(),
-                                  ": ", status.message());
-      }
-      blocks.push_back(std::move(block));
-    }
     INTRADAY_RETURN_NOT_OK(assembler.Append(listing, labels, blocks));
   }
   tables.clear();

@@ -1,6 +1,7 @@
 #include "exec/output_schema.h"
 
-#include <map>
+#include <cctype>
+#include <set>
 
 #include <arrow/type.h>
 
@@ -21,18 +22,38 @@ std::shared_ptr<arrow::DataType> ArrowTypeOf(ValueType type) {
 Result<std::shared_ptr<arrow::Schema>> PassOutputSchema(const std::vector<std::unique_ptr<Module>>& modules) {
   arrow::FieldVector fields{arrow::field("ListingId", arrow::int64(), /*nullable=*/false),
                             arrow::field("TimeBucket", arrow::timestamp(arrow::TimeUnit::NANO), false)};
-  std::map<std::string, std::string_view> owner{{"ListingId", "the engine"}, {"TimeBucket", "the engine"}};
+  std::set<std::string> taken{"ListingId", "TimeBucket"};
   for (const auto& module : modules) {
     for (const auto& column : module->outputs()) {
-      auto [it, inserted] = owner.emplace(column.name, module->name());
-      if (!inserted) {
-        return Status::Invalid("output column '", column.name, "' is produced by both ", it->second, " and ",
-                               module->name());
+      std::string name = column.name;
+      if (taken.count(name) != 0) {
+        // Two modules may name a column alike (trade and l2 both have MarketState): the first in
+        // config order keeps the name, later ones get their module's name in front.
+        name = ModulePrefix(module->name()) + column.name;
+        if (taken.count(name) != 0) {
+          return Status::Invalid("output column '", column.name, "' of module ", module->name(),
+                                 " clashes with another column even as '", name, "'");
+        }
       }
-      fields.push_back(arrow::field(column.name, ArrowTypeOf(column.type)));
+      taken.insert(name);
+      fields.push_back(arrow::field(name, ArrowTypeOf(column.type)));
     }
   }
   return arrow::schema(std::move(fields));
+}
+
+std::string ModulePrefix(std::string_view module) {
+  std::string out;
+  bool upper = true;
+  for (char c : module) {
+    if (c == '_') {
+      upper = true;
+      continue;
+    }
+    out += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+    upper = false;
+  }
+  return out;
 }
 
 OutputAssembler::OutputAssembler(std::shared_ptr<arrow::Schema> schema,

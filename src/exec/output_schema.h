@@ -4,6 +4,8 @@
 
 #include <memory>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include <arrow/builder.h>
@@ -14,8 +16,13 @@
 
 namespace intraday {
 
-/// The pass's output schema. Two modules producing the same column name is an error naming both.
+/// The pass's output schema. When two modules name a column alike, the first (config order)
+/// keeps the name and later ones are prefixed with ModulePrefix: l2's MarketState after trade's
+/// becomes L2MarketState.
 Result<std::shared_ptr<arrow::Schema>> PassOutputSchema(const std::vector<std::unique_ptr<Module>>& modules);
+
+/// "retail_imbalance" -> "RetailImbalance", "l2tw" -> "L2tw".
+std::string ModulePrefix(std::string_view module);
 
 /// Collects rows listing by listing; cuts a record batch every `batch_rows` rows.
 class OutputAssembler {

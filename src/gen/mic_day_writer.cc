@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <arrow/filesystem/filesystem.h>
+#include <arrow/type.h>
 #include <parquet/exception.h>
 #include <parquet/properties.h>
 

@@ -98,3 +98,40 @@ def upload_tree(endpoint: str, local_root: Path, bucket: str, prefix: str) -> in
             s3.upload_file(str(path), bucket, f"{prefix}/{path.relative_to(local_root).as_posix()}")
             count += 1
     return count
+
+
+CONFORMANCE_DAYS = ("2026-01-05", "2026-01-06")
+
+
+@pytest.fixture(scope="session")
+def conformance_lake(tmp_path_factory, intraday_bin) -> Path:
+    """A generated lake for the conformance tests: 10 listings, 2 days, XLON and XPAR."""
+    root = tmp_path_factory.mktemp("conformance-lake")
+    run_intraday(intraday_bin, "generate", "--out", root, "--listings", 10, "--start", CONFORMANCE_DAYS[0],
+                 "--end", CONFORMANCE_DAYS[-1], "--mics", "XLON,XPAR", "--profile", "small", "--seed", 5)
+    return root
+
+
+def run_pipeline(binary: str, workdir: Path, lake: Path, passes_yaml: str, days=CONFORMANCE_DAYS,
+                 workers: int = 2, memory: str = "64MiB") -> Path:
+    """Writes a config with the given `passes:` block (YAML text, indented as under `passes:`),
+    runs it, returns the output directory."""
+    config = workdir / "pipeline.yaml"
+    config.write_text(
+        f"data: {{root: {lake}}}\n"
+        f"universe: {{mics: [XLON, XPAR]}}\n"
+        f"dates: {{start: {days[0]}, end: {days[-1]}}}\n"
+        f"run: {{output: {workdir / 'out'}, scratch: {workdir / 'scratch'}, workers: {workers}, "
+        f"memory_per_worker: {memory}}}\n"
+        f"passes:\n{passes_yaml}")
+    run_intraday(binary, "run", config)
+    return workdir / "out"
+
+
+def lake_file(lake: Path, table: str, mic: str, day: str) -> Path:
+    """The path of a table's file in a lake with the default layout."""
+    folder, prefix = {"trades": ("Trades-Plus", "trades-plus-"), "l2": ("Equity", ""), "l3": ("Equity-L3", "l3-"),
+                      "marketstate": ("MarketState", "market-state-"),
+                      "reference": ("Reference", "reference-")}[table]
+    y, m, d = day.split("-")
+    return lake / folder / mic / y / m / d / f"{prefix}{mic}-{y}{m}{d}.parquet"

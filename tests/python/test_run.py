@@ -204,3 +204,27 @@ def test_sigterm_then_resume_gives_the_uninterrupted_output(intraday_bin, lake, 
     assert not list((tmp_path / "scratch").iterdir())
     run_intraday(intraday_bin, "run", config, "--resume")
     assert day_files(out) == day_files(reference)
+
+
+def test_conformance_harness_activity_matches_polars(intraday_bin, conformance_lake, tmp_path):
+    """The shared conformance harness on the activity module: counts and volume per 1-minute
+    bucket recomputed with Polars from the same files."""
+    import polars as pl
+    from conftest import CONFORMANCE_DAYS, lake_file, run_pipeline
+
+    out = run_pipeline(intraday_bin, tmp_path, conformance_lake,
+                       "  - name: a\n    bucket: 1m\n    timeline: sparse\n    modules:\n"
+                       "      activity: {tables: [trades]}\n")
+    for day in CONFORMANCE_DAYS:
+        ours = pl.read_parquet(out / "a" / f"date={day}" / "part-00000.parquet")
+        trades = pl.concat([pl.read_parquet(lake_file(conformance_lake, "trades", mic, day),
+                                            columns=["ListingId", "TradeTimestamp", "Size"]) for mic in ("XLON", "XPAR")])
+        ts = pl.col("TradeTimestamp").cast(pl.Datetime("ns"))
+        floor = ts.dt.truncate("1m")
+        label = pl.when(ts == floor).then(floor).otherwise(floor + pl.duration(minutes=1))  # end/right
+        ref = (trades.with_columns(label.alias("TimeBucket"))
+               .group_by("ListingId", "TimeBucket")
+               .agg(pl.len().cast(pl.Int64).alias("ActivityTradesCount"),
+                    pl.col("Size").sum().alias("ActivityTradesVolume"))
+               .sort("ListingId", "TimeBucket"))
+        assert ours.select(ref.columns).equals(ref)
