@@ -36,8 +36,8 @@ int64_t ActivityClock::TimeAt(double u) const {
   u = std::clamp(u, 0.0, 1.0);
   // The bin k with cumulative_[k] <= u < cumulative_[k + 1], then linear inside it.
   const auto it = std::upper_bound(cumulative_.begin(), cumulative_.end(), u);
-  const int64_t k = std::clamp<int64_t>((it - cumulative_.begin()) - 1, 0,
-                                        static_cast<int64_t>(cumulative_.size()) - 2);
+  const int64_t k =
+      std::clamp<int64_t>((it - cumulative_.begin()) - 1, 0, static_cast<int64_t>(cumulative_.size()) - 2);
   const double width = cumulative_[k + 1] - cumulative_[k];
   const double frac = width > 0 ? (u - cumulative_[k]) / width : 0.0;
   return start_ns_ + k * bin_ns_ + static_cast<int64_t>(frac * static_cast<double>(bin_ns_));

@@ -43,7 +43,7 @@ struct GenerateOptions {
   Layout layout = Layout::kTime;
   int64_t row_group_rows = 128 * 1024;
   int threads = 0;  // 0 = one per hardware thread
-  std::vector<Table> tables = {Table::kTrades, Table::kL2,   Table::kL3,       Table::kMarketState,
+  std::vector<Table> tables = {Table::kTrades,    Table::kL2,   Table::kL3,       Table::kMarketState,
                                Table::kReference, Table::kCbbo, Table::kImbalance};
 
   int64_t EffectiveMeanEvents() const { return mean_events > 0 ? mean_events : ProfileMeanEvents(profile); }

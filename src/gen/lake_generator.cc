@@ -51,7 +51,8 @@ Status RunTimeLayout(const GenerateOptions& options, const Universe& universe, D
     while (!trade_tokens.empty() && sims[trade_tokens.front()]->TryPopTrade(now, out.trades)) {
       trade_tokens.pop_front();
     }
-    while (!cbbo_tokens.empty() && sims[cbbo_tokens.front()]->TryPopCbbo(now, out.cbbo)) cbbo_tokens.pop_front();
+    while (!cbbo_tokens.empty() && sims[cbbo_tokens.front()]->TryPopCbbo(now, out.cbbo))
+      cbbo_tokens.pop_front();
   };
   while (!heap.empty()) {
     const auto [t, i] = heap.top();
@@ -65,7 +66,8 @@ Status RunTimeLayout(const GenerateOptions& options, const Universe& universe, D
     INTRADAY_RETURN_NOT_OK(writer.Flush());
   }
   drain(ListingSimulator::kNever);
-  if (!trade_tokens.empty() || !cbbo_tokens.empty()) return Status::UnknownError("generator: rows left behind");
+  if (!trade_tokens.empty() || !cbbo_tokens.empty())
+    return Status::UnknownError("generator: rows left behind");
   return Status::OK();
 }
 

@@ -7,9 +7,9 @@
 namespace intraday::gen {
 namespace {
 
-constexpr int64_t kStepNs = 5'000'000'000;  // grid step: 5 s
-constexpr int64_t kFromNs = 4LL * 3600 * 1'000'000'000;      // 04:00 UTC
-constexpr int64_t kToNs = 20LL * 3600 * 1'000'000'000;       // 20:00 UTC: covers every session
+constexpr int64_t kStepNs = 5'000'000'000;               // grid step: 5 s
+constexpr int64_t kFromNs = 4LL * 3600 * 1'000'000'000;  // 04:00 UTC
+constexpr int64_t kToNs = 20LL * 3600 * 1'000'000'000;   // 20:00 UTC: covers every session
 constexpr double kSessionSeconds = 8.5 * 3600;
 constexpr double kDailyLevelVol = 0.03;  // day-to-day level noise around the reference price
 

@@ -51,8 +51,8 @@ ListingSimulator::ListingSimulator(const SimulatorConfig& config)
       primary_session_(MakeSession(*config.primary->venue, config.day, nullptr)),
       latent_(config.seed, l_.instrument_id, config.day, config.primary->base_price, l_.daily_vol),
       clock_(session_.open, session_.closing_auction, UsOpen(config.day)),
-      book_(static_cast<int64_t>(std::llround(latent_.PriceAt(session_.open) * l_.fx_from_primary /
-                                              l_.tick.value()))),
+      book_(static_cast<int64_t>(
+          std::llround(latent_.PriceAt(session_.open) * l_.fx_from_primary / l_.tick.value()))),
       flow_rng_(StreamOf(config, StreamTag::kFlow)),
       auction_rng_(StreamOf(config, StreamTag::kAuction)),
       offbook_rng_(StreamOf(config, StreamTag::kOffBook)),
@@ -67,7 +67,8 @@ ListingSimulator::ListingSimulator(const SimulatorConfig& config)
   target_orders_per_side_ = std::clamp<int64_t>(std::llround(12 + std::sqrt(expected_events_) / 2), 40, 300);
   const double lit_fills = expected_events_ * FlowParams::kMarketable * 1.43;
   expected_offbook_ = quiet_ ? 0.0 : lit_fills * FlowParams::kOffBookPerLitFill;
-  crossing_orders_ = quiet_ ? 0 : std::clamp<int64_t>(std::llround(1 + std::sqrt(expected_events_) / 40), 1, 60);
+  crossing_orders_ =
+      quiet_ ? 0 : std::clamp<int64_t>(std::llround(1 + std::sqrt(expected_events_) / 40), 1, 60);
 
   order_id_base_ = IdBase(config, 100'000'000);
   trade_id_base_ = IdBase(config, 10'000'000);
@@ -106,7 +107,8 @@ void ListingSimulator::ScheduleNext() {
   // Ties go to the earlier entry: an uncrossing precedes the state change it ends.
   const Candidate candidates[] = {
       {std::min(opening_uncross_, closing_uncross_), Source::kUncross},
-      {state_index_ < session_.changes.size() ? session_.changes[state_index_].time_ns : kNever, Source::kState},
+      {state_index_ < session_.changes.size() ? session_.changes[state_index_].time_ns : kNever,
+       Source::kState},
       {auction_next_, Source::kAuction},
       {cont_next_, Source::kContinuous},
       {off_next_, Source::kOffBook},
@@ -131,10 +133,12 @@ void ListingSimulator::Step(RowBuffers& out) {
   // The BBO before the event: what the trades it creates quote against.
   pre_bid_ = book_.empty(Side::kBid) ? kNullDouble : l_.tick.Price(book_.best(Side::kBid));
   pre_ask_ = book_.empty(Side::kAsk) ? kNullDouble : l_.tick.Price(book_.best(Side::kAsk));
-  pre_bid_size_ = book_.empty(Side::kBid) ? kNullDouble
-                                          : static_cast<double>(book_.LevelQuantity(Side::kBid, book_.best(Side::kBid)));
-  pre_ask_size_ = book_.empty(Side::kAsk) ? kNullDouble
-                                          : static_cast<double>(book_.LevelQuantity(Side::kAsk, book_.best(Side::kAsk)));
+  pre_bid_size_ = book_.empty(Side::kBid)
+                      ? kNullDouble
+                      : static_cast<double>(book_.LevelQuantity(Side::kBid, book_.best(Side::kBid)));
+  pre_ask_size_ = book_.empty(Side::kAsk)
+                      ? kNullDouble
+                      : static_cast<double>(book_.LevelQuantity(Side::kAsk, book_.best(Side::kAsk)));
 
   bool touched = false;
   switch (next_source_) {
@@ -271,8 +275,9 @@ bool ListingSimulator::ContinuousEvent(RowBuffers& out) {
   const bool two_sided = !book_.empty(Side::kBid) && !book_.empty(Side::kAsk);
   // Deviation of the book from the efficient price, in ticks: pulls aggressors and quotes.
   const double dev =
-      two_sided ? LatentTicks(now_) - 0.5 * static_cast<double>(book_.best(Side::kBid) + book_.best(Side::kAsk))
-                : 0.0;
+      two_sided
+          ? LatentTicks(now_) - 0.5 * static_cast<double>(book_.best(Side::kBid) + book_.best(Side::kAsk))
+          : 0.0;
 
   if (u < p_exec) {
     const double p_buy = 0.5 + std::clamp(0.08 * dev, -0.3, 0.3);
@@ -317,7 +322,8 @@ bool ListingSimulator::ContinuousEvent(RowBuffers& out) {
     const Side side = flow_rng_.Bernoulli(0.5 + std::clamp(0.1 * dev, -0.35, 0.35)) ? Side::kAsk : Side::kBid;
     const int64_t tick = book_.best(side);
     victim = book_.FrontAt(side, tick);
-    for (int64_t skip = flow_rng_.Below(static_cast<uint64_t>(book_.LevelOrders(side, tick))); skip > 0; --skip) {
+    for (int64_t skip = flow_rng_.Below(static_cast<uint64_t>(book_.LevelOrders(side, tick))); skip > 0;
+         --skip) {
       victim = book_.Next(victim);
     }
   } else {
@@ -440,7 +446,8 @@ bool ListingSimulator::Marketable(Side aggressor, RowBuffers& out) {
   std::array<std::pair<OrderBook::Handle, int64_t>, kMaxSweep> fills;
   int n = 0;
   int64_t total = 0;
-  for (OrderBook::Handle h = book_.FrontAt(resting, tick); h != OrderBook::kNone && n < k; h = book_.Next(h)) {
+  for (OrderBook::Handle h = book_.FrontAt(resting, tick); h != OrderBook::kNone && n < k;
+       h = book_.Next(h)) {
     const int64_t size = book_.order(h).size;
     const bool partial = n == k - 1 && size > 1 && flow_rng_.Bernoulli(0.35);
     const int64_t qty = partial ? flow_rng_.Between(1, size - 1) : size;
@@ -453,7 +460,8 @@ bool ListingSimulator::Marketable(Side aggressor, RowBuffers& out) {
     const uint64_t trade_id = NextTradeId();
     touched |= Fill(fills[i].first, fills[i].second, trade_id, out);
     done_qty += fills[i].second;
-    TradeRecord& t = NewTrade(PrintKind::kLitContinuous, price, static_cast<double>(fills[i].second), trade_id);
+    TradeRecord& t =
+        NewTrade(PrintKind::kLitContinuous, price, static_cast<double>(fills[i].second), trade_id);
     t.aggressor = aggressor == Side::kBid ? 1 : 2;
     t.order_remaining = static_cast<double>(total - done_qty);
     t.bbo_remaining = static_cast<double>(book_.LevelQuantity(resting, tick));
@@ -522,8 +530,8 @@ void ListingSimulator::OffBookPrint() {
   if (fractional) size += std::floor(rng.Uniform(0.01, 0.99) * 1e6) / 1e6;
   const bool si = rng.Bernoulli(0.45);
 
-  TradeRecord& t = NewTrade(si ? PrintKind::kSystematicInternaliser : PrintKind::kOffBookOnExchange, price, size,
-                            NextTradeId());
+  TradeRecord& t = NewTrade(si ? PrintKind::kSystematicInternaliser : PrintKind::kOffBookOnExchange, price,
+                            size, NextTradeId());
   t.publication_ns = now_ + static_cast<int64_t>(rng.Exponential(si ? 3e9 : 2e8));
   t.sequence_no = ++offbook_sequence_no_;
   t.sequence_source = 2;
@@ -654,7 +662,8 @@ void ListingSimulator::AfterEvent(bool touched, RowBuffers& out) {
   }
 
   const double mid = Mid();
-  if (mid_history_.empty() || !SameValue(mid_history_.back().second, mid)) mid_history_.emplace_back(now_, mid);
+  if (mid_history_.empty() || !SameValue(mid_history_.back().second, mid))
+    mid_history_.emplace_back(now_, mid);
   // Keep what PreTradeMid300000ms of later trades can still ask for.
   while (mid_history_.size() >= 2 && mid_history_[1].first <= now_ - kMaxHorizonNs) mid_history_.pop_front();
 

@@ -42,8 +42,8 @@ struct FlowParams {
   static constexpr double kMarketable = 0.016;          // marketable orders per continuous event
   static constexpr double kInsert = 0.45;
   static constexpr double kModify = 0.088;
-  static constexpr double kNearTouch = 0.30;   // inserts within 9 ticks of the own best
-  static constexpr double kImproveWhenWide = 0.7;  // inserts improving a spread wider than 1 tick
+  static constexpr double kNearTouch = 0.30;          // inserts within 9 ticks of the own best
+  static constexpr double kImproveWhenWide = 0.7;     // inserts improving a spread wider than 1 tick
   static constexpr double kOffBookPerLitFill = 0.40;  // ~30% of all prints are off-book
 };
 
@@ -188,7 +188,8 @@ class ListingSimulator {
   int64_t last_bbo_change_ = kNever;
   std::deque<std::pair<int64_t, double>> mid_history_;  // (time, mid from then on)
   // The BBO before the current event: what the trades it creates quote against.
-  double pre_bid_ = kNullDouble, pre_ask_ = kNullDouble, pre_bid_size_ = kNullDouble, pre_ask_size_ = kNullDouble;
+  double pre_bid_ = kNullDouble, pre_ask_ = kNullDouble, pre_bid_size_ = kNullDouble,
+         pre_ask_size_ = kNullDouble;
 
   // Pending trades, oldest first; the indices below are absolute (popped_ + position).
   std::deque<TradeRecord> pending_;

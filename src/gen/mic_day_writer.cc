@@ -16,8 +16,8 @@ namespace {
 constexpr const char* kCreatedBy = "intraday generate";
 
 bool IsNearlyUnique(const std::string& column) {
-  for (const char* part : {"Timestamp", "Nanoseconds", "SequenceNo", "EventNo", "OrderId", "TradeId", "SizeAhead",
-                           "Quantity", "ElapsedTimeChg", "Notional"}) {
+  for (const char* part : {"Timestamp", "Nanoseconds", "SequenceNo", "EventNo", "OrderId", "TradeId",
+                           "SizeAhead", "Quantity", "ElapsedTimeChg", "Notional"}) {
     if (column.find(part) != std::string::npos) return true;
   }
   return false;
@@ -56,10 +56,11 @@ Result<std::unique_ptr<ParquetFileSink>> ParquetFileSink::Open(const FileSystemR
   // The Arrow schema travels in the file so that readers get the exact types back (null columns).
   // Columns are encoded in parallel on Arrow's CPU pool: one (day, MIC) task often dominates a
   // run (its busiest listing), and encoding is most of its cost. The bytes do not change.
-  auto arrow_properties = parquet::ArrowWriterProperties::Builder().store_schema()->set_use_threads(true)->build();
-  INTRADAY_ASSIGN_OR_RAISE(sink->writer_,
-                           parquet::arrow::FileWriter::Open(*VendorSchema(table), arrow::default_memory_pool(),
-                                                            sink->stream_, properties, arrow_properties));
+  auto arrow_properties =
+      parquet::ArrowWriterProperties::Builder().store_schema()->set_use_threads(true)->build();
+  INTRADAY_ASSIGN_OR_RAISE(
+      sink->writer_, parquet::arrow::FileWriter::Open(*VendorSchema(table), arrow::default_memory_pool(),
+                                                      sink->stream_, properties, arrow_properties));
   return sink;
 }
 
@@ -93,12 +94,15 @@ Result<std::unique_ptr<MicDayWriter>> MicDayWriter::Open(const GenerateOptions& 
                                                          std::vector<const Listing*> listings) {
   std::unique_ptr<MicDayWriter> w(new MicDayWriter(options, day, venue, std::move(listings)));
   const std::string mic(venue.mic);
-  auto wanted = [&](Table t) { return std::find(options.tables.begin(), options.tables.end(), t) != options.tables.end(); };
+  auto wanted = [&](Table t) {
+    return std::find(options.tables.begin(), options.tables.end(), t) != options.tables.end();
+  };
   auto open = [&](Table t) -> Result<std::unique_ptr<ParquetFileSink>> {
     INTRADAY_ASSIGN_OR_RAISE(auto relative, ExpandPathTemplate(DefaultPathTemplate(t), t, day, mic));
     return ParquetFileSink::Open(root, root.base_path + "/" + relative, t);
   };
-  for (Table t : {Table::kTrades, Table::kL2, Table::kL3, Table::kMarketState, Table::kCbbo, Table::kImbalance}) {
+  for (Table t :
+       {Table::kTrades, Table::kL2, Table::kL3, Table::kMarketState, Table::kCbbo, Table::kImbalance}) {
     Stream s{t, nullptr};
     if (wanted(t)) {
       INTRADAY_ASSIGN_OR_RAISE(s.sink, open(t));

@@ -52,8 +52,9 @@ class ParquetFileSink {
 class MicDayWriter {
  public:
   /// `listings` are the MIC's listings in file order (the rows' `listing` indexes them).
-  static Result<std::unique_ptr<MicDayWriter>> Open(const GenerateOptions& options, const FileSystemRoot& root,
-                                                    Date day, const VenueInfo& venue,
+  static Result<std::unique_ptr<MicDayWriter>> Open(const GenerateOptions& options,
+                                                    const FileSystemRoot& root, Date day,
+                                                    const VenueInfo& venue,
                                                     std::vector<const Listing*> listings);
 
   RowBuffers& buffers() { return buffers_; }

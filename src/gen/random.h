@@ -35,13 +35,13 @@ constexpr uint64_t StreamSeed(std::initializer_list<uint64_t> keys) {
 enum class StreamTag : uint64_t {
   kUniverse = 1,
   kRank = 2,
-  kListingDay = 3,   // activity noise, quiet days
-  kSession = 4,      // market-state jitter
-  kLatent = 5,       // per instrument-day efficient price path
-  kFlow = 6,         // continuous L3 message flow
-  kAuction = 7,      // auction order flow
-  kOffBook = 8,      // off-book prints
-  kTradeFlags = 9,   // per-print attributes (flags, participant type)
+  kListingDay = 3,  // activity noise, quiet days
+  kSession = 4,     // market-state jitter
+  kLatent = 5,      // per instrument-day efficient price path
+  kFlow = 6,        // continuous L3 message flow
+  kAuction = 7,     // auction order flow
+  kOffBook = 8,     // off-book prints
+  kTradeFlags = 9,  // per-print attributes (flags, participant type)
 };
 
 inline uint64_t StreamSeed(uint64_t seed, StreamTag tag, uint64_t a = 0, uint64_t b = 0) {

@@ -109,7 +109,9 @@ Result<ArrayPtr> Doubles(int64_t n, Fn&& fn) {
 }
 template <typename Fn>
 Result<ArrayPtr> Timestamps(TimeUnit::type unit, int64_t n, Fn&& fn_ns) {
-  const int64_t divisor = unit == TimeUnit::MILLI ? kNanosPerMilli : unit == TimeUnit::MICRO ? kNanosPerMicro : 1;
+  const int64_t divisor = unit == TimeUnit::MILLI   ? kNanosPerMilli
+                          : unit == TimeUnit::MICRO ? kNanosPerMicro
+                                                    : 1;
   // Event times are positive, so integer division truncates like the vendor (towards the past).
   return Fixed<int64_t>(arrow::timestamp(unit), n, [&](int64_t i) { return fn_ns(i) / divisor; });
 }
@@ -233,7 +235,8 @@ Result<std::shared_ptr<arrow::RecordBatch>> EncodeL3(const L3Rows& r, int64_t n,
   INTRADAY_RETURN_NOT_OK(b.Add("ExecutionPrice", Doubles(n, [&](int64_t i) { return r.exec_price[i]; })));
   INTRADAY_RETURN_NOT_OK(b.Add("ExecutionSize", Int64s(n, [&](int64_t i) { return r.exec_size[i]; })));
   INTRADAY_RETURN_NOT_OK(b.Add("TradeId", IdStrings(n, [&](int64_t i) { return r.trade_id[i]; })));
-  INTRADAY_RETURN_NOT_OK(b.Add("PriceLevel", Int64s(n, [&](int64_t i) { return int64_t{r.price_level[i]}; })));
+  INTRADAY_RETURN_NOT_OK(
+      b.Add("PriceLevel", Int64s(n, [&](int64_t i) { return int64_t{r.price_level[i]}; })));
   INTRADAY_RETURN_NOT_OK(
       b.Add("OldPriceLevel", Int64s(n, [&](int64_t i) { return int64_t{r.old_price_level[i]}; })));
   INTRADAY_RETURN_NOT_OK(b.Add("SizeAhead", Int64s(n, [&](int64_t i) { return r.size_ahead[i]; })));
@@ -242,8 +245,10 @@ Result<std::shared_ptr<arrow::RecordBatch>> EncodeL3(const L3Rows& r, int64_t n,
   INTRADAY_RETURN_NOT_OK(b.Add("EndOfEvent", Bools(n, [&](int64_t i) { return r.end_of_event[i]; })));
   INTRADAY_RETURN_NOT_OK(b.Add("MarketState", Strings(n, [&](int64_t i) { return StateName(r.state[i]); })));
   INTRADAY_RETURN_NOT_OK(b.Add("Printable", Bools(n, [&](int64_t i) { return r.executed[i]; })));
-  INTRADAY_RETURN_NOT_OK(b.Add("DelOrderIndex", Int64s(n, [&](int64_t i) { return int64_t{r.del_index[i]}; })));
-  INTRADAY_RETURN_NOT_OK(b.Add("AddOrderIndex", Int64s(n, [&](int64_t i) { return int64_t{r.add_index[i]}; })));
+  INTRADAY_RETURN_NOT_OK(
+      b.Add("DelOrderIndex", Int64s(n, [&](int64_t i) { return int64_t{r.del_index[i]}; })));
+  INTRADAY_RETURN_NOT_OK(
+      b.Add("AddOrderIndex", Int64s(n, [&](int64_t i) { return int64_t{r.add_index[i]}; })));
   INTRADAY_RETURN_NOT_OK(b.Add("MPIDAttribution", ConstString("", n)));
   INTRADAY_RETURN_NOT_OK(b.Add("ExchangeSequenceNo", Int64s(n, [&](int64_t i) { return r.sequence_no[i]; })));
   INTRADAY_RETURN_NOT_OK(b.Add("BMLLSequenceNo", Int64s(n, [&](int64_t i) { return r.sequence_no[i]; })));
@@ -275,14 +280,14 @@ Status AddBookColumns(BatchAssembler& b, const BookRows& r, int64_t n, const Enc
         b.Add(fmt::format("BidPrice{}", level), Doubles(n, [&](int64_t i) { return r.bid_price[l][i]; })));
     INTRADAY_RETURN_NOT_OK(
         b.Add(fmt::format("BidQuantity{}", level), Int64s(n, [&](int64_t i) { return r.bid_qty[l][i]; })));
-    INTRADAY_RETURN_NOT_OK(
-        b.Add(fmt::format("BidNumOrders{}", level), Int32s(n, [&](int64_t i) { return r.bid_orders[l][i]; })));
+    INTRADAY_RETURN_NOT_OK(b.Add(fmt::format("BidNumOrders{}", level),
+                                 Int32s(n, [&](int64_t i) { return r.bid_orders[l][i]; })));
     INTRADAY_RETURN_NOT_OK(
         b.Add(fmt::format("AskPrice{}", level), Doubles(n, [&](int64_t i) { return r.ask_price[l][i]; })));
     INTRADAY_RETURN_NOT_OK(
         b.Add(fmt::format("AskQuantity{}", level), Int64s(n, [&](int64_t i) { return r.ask_qty[l][i]; })));
-    INTRADAY_RETURN_NOT_OK(
-        b.Add(fmt::format("AskNumOrders{}", level), Int32s(n, [&](int64_t i) { return r.ask_orders[l][i]; })));
+    INTRADAY_RETURN_NOT_OK(b.Add(fmt::format("AskNumOrders{}", level),
+                                 Int32s(n, [&](int64_t i) { return r.ask_orders[l][i]; })));
   }
   INTRADAY_RETURN_NOT_OK(b.Add("BidLevelCount", Int32s(n, [&](int64_t i) { return r.bid_levels[i]; })));
   INTRADAY_RETURN_NOT_OK(b.Add("AskLevelCount", Int32s(n, [&](int64_t i) { return r.ask_levels[i]; })));
@@ -306,7 +311,8 @@ Result<std::shared_ptr<arrow::RecordBatch>> EncodeL2(const BookRows& r, int64_t 
   return b.Finish();
 }
 
-Result<std::shared_ptr<arrow::RecordBatch>> EncodeCbbo(const BookRows& r, int64_t n, const EncodeContext& ctx) {
+Result<std::shared_ptr<arrow::RecordBatch>> EncodeCbbo(const BookRows& r, int64_t n,
+                                                       const EncodeContext& ctx) {
   BatchAssembler b(Table::kCbbo, n);
   INTRADAY_RETURN_NOT_OK(AddBookColumns(b, r, n, ctx));
   return b.Finish();
@@ -356,7 +362,8 @@ Result<std::shared_ptr<arrow::RecordBatch>> EncodeImbalance(const ImbalanceRows&
       b.Add("ExchangeAuctionType", Strings(n, [&](int64_t i) { return OneChar(r.auction_type[i]); })));
   INTRADAY_RETURN_NOT_OK(b.Add("ImbalanceSide", Int64s(n, [&](int64_t i) { return int64_t{r.side[i]}; })));
   INTRADAY_RETURN_NOT_OK(b.Add("ReferencePrice", NullsOf(arrow::float64(), n)));
-  INTRADAY_RETURN_NOT_OK(b.Add("IndicativeUncrossingPrice", Doubles(n, [&](int64_t i) { return r.price[i]; })));
+  INTRADAY_RETURN_NOT_OK(
+      b.Add("IndicativeUncrossingPrice", Doubles(n, [&](int64_t i) { return r.price[i]; })));
   INTRADAY_RETURN_NOT_OK(b.Add("AuctionOnlyIndicativePrice", NullsOf(arrow::float64(), n)));
   INTRADAY_RETURN_NOT_OK(b.Add("PairedQuantity", Doubles(n, [&](int64_t i) { return r.paired[i]; })));
   INTRADAY_RETURN_NOT_OK(b.Add("ImbalanceQuantity", Doubles(n, [&](int64_t i) { return r.imbalance[i]; })));
@@ -434,8 +441,9 @@ Result<std::shared_ptr<arrow::RecordBatch>> EncodeTrades(const TradeRows& rows, 
   INTRADAY_RETURN_NOT_OK(b.Add("TradeDate", ConstTimestamp(day_ms, TimeUnit::MILLI, n)));
   INTRADAY_RETURN_NOT_OK(
       b.Add("TradeTimestamp", Timestamps(TimeUnit::MICRO, n, [&](int64_t i) { return r[i].time_ns; })));
-  INTRADAY_RETURN_NOT_OK(b.Add("PublicationTimestamp",
-                               Timestamps(TimeUnit::MICRO, n, [&](int64_t i) { return r[i].publication_ns; })));
+  INTRADAY_RETURN_NOT_OK(b.Add("PublicationTimestamp", Timestamps(TimeUnit::MICRO, n, [&](int64_t i) {
+                                 return r[i].publication_ns;
+                               })));
   INTRADAY_RETURN_NOT_OK(b.Add("LocalTradeTimestamp",
                                Timestamps(TimeUnit::MICRO, n, [&](int64_t i) { return r[i].time_ns + tz; })));
   INTRADAY_RETURN_NOT_OK(b.Add("LocalPublicationTimestamp", Timestamps(TimeUnit::MICRO, n, [&](int64_t i) {
@@ -443,15 +451,17 @@ Result<std::shared_ptr<arrow::RecordBatch>> EncodeTrades(const TradeRows& rows, 
                                })));
   INTRADAY_RETURN_NOT_OK(b.Add("TradeTimestampNanoseconds",
                                Timestamps(TimeUnit::NANO, n, [&](int64_t i) { return r[i].time_ns; })));
-  INTRADAY_RETURN_NOT_OK(b.Add("PublicationTimestampNanoseconds",
-                               Timestamps(TimeUnit::NANO, n, [&](int64_t i) { return r[i].publication_ns; })));
+  INTRADAY_RETURN_NOT_OK(
+      b.Add("PublicationTimestampNanoseconds",
+            Timestamps(TimeUnit::NANO, n, [&](int64_t i) { return r[i].publication_ns; })));
   INTRADAY_RETURN_NOT_OK(b.Add("TZOffset", ConstInt32(ctx.tz_offset_minutes, n)));
   INTRADAY_RETURN_NOT_OK(b.Add("TradeId", IdStrings(n, [&](int64_t i) { return r[i].trade_id; })));
   INTRADAY_RETURN_NOT_OK(b.Add("ExchangeSequenceNo", Int64s(n, [&](int64_t i) { return r[i].sequence_no; })));
   INTRADAY_RETURN_NOT_OK(b.Add("BMLLSequenceNo", Int64s(n, [&](int64_t i) { return r[i].sequence_no; })));
   INTRADAY_RETURN_NOT_OK(
       b.Add("BMLLSequenceSource", Int64s(n, [&](int64_t i) { return int64_t{r[i].sequence_source}; })));
-  INTRADAY_RETURN_NOT_OK(b.Add("AggressorSide", Int64s(n, [&](int64_t i) { return int64_t{r[i].aggressor}; })));
+  INTRADAY_RETURN_NOT_OK(
+      b.Add("AggressorSide", Int64s(n, [&](int64_t i) { return int64_t{r[i].aggressor}; })));
   INTRADAY_RETURN_NOT_OK(dbl("Price", [](const TradeRecord& t) { return t.price; }));
   INTRADAY_RETURN_NOT_OK(dbl("Size", [](const TradeRecord& t) { return t.size; }));
   INTRADAY_RETURN_NOT_OK(b.Add("CurrencyCode", ConstString(venue.currency, n)));
@@ -466,7 +476,8 @@ Result<std::shared_ptr<arrow::RecordBatch>> EncodeTrades(const TradeRows& rows, 
   }));
   INTRADAY_RETURN_NOT_OK(str("TradingMode", [](const TradeRecord& t) { return TradingMode(t.kind); }));
   INTRADAY_RETURN_NOT_OK(b.Add("TransactionCategory", ConstString("-", n)));
-  INTRADAY_RETURN_NOT_OK(str("NegotiatedTrade", [](const TradeRecord& t) { return Flag(t.negotiated, "Y"); }));
+  INTRADAY_RETURN_NOT_OK(
+      str("NegotiatedTrade", [](const TradeRecord& t) { return Flag(t.negotiated, "Y"); }));
   INTRADAY_RETURN_NOT_OK(str("CrossingTrade", [](const TradeRecord& t) { return Flag(t.crossing, "Y"); }));
   for (const char* name : {"ModificationIndicator", "BenchmarkIndicator", "SpecialDividendIndicator"}) {
     INTRADAY_RETURN_NOT_OK(b.Add(name, ConstString("-", n)));
@@ -485,7 +496,9 @@ Result<std::shared_ptr<arrow::RecordBatch>> EncodeTrades(const TradeRows& rows, 
   INTRADAY_RETURN_NOT_OK(
       str("MarketStateAtPrimary", [](const TradeRecord& t) { return StateName(t.state_at_primary); }));
   INTRADAY_RETURN_NOT_OK(str("BMLLTradeType", [](const TradeRecord& t) {
-    return !IsOffBook(t.kind) ? std::string_view("LIT") : t.dark ? std::string_view("DARK") : std::string_view("OTC");
+    return !IsOffBook(t.kind) ? std::string_view("LIT")
+           : t.dark           ? std::string_view("DARK")
+                              : std::string_view("OTC");
   }));
   INTRADAY_RETURN_NOT_OK(str("Classification", [](const TradeRecord& t) { return Classification(t.kind); }));
   INTRADAY_RETURN_NOT_OK(dbl("TradeNotional", [](const TradeRecord& t) { return t.notional; }));
@@ -495,8 +508,8 @@ Result<std::shared_ptr<arrow::RecordBatch>> EncodeTrades(const TradeRows& rows, 
   auto block = [&](int64_t i) { return ctx.listings[r[i].listing]->block_notional_eur; };
   INTRADAY_RETURN_NOT_OK(b.Add("BlockNotional", Doubles(n, block)));
   INTRADAY_RETURN_NOT_OK(b.Add("BlockNotionalCurrency", ConstString("EUR", n)));
-  INTRADAY_RETURN_NOT_OK(
-      b.Add("TradeNotionalBlockBps", Doubles(n, [&](int64_t i) { return 1e4 * r[i].notional_eur / block(i); })));
+  INTRADAY_RETURN_NOT_OK(b.Add("TradeNotionalBlockBps",
+                               Doubles(n, [&](int64_t i) { return 1e4 * r[i].notional_eur / block(i); })));
   INTRADAY_RETURN_NOT_OK(str("IsBlock", [](const TradeRecord& t) {
     return t.block ? std::string_view("TRUE") : std::string_view("FALSE");
   }));
@@ -521,11 +534,15 @@ Result<std::shared_ptr<arrow::RecordBatch>> EncodeTrades(const TradeRows& rows, 
   INTRADAY_RETURN_NOT_OK(dbl("BestAskPriceAtVenue", [](const TradeRecord& t) { return t.ask; }));
   INTRADAY_RETURN_NOT_OK(dbl("BestAskSizeAtVenue", [](const TradeRecord& t) { return t.ask_size; }));
   INTRADAY_RETURN_NOT_OK(dbl("BestBidPriceAtPrimary", [](const TradeRecord& t) { return t.bid_primary; }));
-  INTRADAY_RETURN_NOT_OK(dbl("BestBidSizeAtPrimary", [](const TradeRecord& t) { return t.bid_size_primary; }));
+  INTRADAY_RETURN_NOT_OK(
+      dbl("BestBidSizeAtPrimary", [](const TradeRecord& t) { return t.bid_size_primary; }));
   INTRADAY_RETURN_NOT_OK(dbl("BestAskPriceAtPrimary", [](const TradeRecord& t) { return t.ask_primary; }));
-  INTRADAY_RETURN_NOT_OK(dbl("BestAskSizeAtPrimary", [](const TradeRecord& t) { return t.ask_size_primary; }));
-  INTRADAY_RETURN_NOT_OK(b.Add("PriorQuoteSizeRank", Int64s(n, [&](int64_t i) { return r[i].prior_quote_rank; })));
-  INTRADAY_RETURN_NOT_OK(b.Add("PreTradeElapsedTimeChg", Int64s(n, [&](int64_t i) { return r[i].pre_elapsed; })));
+  INTRADAY_RETURN_NOT_OK(
+      dbl("BestAskSizeAtPrimary", [](const TradeRecord& t) { return t.ask_size_primary; }));
+  INTRADAY_RETURN_NOT_OK(
+      b.Add("PriorQuoteSizeRank", Int64s(n, [&](int64_t i) { return r[i].prior_quote_rank; })));
+  INTRADAY_RETURN_NOT_OK(
+      b.Add("PreTradeElapsedTimeChg", Int64s(n, [&](int64_t i) { return r[i].pre_elapsed; })));
   INTRADAY_RETURN_NOT_OK(
       b.Add("PostTradeElapsedTimeChg", Int64s(n, [&](int64_t i) { return r[i].post_elapsed; })));
   // The primary's quote changes are not modelled separately: its elapsed times are the venue's.
@@ -535,7 +552,8 @@ Result<std::shared_ptr<arrow::RecordBatch>> EncodeTrades(const TradeRows& rows, 
       b.Add("PostTradeElapsedTimeChgAtPrimary", Int64s(n, [&](int64_t i) { return r[i].post_elapsed; })));
   INTRADAY_RETURN_NOT_OK(dbl("PricePoint", [](const TradeRecord& t) { return t.price_point; }));
   INTRADAY_RETURN_NOT_OK(dbl("PricePointAtVenue", [](const TradeRecord& t) { return t.price_point; }));
-  INTRADAY_RETURN_NOT_OK(dbl("PricePointAtPrimary", [](const TradeRecord& t) { return t.price_point_primary; }));
+  INTRADAY_RETURN_NOT_OK(
+      dbl("PricePointAtPrimary", [](const TradeRecord& t) { return t.price_point_primary; }));
   INTRADAY_RETURN_NOT_OK(dbl("OrderRemainingQty", [](const TradeRecord& t) { return t.order_remaining; }));
   INTRADAY_RETURN_NOT_OK(dbl("BBORemainingQtyAtVenue", [](const TradeRecord& t) { return t.bbo_remaining; }));
   // The vendor orders the pre-trade horizons longest first and the post-trade ones shortest first.
@@ -556,7 +574,8 @@ Result<std::shared_ptr<arrow::RecordBatch>> EncodeTrades(const TradeRows& rows, 
                                [h](const TradeRecord& t) { return t.post_mid_primary[h]; }));
   }
   INTRADAY_RETURN_NOT_OK(dbl("PostTradeMid", [](const TradeRecord& t) { return t.post_mid_now; }));
-  INTRADAY_RETURN_NOT_OK(dbl("PostTradeMidAtPrimary", [](const TradeRecord& t) { return t.post_mid_now_primary; }));
+  INTRADAY_RETURN_NOT_OK(
+      dbl("PostTradeMidAtPrimary", [](const TradeRecord& t) { return t.post_mid_now_primary; }));
   for (size_t k = 0; k < kPostTradeUpdates.size(); ++k) {
     INTRADAY_RETURN_NOT_OK(dbl(fmt::format("PostTradeBestBid{}V", kPostTradeUpdates[k]),
                                [k](const TradeRecord& t) { return t.post_bid[k]; }));
@@ -576,10 +595,13 @@ Result<std::shared_ptr<arrow::RecordBatch>> EncodeReference(const EncodeContext&
   INTRADAY_RETURN_NOT_OK(b.Add("ListingId", Int64s(n, [&](int64_t i) { return ls[i]->listing_id; })));
   INTRADAY_RETURN_NOT_OK(b.Add("InstrumentId", Int64s(n, [&](int64_t i) { return ls[i]->instrument_id; })));
   INTRADAY_RETURN_NOT_OK(b.Add("CurrencyCode", ConstString(ctx.venue->currency, n)));
-  INTRADAY_RETURN_NOT_OK(str("Description", [](const Listing& l) -> std::string_view { return l.description; }));
-  INTRADAY_RETURN_NOT_OK(str("DisplayName", [](const Listing& l) -> std::string_view { return l.description; }));
+  INTRADAY_RETURN_NOT_OK(
+      str("Description", [](const Listing& l) -> std::string_view { return l.description; }));
+  INTRADAY_RETURN_NOT_OK(
+      str("DisplayName", [](const Listing& l) -> std::string_view { return l.description; }));
   INTRADAY_RETURN_NOT_OK(str("FIGI", [](const Listing& l) -> std::string_view { return l.figi; }));
-  INTRADAY_RETURN_NOT_OK(str("FIGIComposite", [](const Listing& l) -> std::string_view { return l.figi_composite; }));
+  INTRADAY_RETURN_NOT_OK(
+      str("FIGIComposite", [](const Listing& l) -> std::string_view { return l.figi_composite; }));
   INTRADAY_RETURN_NOT_OK(
       str("FIGIShareClass", [](const Listing& l) -> std::string_view { return l.figi_share_class; }));
   INTRADAY_RETURN_NOT_OK(str("ISIN", [](const Listing& l) -> std::string_view { return l.isin; }));
@@ -590,10 +612,10 @@ Result<std::shared_ptr<arrow::RecordBatch>> EncodeReference(const EncodeContext&
   INTRADAY_RETURN_NOT_OK(b.Add("MarketDataLevel", ConstString("L3", n)));
   INTRADAY_RETURN_NOT_OK(b.Add("OPOL", ConstString(ctx.venue->mic, n)));
   INTRADAY_RETURN_NOT_OK(b.Add("OperatingMic", ConstString("", n)));
-  INTRADAY_RETURN_NOT_OK(
-      str("ReutersInstrumentId", [](const Listing& l) -> std::string_view { return l.reuters_instrument_id; }));
-  INTRADAY_RETURN_NOT_OK(
-      str("ReutersOrganizationId", [](const Listing& l) -> std::string_view { return l.reuters_organization_id; }));
+  INTRADAY_RETURN_NOT_OK(str("ReutersInstrumentId",
+                             [](const Listing& l) -> std::string_view { return l.reuters_instrument_id; }));
+  INTRADAY_RETURN_NOT_OK(str("ReutersOrganizationId",
+                             [](const Listing& l) -> std::string_view { return l.reuters_organization_id; }));
   INTRADAY_RETURN_NOT_OK(
       str("ReutersQuoteId", [](const Listing& l) -> std::string_view { return l.reuters_quote_id; }));
   INTRADAY_RETURN_NOT_OK(b.Add("SegmentCode", ConstString(ctx.venue->segment, n)));

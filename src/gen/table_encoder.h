@@ -20,12 +20,12 @@ struct EncodeContext {
   Date day;
   const VenueInfo* venue = nullptr;
   std::span<const Listing* const> listings;  // indexed by the rows' `listing`
-  std::span<const Listing> universe;         // for the primary listing of an instrument
   int tz_offset_minutes = 0;                 // TZOffset; local time = UTC + offset
 };
 
 Result<std::shared_ptr<arrow::RecordBatch>> EncodeL3(const L3Rows& rows, int64_t n, const EncodeContext& ctx);
-Result<std::shared_ptr<arrow::RecordBatch>> EncodeL2(const BookRows& rows, int64_t n, const EncodeContext& ctx);
+Result<std::shared_ptr<arrow::RecordBatch>> EncodeL2(const BookRows& rows, int64_t n,
+                                                     const EncodeContext& ctx);
 Result<std::shared_ptr<arrow::RecordBatch>> EncodeCbbo(const BookRows& rows, int64_t n,
                                                        const EncodeContext& ctx);
 Result<std::shared_ptr<arrow::RecordBatch>> EncodeMarketState(const MarketStateRows& rows, int64_t n,

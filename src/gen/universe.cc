@@ -106,7 +106,8 @@ Universe Universe::Build(uint64_t seed, int64_t n_listings, std::span<const std:
     const std::string ticker = Ticker(k);
     const std::string isin = Isin(primary_venue->country, k);
     const std::string figi_share_class = Figi(Mix64(seed ^ Mix64(k * 3 + 1)));
-    const std::string description = fmt::format("SYNTHETIC {} {}", ticker, CompanySuffix(primary_venue->country));
+    const std::string description =
+        fmt::format("SYNTHETIC {} {}", ticker, CompanySuffix(primary_venue->country));
     const int primary_index = static_cast<int>(u.listings_.size());
 
     for (int leg = 0; leg < (dual ? 2 : 1); ++leg) {
@@ -116,7 +117,8 @@ Universe Universe::Build(uint64_t seed, int64_t n_listings, std::span<const std:
       l.listing_id = kFirstListingId + l.index;
       l.instrument_id = kFirstInstrumentId + k;
       l.is_primary = leg == 0;
-      l.venue = leg == 0 ? primary_venue : venues[(k + 1 + static_cast<int64_t>(rng.Below(n_mics - 1))) % n_mics];
+      l.venue =
+          leg == 0 ? primary_venue : venues[(k + 1 + static_cast<int64_t>(rng.Below(n_mics - 1))) % n_mics];
       l.ticker = ticker;
       l.isin = isin;
       l.description = description;

@@ -35,11 +35,11 @@ struct Listing {
   const VenueInfo* venue = nullptr;
   std::string ticker, isin, figi, figi_composite, figi_share_class, description;
   std::string reuters_instrument_id, reuters_organization_id, reuters_quote_id;
-  double base_price = 0;    // in the listing's currency
+  double base_price = 0;  // in the listing's currency
   TickSize tick;
-  double activity = 1;      // activity weight; mean 1 over the universe, Zipf-like skew
-  double median_order_size = 100;  // shares
-  double daily_vol = 0.01;  // of the instrument's efficient price
+  double activity = 1;                  // activity weight; mean 1 over the universe, Zipf-like skew
+  double median_order_size = 100;       // shares
+  double daily_vol = 0.01;              // of the instrument's efficient price
   double block_notional_eur = 500'000;  // large-in-scale threshold (BlockNotional)
   /// Converts a price of the primary listing into this listing's currency (1 for primaries).
   double fx_from_primary = 1;

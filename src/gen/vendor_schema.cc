@@ -289,15 +289,9 @@ constexpr FieldDef kL3Columns[] = {
     {"OriginalExchangeMessage", kStr},
 };
 constexpr FieldDef kMarketStateColumns[] = {
-    {"TimestampNanoseconds", kNs},
-    {"MarketState", kStr},
-    {"MIC", kStr},
-    {"ExchangeMarketState", kStr},
-    {"ListingId", kI64},
-    {"InstrumentId", kI64},
-    {"ExchangeSequenceNo", kI64},
-    {"BMLLSequenceNo", kI64},
-    {"BMLLSequenceSource", kI64},
+    {"TimestampNanoseconds", kNs}, {"MarketState", kStr},    {"MIC", kStr},
+    {"ExchangeMarketState", kStr}, {"ListingId", kI64},      {"InstrumentId", kI64},
+    {"ExchangeSequenceNo", kI64},  {"BMLLSequenceNo", kI64}, {"BMLLSequenceSource", kI64},
 };
 constexpr FieldDef kReferenceColumns[] = {
     {"ListingId", kI64},

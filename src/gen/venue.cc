@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <string>
 
 #include "gen/random.h"
@@ -17,36 +16,36 @@ constexpr int64_t kSec = 1'000 * kMs;
 
 // Local times. Jitter: uncrossings end at a random instant (LSE and Xetra randomise up to 30 s).
 constexpr ScheduleEntry kLondon[] = {
-    {H(7, 15), MS::kClosed, 'T', 50 * kMs},          {H(7, 50), MS::kOpeningAuction, 'a', 50 * kMs},
-    {H(8), MS::kContinuous, 'T', 30 * kSec},         {H(16, 30), MS::kClosingAuction, 'd', 100 * kMs},
-    {H(16, 35), MS::kPostTrade, 'u', 30 * kSec},     {H(16, 40), MS::kClosed, 'b', 50 * kMs},
-    {H(17, 15), MS::kClosed, 'x', 50 * kMs},         {H(17, 30), MS::kClosed, 'c', 100 * kMs},
+    {H(7, 15), MS::kClosed, 'T', 50 * kMs},      {H(7, 50), MS::kOpeningAuction, 'a', 50 * kMs},
+    {H(8), MS::kContinuous, 'T', 30 * kSec},     {H(16, 30), MS::kClosingAuction, 'd', 100 * kMs},
+    {H(16, 35), MS::kPostTrade, 'u', 30 * kSec}, {H(16, 40), MS::kClosed, 'b', 50 * kMs},
+    {H(17, 15), MS::kClosed, 'x', 50 * kMs},     {H(17, 30), MS::kClosed, 'c', 100 * kMs},
 };
 constexpr ScheduleEntry kEuronext[] = {
-    {H(6, 45), MS::kClosed, 'C', 50 * kMs},          {H(7, 15), MS::kOpeningAuction, 'P', 50 * kMs},
-    {H(9), MS::kContinuous, 'O', 2 * kSec},          {H(17, 30), MS::kClosingAuction, 'P', 100 * kMs},
-    {H(17, 35), MS::kPostTrade, 'T', 2 * kSec},      {H(17, 40), MS::kClosed, 'C', 50 * kMs},
+    {H(6, 45), MS::kClosed, 'C', 50 * kMs},     {H(7, 15), MS::kOpeningAuction, 'P', 50 * kMs},
+    {H(9), MS::kContinuous, 'O', 2 * kSec},     {H(17, 30), MS::kClosingAuction, 'P', 100 * kMs},
+    {H(17, 35), MS::kPostTrade, 'T', 2 * kSec}, {H(17, 40), MS::kClosed, 'C', 50 * kMs},
 };
 constexpr ScheduleEntry kXetra[] = {
-    {H(7, 30), MS::kPreOpen, 'p', 50 * kMs},         {H(8, 50), MS::kOpeningAuction, 'a', 50 * kMs},
-    {H(9), MS::kContinuous, 'T', 30 * kSec},         {H(17, 30), MS::kClosingAuction, 'd', 100 * kMs},
-    {H(17, 35), MS::kPostTrade, 'u', 30 * kSec},     {H(17, 45), MS::kClosed, 'c', 50 * kMs},
+    {H(7, 30), MS::kPreOpen, 'p', 50 * kMs},     {H(8, 50), MS::kOpeningAuction, 'a', 50 * kMs},
+    {H(9), MS::kContinuous, 'T', 30 * kSec},     {H(17, 30), MS::kClosingAuction, 'd', 100 * kMs},
+    {H(17, 35), MS::kPostTrade, 'u', 30 * kSec}, {H(17, 45), MS::kClosed, 'c', 50 * kMs},
     {H(20), MS::kClosed, 'x', 50 * kMs},
 };
 constexpr ScheduleEntry kMilan[] = {
-    {H(7, 30), MS::kPreOpen, 'p', 50 * kMs},         {H(8), MS::kOpeningAuction, 'a', 50 * kMs},
-    {H(9), MS::kContinuous, 'T', 60 * kSec},         {H(17, 30), MS::kClosingAuction, 'd', 100 * kMs},
-    {H(17, 35), MS::kPostTrade, 'u', 60 * kSec},     {H(17, 42), MS::kClosed, 'c', 50 * kMs},
+    {H(7, 30), MS::kPreOpen, 'p', 50 * kMs},     {H(8), MS::kOpeningAuction, 'a', 50 * kMs},
+    {H(9), MS::kContinuous, 'T', 60 * kSec},     {H(17, 30), MS::kClosingAuction, 'd', 100 * kMs},
+    {H(17, 35), MS::kPostTrade, 'u', 60 * kSec}, {H(17, 42), MS::kClosed, 'c', 50 * kMs},
 };
 constexpr ScheduleEntry kMadrid[] = {
-    {H(8), MS::kClosed, 'C', 50 * kMs},              {H(8, 30), MS::kOpeningAuction, 'a', 50 * kMs},
-    {H(9), MS::kContinuous, 'T', 30 * kSec},         {H(17, 30), MS::kClosingAuction, 'd', 100 * kMs},
-    {H(17, 35), MS::kPostTrade, 'u', 30 * kSec},     {H(17, 40), MS::kClosed, 'c', 50 * kMs},
+    {H(8), MS::kClosed, 'C', 50 * kMs},          {H(8, 30), MS::kOpeningAuction, 'a', 50 * kMs},
+    {H(9), MS::kContinuous, 'T', 30 * kSec},     {H(17, 30), MS::kClosingAuction, 'd', 100 * kMs},
+    {H(17, 35), MS::kPostTrade, 'u', 30 * kSec}, {H(17, 40), MS::kClosed, 'c', 50 * kMs},
 };
 constexpr ScheduleEntry kSwiss[] = {
-    {H(6), MS::kPreOpen, 'p', 50 * kMs},             {H(6, 30), MS::kOpeningAuction, 'a', 50 * kMs},
-    {H(9), MS::kContinuous, 'T', 5 * kSec},          {H(17, 20), MS::kClosingAuction, 'd', 100 * kMs},
-    {H(17, 30), MS::kPostTrade, 'u', 5 * kSec},      {H(17, 40), MS::kClosed, 'c', 50 * kMs},
+    {H(6), MS::kPreOpen, 'p', 50 * kMs},        {H(6, 30), MS::kOpeningAuction, 'a', 50 * kMs},
+    {H(9), MS::kContinuous, 'T', 5 * kSec},     {H(17, 20), MS::kClosingAuction, 'd', 100 * kMs},
+    {H(17, 30), MS::kPostTrade, 'u', 5 * kSec}, {H(17, 40), MS::kClosed, 'c', 50 * kMs},
 };
 
 // FX (fixed): GBP = 1.1469 EUR = 1.3443 USD, EUR = 1.1721 USD, CHF = 1.0650 EUR.

@@ -32,20 +32,20 @@ enum class TimeZone : uint8_t { kLondon, kCentralEurope };
 struct ScheduleEntry {
   int local_seconds;  // since local midnight
   MarketState state;
-  char exchange_code;      // ExchangeMarketState
-  int64_t jitter_ns;       // the change happens up to this much after the nominal time
+  char exchange_code;  // ExchangeMarketState
+  int64_t jitter_ns;   // the change happens up to this much after the nominal time
 };
 
 struct VenueInfo {
   std::string_view mic;
-  std::string_view currency;       // CurrencyCode of its listings
-  std::string_view country;        // ISOCountryCode
-  std::string_view jurisdiction;   // "UK" / "EU" / "CH"
-  std::string_view segment;        // SegmentCode
-  double minor_currency_factor;    // 0.01 for GBp (pence), 1 otherwise
-  double eur_per_unit;             // fixed FX: value of one price unit in EUR
-  double usd_per_unit;             // and in USD
-  double typical_price;            // median price level of its listings, in its currency
+  std::string_view currency;      // CurrencyCode of its listings
+  std::string_view country;       // ISOCountryCode
+  std::string_view jurisdiction;  // "UK" / "EU" / "CH"
+  std::string_view segment;       // SegmentCode
+  double minor_currency_factor;   // 0.01 for GBp (pence), 1 otherwise
+  double eur_per_unit;            // fixed FX: value of one price unit in EUR
+  double usd_per_unit;            // and in USD
+  double typical_price;           // median price level of its listings, in its currency
   TimeZone tz;
   std::span<const ScheduleEntry> schedule;
 };

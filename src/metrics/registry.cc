@@ -3,6 +3,12 @@
 #include <array>
 
 #include "metrics/activity.h"
+#include "metrics/execution.h"
+#include "metrics/l2.h"
+#include "metrics/l2tw.h"
+#include "metrics/l3.h"
+#include "metrics/retail_imbalance.h"
+#include "metrics/trade.h"
 
 namespace intraday {
 namespace {
@@ -10,6 +16,18 @@ namespace {
 constexpr std::array kModules{
     ModuleInfo{"activity", "event counts per table and traded volume per bucket (engine smoke test)",
                &CreateActivityModule},
+    ModuleInfo{"trade", "trade volumes, counts, VWAP, OHLC, placement, volatility, TCA, flags, discrepancies",
+               &CreateTradeModule},
+    ModuleInfo{"retail_imbalance", "notional imbalance of retail lit trades (buy - sell) / total",
+               &CreateRetailImbalanceModule},
+    ModuleInfo{"l3", "order-flow counts and volumes per side and action; advanced order-flow metrics",
+               &CreateL3Module},
+    ModuleInfo{"execution", "L3 executed volume/VWAP per side, lit/dark trades per aggressor, trade imbalance",
+               &CreateExecutionModule},
+    ModuleInfo{"l2", "book state at bucket end: levels, cumulative depth, imbalances, spread, market state; OHLC",
+               &CreateL2Module},
+    ModuleInfo{"l2tw", "time-weighted book averages over the bucket (spread, mid, levels, imbalance); L2 volatility",
+               &CreateL2TwModule},
 };
 
 }  // namespace

@@ -59,7 +59,7 @@ def test_polars_and_duckdb_read_every_file(lake):
         n_meta = pq.ParquetFile(path).metadata.num_rows
         frame = pl.read_parquet(path)
         assert frame.height == n_meta, path
-        n_duck = duckdb.sql(f"select count(*) from read_parquet('{path}')").fetchone()[0]
+        n_duck = duckdb.sql(f"select count(*) from read_parquet('{path}')").fetchall()[0][0]
         assert n_duck == n_meta, path
         lazy = pl.scan_parquet(path).select(pl.len()).collect().item()
         assert lazy == n_meta, path
@@ -90,11 +90,11 @@ def test_row_counts_are_plausible(lake):
         assert re.search(rf"^{day}: trades \d+, l2 \d+, l3 \d+", stdout, re.M), stdout
     assert re.search(r"^total: trades \d+", stdout, re.M), stdout
     glob = lambda folder: str(root / folder / "**" / "*.parquet")  # noqa: E731
-    l3 = duckdb.sql(f"select count(*) from read_parquet('{glob('Equity-L3')}')").fetchone()[0]
-    l2 = duckdb.sql(f"select count(*) from read_parquet('{glob('Equity')}')").fetchone()[0]
+    l3 = duckdb.sql(f"select count(*) from read_parquet('{glob('Equity-L3')}')").fetchall()[0][0]
+    l2 = duckdb.sql(f"select count(*) from read_parquet('{glob('Equity')}')").fetchall()[0][0]
     lit, total = duckdb.sql(
         f"select count(*) filter (where Classification = 'LIT_CONTINUOUS'), count(*) "
-        f"from read_parquet('{glob('Trades-Plus')}')").fetchone()
+        f"from read_parquet('{glob('Trades-Plus')}')").fetchall()[0]
     assert 25 < l3 / lit < 100
     assert 8 < l2 / lit < 40
     assert 0.55 < lit / total < 0.8
@@ -157,3 +157,19 @@ def test_bad_options_fail_clearly(tmp_path, intraday_bin):
     assert proc.returncode != 0 and "XNYS" in proc.stderr
     proc = run_intraday(intraday_bin, "generate", "--out", tmp_path / "x", "--profile", "huge", check=False)
     assert proc.returncode != 0 and "huge" in proc.stderr
+
+
+def test_writes_to_s3_the_same_bytes_as_to_disk(tmp_path, intraday_bin, s3_server, s3_env):
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=s3_server, aws_access_key_id="testing",
+                      aws_secret_access_key="testing", region_name="us-east-1")
+    s3.create_bucket(Bucket="generated")
+    args = ("--listings", 4, "--days", 1, "--mics", "XLON,XPAR", "--profile", "tiny", "--seed", 4)
+    run_intraday(intraday_bin, "generate", "--out", "s3://generated/synthetic/v1", *args, env=s3_env)
+    run_intraday(intraday_bin, "generate", "--out", tmp_path, *args)
+    local = {p.relative_to(tmp_path).as_posix(): p.read_bytes() for p in tmp_path.rglob("*.parquet")}
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="generated", Prefix="synthetic/v1/")["Contents"]]
+    remote = {k.removeprefix("synthetic/v1/"): s3.get_object(Bucket="generated", Key=k)["Body"].read()
+              for k in keys if k.endswith(".parquet")}
+    assert len(local) == 2 * 7 and remote == local

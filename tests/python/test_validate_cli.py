@@ -102,16 +102,16 @@ def test_quickstart_pipeline_of_the_repository_validates(intraday_bin):
     result = validate(intraday_bin, REPO / "examples" / "quickstart.yaml")
     assert result.returncode == 0, result.stderr
     assert ": ok" in result.stdout
-    assert "activity (1m end/right, dense): activity" in result.stdout
+    assert "bars (1m end/right, dense): trade, l2, l2tw, l3, execution" in result.stdout
     assert "5 trading days" in result.stdout
 
 
 def test_target_pipeline_is_valid_but_for_the_modules_not_built_yet(intraday_bin):
     # examples/pipeline.yaml is the product's reference pipeline (product.md). Until the metric
-    # modules land (issues 4 and 5), its only errors are the modules this build lacks.
+    # modules land (issue 5: generic), its only errors are the modules this build lacks.
     result = validate(intraday_bin, REPO / "examples" / "pipeline.yaml")
     errors = [line for line in result.stderr.splitlines()[1:] if line]
-    missing = {"trade", "l2", "l2tw", "l3", "execution", "generic"}
+    missing = {"generic"}
     assert result.returncode == 1
     assert len(errors) == len(missing)
     assert all("is not available in this build" in e for e in errors), errors

@@ -113,7 +113,8 @@ class Columns {
     std::vector<std::string> out;
     for (const auto& chunk : Column(name)) {
       const auto& a = static_cast<const arrow::StringArray&>(*chunk);
-      for (int64_t i = 0; i < a.length(); ++i) out.push_back(a.IsNull(i) ? "<null>" : std::string(a.GetView(i)));
+      for (int64_t i = 0; i < a.length(); ++i)
+        out.push_back(a.IsNull(i) ? "<null>" : std::string(a.GetView(i)));
     }
     return out;
   }
@@ -235,7 +236,8 @@ TEST(GenLake, TimeLayoutRowsAreInEventTimeOrderInsideTheDay) {
       EXPECT_GT(t.front(), kFriday.start_ns());
       EXPECT_LT(t.back(), kFriday.next().start_ns());
       const auto ids = c.I64("ListingId");
-      EXPECT_GT(std::set<int64_t>(ids.begin(), ids.end()).size(), 1u) << "rows of several listings interleave";
+      EXPECT_GT(std::set<int64_t>(ids.begin(), ids.end()).size(), 1u)
+          << "rows of several listings interleave";
     }
   }
 }
@@ -247,7 +249,8 @@ std::vector<std::pair<int64_t, int64_t>> ListingIdRanges(const std::string& path
   const int column = meta->schema()->ColumnIndex("ListingId");
   std::vector<std::pair<int64_t, int64_t>> out;
   for (int rg = 0; rg < meta->num_row_groups(); ++rg) {
-    auto stats = std::static_pointer_cast<parquet::Int64Statistics>(meta->RowGroup(rg)->ColumnChunk(column)->statistics());
+    auto stats = std::static_pointer_cast<parquet::Int64Statistics>(
+        meta->RowGroup(rg)->ColumnChunk(column)->statistics());
     EXPECT_TRUE(stats != nullptr && stats->HasMinMax());
     if (stats) out.emplace_back(stats->min(), stats->max());
   }
@@ -362,11 +365,11 @@ TEST(GenLake, L2AndTradesAreConsistentWithTheL3Flow) {
   const Universe universe = Universe::Build(o.seed, o.listings, o.mics);
 
   Columns l3(dir.str(), Table::kL3, kFriday, "XLON",
-             {"ListingId", "TimestampNanoseconds", "Side", "LobAction", "OrderId", "OldOrderId", "Price", "Size",
-              "OldPrice", "OldSize", "OrderExecuted", "ExecutionPrice", "ExecutionSize", "SizeAhead", "OrdersAhead",
-              "PosChange", "EndOfEvent", "MarketState", "TradeId"});
-  std::vector<std::string> l2_columns = {"ListingId", "TimestampNanoseconds", "EventTimestamp", "MarketState",
-                                         "BidLevelCount", "AskLevelCount"};
+             {"ListingId", "TimestampNanoseconds", "Side", "LobAction", "OrderId", "OldOrderId", "Price",
+              "Size", "OldPrice", "OldSize", "OrderExecuted", "ExecutionPrice", "ExecutionSize", "SizeAhead",
+              "OrdersAhead", "PosChange", "EndOfEvent", "MarketState", "TradeId"});
+  std::vector<std::string> l2_columns = {"ListingId",   "TimestampNanoseconds", "EventTimestamp",
+                                         "MarketState", "BidLevelCount",        "AskLevelCount"};
   for (int l = 1; l <= 10; ++l) {
     for (const char* side : {"Bid", "Ask"}) {
       for (const char* field : {"Price", "Quantity", "NumOrders"}) {
@@ -377,21 +380,24 @@ TEST(GenLake, L2AndTradesAreConsistentWithTheL3Flow) {
   Columns l2(dir.str(), Table::kL2, kFriday, "XLON", l2_columns);
   Columns tr(dir.str(), Table::kTrades, kFriday, "XLON",
              {"ListingId", "TradeTimestampNanoseconds", "TradeTimestamp", "Price", "Size", "TradeNotional",
-              "AggressorSide", "Classification", "BestBidPrice", "BestAskPrice", "PricePoint", "PreTradeMid1ms",
-              "PostTradeMid", "PostTradeMid1000ms", "PreTradeMid60000ms"});
+              "AggressorSide", "Classification", "BestBidPrice", "BestAskPrice", "PricePoint",
+              "PreTradeMid1ms", "PostTradeMid", "PostTradeMid1000ms", "PreTradeMid60000ms"});
   ASSERT_GT(l3.rows(), 5'000);
 
   const auto lid = l3.I64("ListingId"), ts = l3.I64("TimestampNanoseconds"), side = l3.I64("Side"),
              action = l3.I64("LobAction"), size = l3.I64("Size"), old_size = l3.I64("OldSize"),
-             exec_size = l3.I64("ExecutionSize"), ahead = l3.I64("SizeAhead"), orders_ahead = l3.I64("OrdersAhead");
+             exec_size = l3.I64("ExecutionSize"), ahead = l3.I64("SizeAhead"),
+             orders_ahead = l3.I64("OrdersAhead");
   const auto order_id = l3.Str("OrderId"), old_order_id = l3.Str("OldOrderId"), state = l3.Str("MarketState"),
              trade_id = l3.Str("TradeId");
   const auto price = l3.F64("Price"), old_price = l3.F64("OldPrice"), exec_price = l3.F64("ExecutionPrice");
-  const auto executed = l3.Bool("OrderExecuted"), pos_change = l3.Bool("PosChange"), eoe = l3.Bool("EndOfEvent");
+  const auto executed = l3.Bool("OrderExecuted"), pos_change = l3.Bool("PosChange"),
+             eoe = l3.Bool("EndOfEvent");
 
   // L2 rows by (listing, ns timestamp).
   std::map<std::pair<int64_t, int64_t>, int64_t> l2_at;
-  const auto l2_lid = l2.I64("ListingId"), l2_ts = l2.I64("TimestampNanoseconds"), l2_us = l2.I64("EventTimestamp");
+  const auto l2_lid = l2.I64("ListingId"), l2_ts = l2.I64("TimestampNanoseconds"),
+             l2_us = l2.I64("EventTimestamp");
   for (int64_t i = 0; i < l2.rows(); ++i) {
     EXPECT_TRUE(l2_at.emplace(std::make_pair(l2_lid[i], l2_ts[i]), i).second) << "one L2 row per event";
     EXPECT_EQ(l2_us[i], l2_ts[i] / 1000 * 1000) << "EventTimestamp is the event time truncated to us";
@@ -408,9 +414,10 @@ TEST(GenLake, L2AndTradesAreConsistentWithTheL3Flow) {
   const auto l2_state = l2.Str("MarketState");
 
   std::map<int64_t, RefBook> books;
-  std::map<int64_t, std::vector<std::pair<int64_t, double>>> mids;               // per listing: (t, mid after)
-  std::map<std::pair<int64_t, int64_t>, std::pair<double, double>> pre_bbo;     // (listing, t) -> bid, ask before
-  std::map<int64_t, std::vector<RefLevel>> last_top;                              // per listing, both sides
+  std::map<int64_t, std::vector<std::pair<int64_t, double>>> mids;  // per listing: (t, mid after)
+  std::map<std::pair<int64_t, int64_t>, std::pair<double, double>>
+      pre_bbo;                                        // (listing, t) -> bid, ask before
+  std::map<int64_t, std::vector<RefLevel>> last_top;  // per listing, both sides
   std::map<int64_t, int64_t> continuous_fills;
   int64_t matched_l2 = 0, groups = 0, ahead_errors = 0;
 
@@ -434,7 +441,8 @@ TEST(GenLake, L2AndTradesAreConsistentWithTheL3Flow) {
       auto level = book.side[s].find(old_price[i]);
       ASSERT_NE(level, book.side[s].end()) << "row " << i << ": no level at OldPrice";
       auto& q = level->second;
-      const auto it = std::find_if(q.begin(), q.end(), [&](const RefOrder& ord) { return ord.id == old_order_id[i]; });
+      const auto it =
+          std::find_if(q.begin(), q.end(), [&](const RefOrder& ord) { return ord.id == old_order_id[i]; });
       ASSERT_NE(it, q.end()) << "row " << i << ": unknown OldOrderId " << old_order_id[i];
       EXPECT_EQ(it->size, old_size[i]) << "row " << i;
       const size_t index = static_cast<size_t>(it - q.begin());
@@ -519,12 +527,12 @@ TEST(GenLake, L2AndTradesAreConsistentWithTheL3Flow) {
     auto it = std::upper_bound(m.begin(), m.end(), t, [](int64_t v, const auto& e) { return v < e.first; });
     return it == m.begin() ? kNullDouble : std::prev(it)->second;
   };
-  const auto t_lid = tr.I64("ListingId"), t_ts = tr.I64("TradeTimestampNanoseconds"), t_us = tr.I64("TradeTimestamp"),
-             aggressor = tr.I64("AggressorSide");
+  const auto t_lid = tr.I64("ListingId"), t_ts = tr.I64("TradeTimestampNanoseconds"),
+             t_us = tr.I64("TradeTimestamp"), aggressor = tr.I64("AggressorSide");
   const auto t_price = tr.F64("Price"), t_size = tr.F64("Size"), notional = tr.F64("TradeNotional"),
              bid = tr.F64("BestBidPrice"), ask = tr.F64("BestAskPrice"), pp = tr.F64("PricePoint"),
-             pre1 = tr.F64("PreTradeMid1ms"), post = tr.F64("PostTradeMid"), post1s = tr.F64("PostTradeMid1000ms"),
-             pre60s = tr.F64("PreTradeMid60000ms");
+             pre1 = tr.F64("PreTradeMid1ms"), post = tr.F64("PostTradeMid"),
+             post1s = tr.F64("PostTradeMid1000ms"), pre60s = tr.F64("PreTradeMid60000ms");
   const auto cls = tr.Str("Classification");
   std::map<int64_t, int64_t> lit_prints;
   for (int64_t i = 0; i < tr.rows(); ++i) {
@@ -538,7 +546,8 @@ TEST(GenLake, L2AndTradesAreConsistentWithTheL3Flow) {
     }
     ASSERT_NE(listing, nullptr);
     const double ticks = t_price[i] / listing->tick.value();
-    EXPECT_NEAR(ticks, std::round(ticks), 1e-6) << "trade " << i << " price " << t_price[i] << " off the grid";
+    EXPECT_NEAR(ticks, std::round(ticks), 1e-6)
+        << "trade " << i << " price " << t_price[i] << " off the grid";
     const auto before = pre_bbo.find({t_lid[i], t_ts[i]});
     ASSERT_NE(before, pre_bbo.end()) << "trade " << i << " has no L3 event";
     EXPECT_EQ(bid[i], before->second.first) << "trade " << i;
@@ -546,7 +555,8 @@ TEST(GenLake, L2AndTradesAreConsistentWithTheL3Flow) {
     EXPECT_LE(bid[i], t_price[i]);
     EXPECT_LE(t_price[i], ask[i]);
     ASSERT_TRUE(aggressor[i] == 1 || aggressor[i] == 2);
-    EXPECT_EQ(t_price[i], aggressor[i] == 1 ? ask[i] : bid[i]) << "a buyer lifts the ask, a seller hits the bid";
+    EXPECT_EQ(t_price[i], aggressor[i] == 1 ? ask[i] : bid[i])
+        << "a buyer lifts the ask, a seller hits the bid";
     EXPECT_TRUE(Same(pp[i], (t_price[i] - bid[i]) / (ask[i] - bid[i])));
     EXPECT_TRUE(Same(pre1[i], mid_at(t_lid[i], t_ts[i] - kMsNs))) << "trade " << i;
     EXPECT_TRUE(Same(pre60s[i], mid_at(t_lid[i], t_ts[i] - 60'000 * kMsNs))) << "trade " << i;
@@ -578,8 +588,8 @@ TEST(GenLake, SharesAndShapes) {
 
     Columns tr(dir.str(), Table::kTrades, kFriday, mic,
                {"AggressorSide", "Classification", "BMLLTradeType", "MarketState", "IsBlock", "LotType",
-                "AlgorithmicTrade", "BMLLParticipantType", "NegotiatedTrade", "TradeNotional", "TradeNotionalEUR",
-                "CurrencyCode"});
+                "AlgorithmicTrade", "BMLLParticipantType", "NegotiatedTrade", "TradeNotional",
+                "TradeNotionalEUR", "CurrencyCode"});
     const auto aggressor = tr.I64("AggressorSide");
     const auto cls = tr.Str("Classification"), type = tr.Str("BMLLTradeType"), state = tr.Str("MarketState"),
                block = tr.Str("IsBlock"), lot = tr.Str("LotType"), algo = tr.Str("AlgorithmicTrade"),
@@ -615,8 +625,9 @@ TEST(GenLake, SharesAndShapes) {
     }
 
     // Reference: one row per listing of the MIC; market states: a realistic session per listing.
-    Columns ref(dir.str(), Table::kReference, kFriday, mic,
-                {"ListingId", "InstrumentId", "CurrencyCode", "IsPrimary", "IsAlive", "Ticker", "ISIN", "Date"});
+    Columns ref(
+        dir.str(), Table::kReference, kFriday, mic,
+        {"ListingId", "InstrumentId", "CurrencyCode", "IsPrimary", "IsAlive", "Ticker", "ISIN", "Date"});
     EXPECT_EQ(ref.rows(), static_cast<int64_t>(universe.OnMic(mic).size()));
     for (const auto& c : ref.Str("CurrencyCode")) EXPECT_EQ(c, mic == "XLON" ? "GBp" : "EUR");
     for (int64_t d : ref.I64("Date")) EXPECT_EQ(d, kFriday.start_ns());

@@ -5,8 +5,8 @@
 #include <filesystem>
 
 #include <arrow/filesystem/localfs.h>
-#include <arrow/type.h>
 #include <arrow/io/file.h>
+#include <arrow/type.h>
 #include <parquet/arrow/reader.h>
 
 #include "gen/lake_generator.h"
@@ -18,7 +18,9 @@ namespace {
 
 const std::string kSampleDir = INTRADAY_SOURCE_DIR "/../shared/fixtures/sample-day/";
 
-std::string SampleFile(Table table) { return kSampleDir + std::string(SpecOf(table).vendor_name) + ".parquet"; }
+std::string SampleFile(Table table) {
+  return kSampleDir + std::string(SpecOf(table).vendor_name) + ".parquet";
+}
 
 std::shared_ptr<arrow::Schema> ParquetSchema(const std::string& path) {
   auto input = arrow::io::ReadableFile::Open(path);
@@ -46,7 +48,8 @@ void ExpectSameFields(const arrow::Schema& expected, const arrow::Schema& actual
 class GenSchemaTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(kSampleDir)) GTEST_SKIP() << "vendor sample files not found in " << kSampleDir;
+    if (!std::filesystem::exists(kSampleDir))
+      GTEST_SKIP() << "vendor sample files not found in " << kSampleDir;
   }
 };
 

@@ -1,0 +1,259 @@
+#include "metrics/l2tw.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "metrics/book_values.h"
+
+namespace intraday {
+namespace {
+
+enum class VolSource { kMid, kWeightedMid, kBid, kAsk };
+constexpr std::array<std::string_view, 4> kVolKeys{"mid", "weighted_mid", "bid", "ask"};
+constexpr std::array<std::string_view, 4> kVolNames{"Mid", "WeightedMid", "Bid", "Ask"};
+
+struct L2TwOptions {
+  int levels = 10;
+  std::vector<book::Value> values;
+  std::vector<std::string> market_states;  // empty: all
+  std::vector<VolSource> volatility;
+  int64_t sample_ns = 0;  // 0: every snapshot
+  double year_seconds = 252.0 * 86400.0;
+};
+
+double SourceValue(const book::Columns& c, int64_t row, VolSource source) {
+  switch (source) {
+    case VolSource::kMid: return c.Mid(row);
+    case VolSource::kWeightedMid: return c.WeightedMid(row);
+    case VolSource::kBid: return c.Price(row, 0, 1);
+    case VolSource::kAsk: return c.Price(row, 1, 1);
+  }
+  return book::kNull;
+}
+
+class L2TwModule final : public Module {
+ public:
+  explicit L2TwModule(L2TwOptions options) : options_(std::move(options)) {
+    for (const book::Value& v : options_.values) {
+      depth_ = std::max(depth_, book::DepthOf(v));
+      const book::Family& f = book::FamilyOf(v.kind);
+      outputs_.push_back({book::NameOf(v) + "TWA", ValueType::kFloat64, std::string(f.unit),
+                          "time-weighted average over the bucket of the " + book::DescriptionOf(v)});
+    }
+    if (!options_.volatility.empty()) depth_ = std::max(depth_, 1);
+    for (VolSource source : options_.volatility) {
+      outputs_.push_back(
+          {"L2Volatility" + std::string(kVolNames[static_cast<size_t>(source)]), ValueType::kFloat64, "",
+           "annualised std of the log returns of the " + std::string(kVolNames[static_cast<size_t>(source)]) +
+               " between consecutive snapshots ending in the bucket"});
+    }
+    InputTable input{Table::kL2, book::Columns::Names(depth_)};
+    if (!options_.market_states.empty()) input.columns.push_back("MarketState");
+    inputs_.push_back(std::move(input));
+  }
+
+  std::string_view name() const override { return "l2tw"; }
+  const std::vector<InputTable>& inputs() const override { return inputs_; }
+  const std::vector<OutputColumn>& outputs() const override { return outputs_; }
+
+  Status Compute(const ListingDay& listing, OutputBlock& out) const override {
+    const ListingTable& table = *listing.tables[0];
+    INTRADAY_ASSIGN_OR_RAISE(const book::Columns columns, book::Columns::Load(table, depth_));
+    std::vector<uint8_t> in_set;  // per snapshot, with market_states only
+    if (!options_.market_states.empty()) {
+      in_set.assign(static_cast<size_t>(table.size()), 0);
+      if (table.has_column("MarketState")) {
+        INTRADAY_ASSIGN_OR_RAISE(const arrow::StringArray* states, table.String("MarketState"));
+        for (int64_t i = 0; i < table.size(); ++i) {
+          if (states->IsNull(i)) continue;
+          const std::string_view s = states->GetView(i);
+          in_set[static_cast<size_t>(i)] =
+              std::find(options_.market_states.begin(), options_.market_states.end(), s) !=
+              options_.market_states.end();
+        }
+      }
+    }
+    auto included = [&](int64_t i) { return in_set.empty() || in_set[static_cast<size_t>(i)] != 0; };
+    TimeWeighted(listing, table, columns, included, out);
+    for (size_t s = 0; s < options_.volatility.size(); ++s) {
+      Volatility(listing, table, columns, included, options_.volatility[s], options_.values.size() + s, out);
+    }
+    return Status::OK();
+  }
+
+ private:
+  template <typename Included>
+  void TimeWeighted(const ListingDay& listing, const ListingTable& table, const book::Columns& columns,
+                    const Included& included, OutputBlock& out) const {
+    const size_t k_count = options_.values.size();
+    if (k_count == 0) return;
+    const int64_t n = table.size();
+    const int64_t* t = table.times();
+    std::vector<double> values(k_count, book::kNull);  // of the snapshot in force
+    std::vector<double> num(k_count);
+    std::vector<int64_t> den(k_count);
+    int64_t cur = -1;
+    int64_t next = 0;
+    auto make_current = [&](int64_t i) {
+      cur = i;
+      const bool use = included(i);
+      for (size_t k = 0; k < k_count; ++k) values[k] = use ? columns.Get(i, options_.values[k]) : book::kNull;
+    };
+    auto add = [&](int64_t from, int64_t to) {
+      if (cur < 0 || to <= from) return;
+      const int64_t dt = to - from;
+      for (size_t k = 0; k < k_count; ++k) {
+        if (std::isnan(values[k])) continue;
+        num[k] += values[k] * static_cast<double>(dt);
+        den[k] += dt;
+      }
+    };
+    for (size_t row = 0; row < listing.labels.size(); ++row) {
+      const int64_t begin = listing.grid->IntervalBegin(listing.labels[row]);
+      const int64_t end = listing.grid->IntervalEnd(listing.labels[row]);
+      while (next < n && t[next] <= begin) make_current(next++);
+      std::fill(num.begin(), num.end(), 0.0);
+      std::fill(den.begin(), den.end(), 0);
+      int64_t from = begin;
+      while (next < n && t[next] < end) {
+        add(from, t[next]);
+        from = t[next];
+        make_current(next++);
+      }
+      add(from, end);
+      for (size_t k = 0; k < k_count; ++k) {
+        if (den[k] > 0) out.SetFloat64(k, row, num[k] / static_cast<double>(den[k]));
+      }
+    }
+  }
+
+  template <typename Included>
+  void Volatility(const ListingDay& listing, const ListingTable& table, const book::Columns& columns,
+                  const Included& included, VolSource source, size_t column, OutputBlock& out) const {
+    const double scale_per_return =
+        options_.year_seconds / (static_cast<double>(listing.grid->length()) / 1e9);
+    std::vector<double> returns;  // of the current row
+    size_t row = 0;
+    auto flush = [&]() {
+      if (returns.size() >= 2) {
+        double mean = 0;
+        for (double r : returns) mean += r;
+        mean /= static_cast<double>(returns.size());
+        double ss = 0;
+        for (double r : returns) ss += (r - mean) * (r - mean);
+        const double nr = static_cast<double>(returns.size());
+        const double sd = std::sqrt(ss / (nr - 1));
+        out.SetFloat64(column, row, sd * std::sqrt(nr * scale_per_return));
+      }
+      returns.clear();
+    };
+    double prev = book::kNull;
+    auto sample = [&](double v, int64_t time) {
+      if (!std::isnan(prev)) {
+        const size_t r = listing.RowOf(time);
+        if (r != row) {
+          flush();
+          row = r;
+        }
+        returns.push_back(std::log(v / prev));
+      }
+      prev = v;
+    };
+    const int64_t d = options_.sample_ns;
+    double pending = book::kNull;
+    int64_t pending_time = 0;
+    int64_t pending_slot = 0;
+    for (int64_t i = 0; i < table.size(); ++i) {
+      if (!included(i)) continue;
+      const double v = SourceValue(columns, i, source);
+      if (std::isnan(v) || v <= 0) continue;
+      const int64_t time = table.times()[i];
+      if (d == 0) {
+        sample(v, time);
+        continue;
+      }
+      const int64_t slot = time >= 0 ? time / d : -((-time + d - 1) / d);
+      if (!std::isnan(pending) && slot != pending_slot) sample(pending, pending_time);
+      pending = v;
+      pending_time = time;
+      pending_slot = slot;
+    }
+    if (!std::isnan(pending)) sample(pending, pending_time);
+    flush();
+  }
+
+  L2TwOptions options_;
+  int depth_ = 0;
+  std::vector<InputTable> inputs_;
+  std::vector<OutputColumn> outputs_;
+};
+
+std::vector<book::Value> DefaultValues(int levels) {
+  std::vector<book::Value> values;
+  for (book::Kind kind : {book::Kind::kSpreadAbs, book::Kind::kSpreadBps, book::Kind::kMid,
+                          book::Kind::kWeightedMid, book::Kind::kPrice, book::Kind::kQuantity}) {
+    book::Expand(kind, levels, &values);
+  }
+  values.push_back({book::Kind::kImbalanceCumQuantity, 0, 1});
+  return values;
+}
+
+}  // namespace
+
+std::unique_ptr<Module> CreateL2TwModule(const YamlValue& options, const PassShape& /*pass*/,
+                                         ConfigDiagnostics* diag) {
+  static constexpr std::array<std::string_view, 4> kKeys{"levels", "metrics", "market_states", "volatility"};
+  static constexpr std::array<std::string_view, 3> kVolOptionKeys{"sources", "sample", "year_seconds"};
+  const size_t errors_before = diag->error_count();
+  MapReader reader(options, kKeys, diag);
+  L2TwOptions opts;
+  if (const YamlValue* levels = reader.Find("levels")) {
+    if (auto n = ReadInt(*levels, diag, 1, book::kMaxLevels)) opts.levels = static_cast<int>(*n);
+  }
+  if (const YamlValue* metrics = reader.Find("metrics")) {
+    if (auto values = book::ParseSelection(*metrics, opts.levels, false, "TWA", diag))
+      opts.values = std::move(*values);
+  } else {
+    opts.values = DefaultValues(opts.levels);
+  }
+  if (const YamlValue* states = reader.Find("market_states")) {
+    if (auto items = ReadList(*states, diag, "[CONTINUOUS_TRADING]")) {
+      for (const auto& item : *items) {
+        if (auto choice = ReadChoice(item, diag, book::kMarketStates)) {
+          opts.market_states.emplace_back(book::kMarketStates[*choice]);
+        }
+      }
+      if (items->empty()) diag->Error(states->location, states->path, "expected at least one market state");
+    }
+  }
+  if (const YamlValue* vol = reader.Find("volatility")) {
+    MapReader vol_reader(*vol, kVolOptionKeys, diag);
+    if (const YamlValue* sources = vol_reader.Find("sources")) {
+      if (auto items = ReadList(*sources, diag, "[mid, weighted_mid]")) {
+        for (const auto& item : *items) {
+          if (auto choice = ReadChoice(item, diag, kVolKeys)) {
+            const auto source = static_cast<VolSource>(*choice);
+            if (std::find(opts.volatility.begin(), opts.volatility.end(), source) == opts.volatility.end()) {
+              opts.volatility.push_back(source);
+            }
+          }
+        }
+        if (items->empty())
+          diag->Error(sources->location, sources->path, "expected at least one volatility source");
+      }
+    } else if (vol_reader.ok()) {
+      opts.volatility.push_back(VolSource::kMid);
+    }
+    if (const YamlValue* sample = vol_reader.Find("sample")) {
+      if (auto d = ReadDuration(*sample, diag)) opts.sample_ns = *d;
+    }
+    if (const YamlValue* year = vol_reader.Find("year_seconds")) {
+      if (auto y = ReadInt(*year, diag, 1, int64_t{1} << 40)) opts.year_seconds = static_cast<double>(*y);
+    }
+  }
+  if (diag->error_count() != errors_before) return nullptr;
+  return std::make_unique<L2TwModule>(std::move(opts));
+}
+
+}  // namespace intraday
