@@ -1,12 +1,15 @@
 // `intraday metrics`: every output column a module (with given options) or a whole pipeline
 // would produce, with its type, unit and one-line definition. Computes nothing.
 #include <memory>
+#include <span>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
 #include "cli/commands.h"
+#include "exec/output_schema.h"
 #include "metrics/registry.h"
 
 namespace intraday::cli {
@@ -27,10 +30,13 @@ std::string_view TypeName(ValueType type) {
   return "?";
 }
 
-void PrintColumns(const Module& module) {
+/// `names`: the columns' names in the output (a pass may prefix clashing names), or empty for
+/// the module's own names.
+void PrintColumns(const Module& module, std::span<const std::string> names = {}) {
   fmt::print("module {}\n", module.name());
-  for (const auto& column : module.outputs()) {
-    fmt::print("  {:<40} {:<8} {:<10} {}\n", column.name, TypeName(column.type),
+  for (size_t i = 0; i < module.outputs().size(); ++i) {
+    const auto& column = module.outputs()[i];
+    fmt::print("  {:<40} {:<8} {:<10} {}\n", names.empty() ? column.name : names[i], TypeName(column.type),
                column.unit.empty() ? "-" : column.unit, column.description);
   }
 }
@@ -62,7 +68,13 @@ Status ListPipeline(const MetricsArgs& args) {
   for (const auto& pass : config.passes) {
     fmt::print("pass {}: ListingId int64, TimeBucket timestamp[ns] (bucket label, UTC), then:\n", pass.name);
     INTRADAY_ASSIGN_OR_RAISE(auto modules, CreatePassModules(pass, config.source_file));
-    for (const auto& module : modules) PrintColumns(*module);
+    INTRADAY_ASSIGN_OR_RAISE(auto schema, PassOutputSchema(modules));
+    int field = 2;  // after ListingId, TimeBucket
+    for (const auto& module : modules) {
+      std::vector<std::string> names;
+      for (size_t i = 0; i < module->outputs().size(); ++i) names.push_back(schema->field(field++)->name());
+      PrintColumns(*module, names);
+    }
   }
   return Status::OK();
 }
