@@ -1,10 +1,11 @@
 #include "gen/mic_day_writer.h"
 
 #include <algorithm>
+#include <limits>
+#include <string>
 
 #include <arrow/filesystem/filesystem.h>
 #include <arrow/type.h>
-#include <parquet/exception.h>
 #include <parquet/properties.h>
 
 #include "gen/vendor_schema.h"

@@ -228,3 +228,22 @@ def test_conformance_harness_activity_matches_polars(intraday_bin, conformance_l
                     pl.col("Size").sum().alias("ActivityTradesVolume"))
                .sort("ListingId", "TimeBucket"))
         assert ours.select(ref.columns).equals(ref)
+
+
+def test_a_day_without_any_data_is_published_empty_with_warnings(intraday_bin, lake, tmp_path):
+    """Wednesday 2026-01-07 exists in the range but its files are gone: not an error (no strict
+    mode), an empty file with the pass's schema, and warnings naming the missing files."""
+    partial = tmp_path / "lake"
+    shutil.copytree(lake, partial)
+    for path in partial.rglob("*20260107.parquet"):
+        path.unlink()
+    config = write_config(tmp_path / "p.yaml", partial, tmp_path / "out", tmp_path / "scratch")
+    proc = run_intraday(intraday_bin, "run", config)
+    import polars as pl
+
+    empty = pl.read_parquet(tmp_path / "out" / "activity" / "date=2026-01-07" / "part-00000.parquet")
+    full = pl.read_parquet(tmp_path / "out" / "activity" / "date=2026-01-06" / "part-00000.parquet")
+    assert empty.height == 0 and empty.schema == full.schema and full.height > 0
+    report = run_report(tmp_path / "out")
+    assert any("20260107" in w for w in report["warnings"]), report["warnings"]
+    assert "20260107" in proc.stderr
