@@ -298,11 +298,11 @@ TEST(GenLake, ListingLayoutGivesDisjointListingIdRangesPerRowGroup) {
     // Same rows as the time layout, only ordered differently: per-listing counts and checksums.
     auto per_listing = [&](const std::string& root) {
       Columns c(root, Table::kL3, kFriday, mic, {"ListingId", "EventNo", "TimestampNanoseconds"});
-      std::map<int64_t, std::pair<int64_t, int64_t>> out;
+      std::map<int64_t, std::pair<int64_t, uint64_t>> out;  // rows, checksum
       const auto ids = c.I64("ListingId"), events = c.I64("EventNo"), times = c.I64("TimestampNanoseconds");
       for (size_t i = 0; i < ids.size(); ++i) {
         out[ids[i]].first += 1;
-        out[ids[i]].second += events[i] ^ times[i];
+        out[ids[i]].second += static_cast<uint64_t>(events[i] ^ times[i]);  // wraps, never overflows
       }
       return std::make_pair(out, ids);
     };
