@@ -133,6 +133,8 @@ std::pair<int64_t, int64_t> ListingRange(const SortedTable& table, int64_t listi
   return {begin, end};
 }
 
+}  // namespace
+
 Status WriteIpcAtomic(const std::string& path, const std::shared_ptr<arrow::Schema>& schema,
                       const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches, uint64_t* bytes) {
   const std::string tmp = path + ".partial";
@@ -151,8 +153,6 @@ Status WriteIpcAtomic(const std::string& path, const std::shared_ptr<arrow::Sche
   return Status::OK();
 }
 
-}  // namespace
-
 Status RunBatchTask(const Task& task) {
   const auto started = std::chrono::steady_clock::now();
   INTRADAY_RETURN_NOT_OK(EnsureComputeInitialized());
@@ -163,6 +163,7 @@ Status RunBatchTask(const Task& task) {
   }
   const PassConfig* pass = config.FindPass(task.pass);
   if (pass == nullptr) return Status::Invalid("no pass '", task.pass, "' in ", task.config_file);
+  if (IsDerivedPass(*pass)) return RunDerivedTask(task, config, *pass);
   INTRADAY_ASSIGN_OR_RAISE(auto modules, CreatePassModules(*pass, task.config_file));
   const std::vector<TableColumns> columns = PassColumns(modules, *pass);
   INTRADAY_ASSIGN_OR_RAISE(auto schema, PassOutputSchema(modules));

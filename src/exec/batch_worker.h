@@ -3,7 +3,14 @@
 // everything it allocates is returned to the OS when it exits.
 #pragma once
 
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <arrow/type_fwd.h>
+
 #include "common/status.h"
+#include "config/pipeline_config.h"
 #include "exec/task.h"
 
 namespace intraday {
@@ -12,6 +19,16 @@ namespace intraday {
 /// time, input order), computes every module of the pass listing by listing, writes the output
 /// (ListingId, TimeBucket, module columns; sorted) atomically, deletes spill inputs, then writes
 /// the result file.
+/// A task of a later pass (generic, reaggregate) goes to RunDerivedTask.
 Status RunBatchTask(const Task& task);
+
+/// A later pass's task: reads the task's listings from the source pass's day files, builds their
+/// universe columns, runs the pass's module, writes its output (sorted by the module's group
+/// keys, then TimeBucket) and the result file.
+Status RunDerivedTask(const Task& task, const PipelineConfig& config, const PassConfig& pass);
+
+/// Writes record batches as an Arrow IPC file at `path`, atomically (a temporary, then rename).
+Status WriteIpcAtomic(const std::string& path, const std::shared_ptr<arrow::Schema>& schema,
+                      const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches, uint64_t* bytes);
 
 }  // namespace intraday

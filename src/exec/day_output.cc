@@ -48,11 +48,81 @@ class ChunkedWriter {
   int64_t pending_rows_ = 0;
 };
 
+/// Checks that rows increase strictly in their key columns (int64, timestamp, string or bool),
+/// across record batches. Keys are kept as text-free values so that a day of millions of rows
+/// costs one comparison per key column per row.
+class KeyOrderCheck {
+ public:
+  explicit KeyOrderCheck(int key_columns) : key_columns_(key_columns) {}
+
+  Status Check(const arrow::RecordBatch& batch, const std::string& path) {
+    for (int64_t r = 0; r < batch.num_rows(); ++r) {
+      int cmp = have_last_ ? 0 : 1;
+      for (int c = 0; c < key_columns_ && cmp == 0; ++c) cmp = Compare(*batch.column(c), r, c);
+      if (cmp <= 0) {
+        return Status::Invalid(path, ": rows out of (", KeyNames(batch), ") order at row ", r);
+      }
+      Remember(batch, r);
+    }
+    return Status::OK();
+  }
+
+ private:
+  struct Value {
+    int64_t i = 0;
+    std::string s;
+  };
+
+  static bool IsIntegral(const arrow::Array& a) {
+    return a.type_id() == arrow::Type::INT64 || a.type_id() == arrow::Type::TIMESTAMP;
+  }
+
+  int Compare(const arrow::Array& column, int64_t row, int c) const {
+    const Value& last = last_[static_cast<size_t>(c)];
+    if (IsIntegral(column)) {
+      const int64_t v = column.data()->GetValues<int64_t>(1)[row];
+      return v < last.i ? -1 : (v > last.i ? 1 : 0);
+    }
+    if (column.type_id() == arrow::Type::BOOL) {
+      const int64_t v = static_cast<const arrow::BooleanArray&>(column).Value(row) ? 1 : 0;
+      return v < last.i ? -1 : (v > last.i ? 1 : 0);
+    }
+    const int cmp = static_cast<const arrow::StringArray&>(column).GetView(row).compare(last.s);
+    return cmp < 0 ? -1 : (cmp > 0 ? 1 : 0);
+  }
+
+  void Remember(const arrow::RecordBatch& batch, int64_t row) {
+    last_.resize(static_cast<size_t>(key_columns_));
+    for (int c = 0; c < key_columns_; ++c) {
+      const arrow::Array& column = *batch.column(c);
+      Value& v = last_[static_cast<size_t>(c)];
+      if (IsIntegral(column)) {
+        v.i = column.data()->GetValues<int64_t>(1)[row];
+      } else if (column.type_id() == arrow::Type::BOOL) {
+        v.i = static_cast<const arrow::BooleanArray&>(column).Value(row) ? 1 : 0;
+      } else {
+        v.s = std::string(static_cast<const arrow::StringArray&>(column).GetView(row));
+      }
+    }
+    have_last_ = true;
+  }
+
+  std::string KeyNames(const arrow::RecordBatch& batch) const {
+    std::string names;
+    for (int c = 0; c < key_columns_; ++c) names += (c ? ", " : "") + batch.schema()->field(c)->name();
+    return names;
+  }
+
+  int key_columns_;
+  bool have_last_ = false;
+  std::vector<Value> last_;
+};
+
 }  // namespace
 
 Result<DayOutputStats> WriteDayParquet(const std::vector<std::string>& batch_outputs,
                                        const std::shared_ptr<arrow::Schema>& schema,
-                                       const std::string& parquet_path) {
+                                       const std::string& parquet_path, int key_columns) {
   auto properties = parquet::WriterProperties::Builder()
                         .compression(parquet::Compression::ZSTD)
                         ->max_row_group_length(kOutputRowGroupRows)
@@ -65,8 +135,7 @@ Result<DayOutputStats> WriteDayParquet(const std::vector<std::string>& batch_out
   // Chunks of a row group's size: each write is then exactly one row group, whatever the input.
   ChunkedWriter chunks(writer.get(), schema, kOutputRowGroupRows);
   DayOutputStats stats;
-  bool have_last = false;
-  int64_t last_listing = 0, last_bucket = 0;
+  KeyOrderCheck order(key_columns);
   for (const auto& path : batch_outputs) {
     INTRADAY_ASSIGN_OR_RAISE(auto file, arrow::io::ReadableFile::Open(path));
     INTRADAY_ASSIGN_OR_RAISE(auto reader, arrow::ipc::RecordBatchFileReader::Open(file));
@@ -75,18 +144,7 @@ Result<DayOutputStats> WriteDayParquet(const std::vector<std::string>& batch_out
     }
     for (int i = 0; i < reader->num_record_batches(); ++i) {
       INTRADAY_ASSIGN_OR_RAISE(auto batch, reader->ReadRecordBatch(i));
-      const auto* listings = batch->column_data(0)->GetValues<int64_t>(1);
-      const auto* buckets = batch->column_data(1)->GetValues<int64_t>(1);
-      for (int64_t r = 0; r < batch->num_rows(); ++r) {
-        if (have_last &&
-            (listings[r] < last_listing || (listings[r] == last_listing && buckets[r] <= last_bucket))) {
-          return Status::Invalid(path, ": rows out of (ListingId, TimeBucket) order at ListingId ",
-                                 listings[r]);
-        }
-        have_last = true;
-        last_listing = listings[r];
-        last_bucket = buckets[r];
-      }
+      INTRADAY_RETURN_NOT_OK(order.Check(*batch, path));
       stats.rows += batch->num_rows();
       INTRADAY_RETURN_NOT_OK(chunks.Add(batch));
     }

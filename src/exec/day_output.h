@@ -22,10 +22,11 @@ struct DayOutputStats {
 inline constexpr int64_t kOutputRowGroupRows = 128 * 1024;
 
 /// Writes `parquet_path` from the Arrow IPC files `batch_outputs` (in order). Fails if the rows
-/// are not strictly increasing in (ListingId, TimeBucket) across the whole day. Memory: one
-/// record batch of the inputs plus one row group of the output.
+/// are not strictly increasing in their first `key_columns` columns (ListingId, TimeBucket for a
+/// pass of event modules; a later pass's group keys, then TimeBucket) across the whole day.
+/// Memory: one record batch of the inputs plus one row group of the output.
 Result<DayOutputStats> WriteDayParquet(const std::vector<std::string>& batch_outputs,
                                        const std::shared_ptr<arrow::Schema>& schema,
-                                       const std::string& parquet_path);
+                                       const std::string& parquet_path, int key_columns = 2);
 
 }  // namespace intraday

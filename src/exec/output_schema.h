@@ -1,5 +1,4 @@
-// The output of a pass: ListingId, TimeBucket, then every module's columns in config order,
-// and the assembly of modules' per-listing OutputBlocks into Arrow record batches.
+// The assembly of modules' per-listing OutputBlocks into Arrow record batches.
 #pragma once
 
 #include <memory>
@@ -13,16 +12,9 @@
 
 #include "common/status.h"
 #include "metrics/module.h"
+#include "metrics/pass_schema.h"
 
 namespace intraday {
-
-/// The pass's output schema. When two modules name a column alike, the first (config order)
-/// keeps the name and later ones are prefixed with ModulePrefix: l2's MarketState after trade's
-/// becomes L2MarketState.
-Result<std::shared_ptr<arrow::Schema>> PassOutputSchema(const std::vector<std::unique_ptr<Module>>& modules);
-
-/// "retail_imbalance" -> "RetailImbalance", "l2tw" -> "L2tw".
-std::string ModulePrefix(std::string_view module);
 
 /// Collects rows listing by listing; cuts a record batch every `batch_rows` rows.
 class OutputAssembler {

@@ -26,6 +26,7 @@
 #include "exec/stop_signal.h"
 #include "exec/task.h"
 #include "metrics/registry.h"
+#include "plan/derived_plan.h"
 #include "plan/planner.h"
 #include "shred/shredder.h"
 
@@ -84,7 +85,7 @@ struct TrackedTask {
 };
 
 struct FinishedTask {
-  int64_t first_listing = 0;
+  int64_t order = 0;  // outputs concatenate in this order: first ListingId, or plan batch of a later pass
   std::string output_path;
 };
 
@@ -95,6 +96,8 @@ struct PassContext {
   std::vector<TableColumns> columns;
   bool group_by_instrument = false;
   std::shared_ptr<arrow::Schema> schema;
+  /// A later pass (generic, reaggregate): its one module; `schema` is then set by its first day.
+  std::unique_ptr<DerivedModule> derived;
 };
 
 class PipelineRunner {
@@ -106,7 +109,10 @@ class PipelineRunner {
 
  private:
   Status CheckPublishedDays(OutputManifest& manifest, std::vector<std::pair<size_t, Date>>* todo);
-  Status RunDay(const PassContext& pass, Date day, OutputManifest& manifest);
+  Status RunDay(PassContext& pass, Date day, OutputManifest& manifest);
+  Status PrepareEventDay(const PassContext& pass, Date day, const std::string& day_scratch, json& day_report,
+                         std::deque<TrackedTask>* ready);
+  Status PrepareDerivedDay(PassContext& pass, Date day, json& day_report, std::deque<TrackedTask>* ready);
   Status RunTasks(const PassContext& pass, Date day, std::deque<TrackedTask> ready, int* next_sequence,
                   std::vector<FinishedTask>* finished, json& day_report);
   Status Publish(const PassContext& pass, Date day, const std::string& staged_file,
@@ -192,7 +198,10 @@ Status PipelineRunner::Run() {
   Status status = Status::OK();
   for (const auto& [p, day] : todo) {
     PassContext& pass = passes[p];
-    if (pass.pass == nullptr) {
+    if (pass.pass == nullptr && IsDerivedPass(config_.passes[p])) {
+      pass.pass = &config_.passes[p];
+      INTRADAY_ASSIGN_OR_RAISE(pass.derived, CreateDerivedModule(config_, *pass.pass));
+    } else if (pass.pass == nullptr) {
       pass.pass = &config_.passes[p];
       INTRADAY_ASSIGN_OR_RAISE(pass.modules, CreatePassModules(*pass.pass, config_.source_file));
       pass.columns = PassColumns(pass.modules, *pass.pass);
@@ -217,12 +226,8 @@ Status PipelineRunner::Run() {
   return status;
 }
 
-Status PipelineRunner::RunDay(const PassContext& pass, Date day, OutputManifest& manifest) {
-  if (StopRequested()) {
-    return Status::Cancelled("interrupted by signal ", StopSignalNumber(), " before ", pass.pass->name, " ",
-                             day.ToString(), ": finished days are published; run again with --resume");
-  }
-  const auto started = std::chrono::steady_clock::now();
+Status PipelineRunner::PrepareEventDay(const PassContext& pass, Date day, const std::string& day_scratch,
+                                       json& day_report, std::deque<TrackedTask>* ready) {
   PlanRequest request;
   request.config = &config_;
   request.pass = pass.pass;
@@ -234,14 +239,10 @@ Status PipelineRunner::RunDay(const PassContext& pass, Date day, OutputManifest&
   for (const auto& warning : plan.warnings)
     Warn(fmt::format("{} {}: {}", pass.pass->name, day.ToString(), warning));
 
-  json& day_report = report_->Day(pass.pass->name, day);
   day_report["strategy"] = std::string(ToString(plan.strategy));
   day_report["strategy_reason"] = plan.strategy_reason;
   day_report["listings"] = plan.universe.listings.size();
   day_report["planned_batches"] = plan.batches.size();
-
-  const std::string day_scratch = fmt::format("{}/{}/{}", run_scratch_, pass.pass->name, day.ToString());
-  INTRADAY_RETURN_NOT_OK(MakeDirs(day_scratch));
 
   // Inputs of each batch, by strategy.
   std::vector<std::vector<TaskInput>> inputs(plan.batches.size());
@@ -280,7 +281,6 @@ Status PipelineRunner::RunDay(const PassContext& pass, Date day, OutputManifest&
     }
   }
 
-  std::deque<TrackedTask> ready;
   int sequence = 0;
   for (const auto& batch : plan.batches) {
     TrackedTask tracked;
@@ -293,22 +293,84 @@ Status PipelineRunner::RunDay(const PassContext& pass, Date day, OutputManifest&
     tracked.task.batch = batch.id;
     tracked.task.listings = batch.listings;
     tracked.task.inputs = std::move(inputs[static_cast<size_t>(batch.id)]);
-    ready.push_back(std::move(tracked));
+    ready->push_back(std::move(tracked));
   }
+
+  return Status::OK();
+}
+
+Status PipelineRunner::PrepareDerivedDay(PassContext& pass, Date day, json& day_report,
+                                         std::deque<TrackedTask>* ready) {
+  INTRADAY_ASSIGN_OR_RAISE(DerivedDayPlan plan,
+                           PlanDerivedDay(*lake_, config_, *pass.pass, *pass.derived, day));
+  for (const auto& warning : plan.warnings)
+    Warn(fmt::format("{} {}: {}", pass.pass->name, day.ToString(), warning));
+  if (pass.schema == nullptr) {
+    pass.schema = plan.output_schema;
+  } else if (!pass.schema->Equals(*plan.output_schema)) {
+    return Status::Invalid(pass.pass->name, " ", day.ToString(),
+                           ": the output columns differ from the run's earlier days (",
+                           plan.output_schema->ToString(), ")");
+  }
+  day_report["strategy"] = "source";
+  day_report["strategy_reason"] = "reads pass '" + plan.source_pass + "'";
+  day_report["listings"] = plan.listings;
+  day_report["groups"] = plan.groups;
+  day_report["planned_batches"] = plan.batches.size();
+  json history = json::array();
+  for (Date d : plan.history) history.push_back(d.ToString());
+  day_report["history_days"] = history;
+  std::vector<std::string> sources = plan.history_files;
+  sources.push_back(plan.source_file);
+  for (const auto& batch : plan.batches) {
+    TrackedTask tracked;
+    tracked.origin_batch = batch.id;
+    tracked.sequence = batch.id;
+    tracked.task.config_file = config_.source_file;
+    tracked.task.config_hash = config_hash_;
+    tracked.task.pass = pass.pass->name;
+    tracked.task.day = day;
+    tracked.task.batch = batch.id;
+    tracked.task.listings = batch.listings;
+    tracked.task.source_files = sources;
+    ready->push_back(std::move(tracked));
+  }
+  return Status::OK();
+}
+
+Status PipelineRunner::RunDay(PassContext& pass, Date day, OutputManifest& manifest) {
+  if (StopRequested()) {
+    return Status::Cancelled("interrupted by signal ", StopSignalNumber(), " before ", pass.pass->name, " ",
+                             day.ToString(), ": finished days are published; run again with --resume");
+  }
+  const auto started = std::chrono::steady_clock::now();
+  json& day_report = report_->Day(pass.pass->name, day);
+  const std::string day_scratch = fmt::format("{}/{}/{}", run_scratch_, pass.pass->name, day.ToString());
+  INTRADAY_RETURN_NOT_OK(MakeDirs(day_scratch));
+  std::deque<TrackedTask> ready;
+  if (pass.derived) {
+    INTRADAY_RETURN_NOT_OK(PrepareDerivedDay(pass, day, day_report, &ready));
+  } else {
+    INTRADAY_RETURN_NOT_OK(PrepareEventDay(pass, day, day_scratch, day_report, &ready));
+  }
+  int sequence = static_cast<int>(ready.size());
+  const int key_columns = pass.derived ? static_cast<int>(pass.derived->group_keys().size()) + 1 : 2;
 
   progress_->StartDay(pass.pass->name, day.ToString(), static_cast<int>(ready.size()));
   std::vector<FinishedTask> finished;
   INTRADAY_RETURN_NOT_OK(RunTasks(pass, day, std::move(ready), &sequence, &finished, day_report));
 
-  // Batch outputs in ListingId order (splits keep their halves in order too).
+  // Batch outputs in ListingId order (splits keep their halves in order too), or in plan order
+  // for a later pass, whose batches follow its group keys.
   std::sort(finished.begin(), finished.end(),
-            [](const FinishedTask& a, const FinishedTask& b) { return a.first_listing < b.first_listing; });
+            [](const FinishedTask& a, const FinishedTask& b) { return a.order < b.order; });
   std::vector<std::string> outputs;
   for (const auto& f : finished) outputs.push_back(f.output_path);
   const std::string staged_dir = fmt::format("{}/{}/date={}", staging_, pass.pass->name, day.ToString());
   INTRADAY_RETURN_NOT_OK(MakeDirs(staged_dir));
   const std::string staged_file = staged_dir + "/part-00000.parquet";
-  INTRADAY_ASSIGN_OR_RAISE(DayOutputStats stats, WriteDayParquet(outputs, pass.schema, staged_file));
+  INTRADAY_ASSIGN_OR_RAISE(DayOutputStats stats,
+                           WriteDayParquet(outputs, pass.schema, staged_file, key_columns));
   const std::string final_dir =
       fmt::format("{}/{}/date={}", config_.run.output, pass.pass->name, day.ToString());
   INTRADAY_RETURN_NOT_OK(Publish(pass, day, staged_file, final_dir));
@@ -422,7 +484,9 @@ Status PipelineRunner::RunTasks(const PassContext& pass, Date day, std::deque<Tr
       entry["output_rows"] = result.output_rows;
       entry["output_bytes"] = result.output_bytes;
       day_report["batches"].push_back(entry);
-      finished->push_back(FinishedTask{tracked.task.listings.front(), tracked.task.output_path});
+      const int64_t order =
+          tracked.task.source_files.empty() ? tracked.task.listings.front() : tracked.origin_batch;
+      finished->push_back(FinishedTask{order, tracked.task.output_path});
       if (--open_tasks_of_batch[tracked.origin_batch] == 0) delete_spills(tracked.task);
       progress_->BatchDone(result.input_rows);
       continue;
@@ -445,7 +509,8 @@ Status PipelineRunner::RunTasks(const PassContext& pass, Date day, std::deque<Tr
       return Status::IOError(what, "; no retries left (run.retries = ", config_.run.retries, ")",
                              log.empty() ? "" : ":\n" + log);
     }
-    if (memory && tracked.task.listings.size() > 1) {
+    // A later pass's batch holds whole groups in group order: it is retried, not split.
+    if (memory && tracked.task.listings.size() > 1 && tracked.task.source_files.empty()) {
       // Killed for memory (or by SIGKILL, as the OOM killer does): split the batch in two.
       const size_t half = tracked.task.listings.size() / 2;
       tracked.task.delete_spill_inputs = false;

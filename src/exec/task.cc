@@ -42,6 +42,7 @@ std::string TaskToJson(const Task& task) {
                   {"attempt", task.attempt},
                   {"listings", task.listings},
                   {"inputs", inputs},
+                  {"source_files", task.source_files},
                   {"output_path", task.output_path},
                   {"result_path", task.result_path},
                   {"delete_spill_inputs", task.delete_spill_inputs}};
@@ -67,6 +68,7 @@ Result<Task> TaskFromJson(const std::string& text) {
       input.spill = in.at("spill").get<bool>();
       task.inputs.push_back(std::move(input));
     }
+    task.source_files = j.at("source_files").get<std::vector<std::string>>();
     task.output_path = j.at("output_path").get<std::string>();
     task.result_path = j.at("result_path").get<std::string>();
     task.delete_spill_inputs = j.at("delete_spill_inputs").get<bool>();

@@ -32,8 +32,13 @@ struct Task {
   Date day;
   int batch = 0;
   int attempt = 0;
-  std::vector<int64_t> listings;  // sorted; rows of other listings are ignored
+  /// Rows of other listings are ignored. Sorted by ListingId, except in a later pass's task,
+  /// where they come whole group by group in the plan's group order.
+  std::vector<int64_t> listings;
   std::vector<TaskInput> inputs;
+  /// A later pass (generic, reaggregate): the source pass's day files it reads, history days
+  /// first and the task's day last. Empty for passes of event modules.
+  std::vector<std::string> source_files;
   std::string output_path;  // the batch's output (Arrow IPC file), written atomically
   std::string result_path;  // TaskResult as JSON, written last
   /// Delete the spill inputs once the output is written. False when several tasks share them

@@ -10,6 +10,7 @@
 #include "config/config_loader.h"
 #include "config/pipeline_config.h"
 #include "config/yaml_reader.h"
+#include "metrics/derived_module.h"
 #include "metrics/module.h"
 
 namespace intraday {
@@ -40,6 +41,20 @@ PassShape ShapeOf(const PassConfig& pass);
 /// Creates every module of a pass, in config order. Errors name the file, line and key.
 Result<std::vector<std::unique_ptr<Module>>> CreatePassModules(const PassConfig& pass,
                                                                const std::string& config_file);
+
+/// True for a pass of a module that reads an earlier pass (generic, reaggregate). Such a pass has
+/// exactly that one module (checked by LoadPipelineConfigWithModules).
+bool IsDerivedPass(const PassConfig& pass);
+
+/// Creates the module of a later pass, checking its options against the output schema of the
+/// pass it reads. Errors name the file, line and key.
+Result<std::unique_ptr<DerivedModule>> CreateDerivedModule(const PipelineConfig& config,
+                                                           const PassConfig& pass);
+
+/// The output schema of a pass as far as the config tells (the types of non-standard universe
+/// columns of a later pass are taken as strings; the engine uses the real ones).
+Result<std::shared_ptr<arrow::Schema>> ConfiguredPassSchema(const PipelineConfig& config,
+                                                            const PassConfig& pass);
 
 /// The validator the config loader calls for each module's options (config_loader.h).
 Status ValidateModuleOptions(const std::string& module, const YAML::Node& options,

@@ -27,6 +27,8 @@ struct Listing {
   std::string isin;
   std::string currency;
   bool is_primary = false;
+  /// The other columns of a universe file (not of the reference table), as text, by name.
+  std::vector<std::pair<std::string, std::string>> extra;
 };
 
 /// The listings to process on a day, sorted by ListingId, unique.

@@ -7,6 +7,7 @@
 #include <arrow/array.h>
 #include <arrow/csv/api.h>
 #include <arrow/io/interfaces.h>
+#include <arrow/scalar.h>
 #include <arrow/table.h>
 #include <fmt/format.h>
 
@@ -107,6 +108,21 @@ Status AppendListings(const arrow::RecordBatch& batch, const Source& source, int
     listing.isin = isin.String(row);
     listing.currency = currency.String(row);
     INTRADAY_ASSIGN_OR_RAISE(listing.is_primary, primary.Bool(row, row_number));
+    if (!source.mic) {
+      // A universe file may carry more columns (a sector, an index): later passes can group by them.
+      for (int c = 0; c < batch.num_columns(); ++c) {
+        const std::string& name = batch.schema()->field(c)->name();
+        if (std::find(kUniverseColumns.begin(), kUniverseColumns.end(), name) != kUniverseColumns.end())
+          continue;
+        const auto& array = *batch.column(c);
+        std::string text;
+        if (array.IsValid(row)) {
+          INTRADAY_ASSIGN_OR_RAISE(auto scalar, array.GetScalar(row));
+          text = scalar->ToString();
+        }
+        listing.extra.emplace_back(name, std::move(text));
+      }
+    }
     out->push_back(std::move(listing));
   }
   return Status::OK();
@@ -122,6 +138,13 @@ Status ReadParquetListings(const std::shared_ptr<arrow::fs::FileSystem>& fs, con
     const bool required =
         std::string_view(name) == kListingId || (!source.mic && std::string_view(name) == kMic);
     if (metadata->schema()->ColumnIndex(name) >= 0 || required) options.columns.push_back(name);
+  }
+  if (!source.mic) {
+    for (int c = 0; c < metadata->schema()->num_columns(); ++c) {
+      const std::string name = metadata->schema()->Column(c)->name();
+      if (std::find(options.columns.begin(), options.columns.end(), name) == options.columns.end())
+        options.columns.push_back(name);
+    }
   }
   INTRADAY_ASSIGN_OR_RAISE(auto reader, TableFileReader::Open(fs, path, source.display_path,
                                                               Table::kReference, std::move(options)));
