@@ -68,11 +68,9 @@ def test_bad_config_reports_every_error_with_key_and_line(intraday_bin, tmp_path
     assert f"{path}:4:3: universe.mic: unknown key (did you mean 'mics'?)" in err
     assert f"{path}:12:22: run.memory_per_worker: '2 gigs'" in err
     assert f"{path}:22:25: passes[1].modules.generic.source: no pass is named 'bars99'" in err
-    # Module options are checked by the modules of this build.
-    assert f"{path}:22:16: passes[1].modules.generic: module 'generic' is not available in this build" in err
     assert f"{path}:17:35: passes[0].modules.activity.tables[1]: 'l4' is not valid" in err
     # The misspelt key is reported once, not again as a missing 'mics'.
-    assert "5 errors" in err
+    assert "4 errors" in err
 
 
 def test_yaml_syntax_error_gives_file_line_column(intraday_bin, tmp_path):
@@ -106,12 +104,8 @@ def test_quickstart_pipeline_of_the_repository_validates(intraday_bin):
     assert "5 trading days" in result.stdout
 
 
-def test_target_pipeline_is_valid_but_for_the_modules_not_built_yet(intraday_bin):
-    # examples/pipeline.yaml is the product's reference pipeline (product.md). Until the metric
-    # modules land (issue 5: generic), its only errors are the modules this build lacks.
+def test_reference_pipeline_of_the_repository_validates(intraday_bin):
+    # examples/pipeline.yaml is the product's reference pipeline (product.md), with its pass 2.
     result = validate(intraday_bin, REPO / "examples" / "pipeline.yaml")
-    errors = [line for line in result.stderr.splitlines()[1:] if line]
-    missing = {"generic"}
-    assert result.returncode == 1
-    assert len(errors) == len(missing)
-    assert all("is not available in this build" in e for e in errors), errors
+    assert result.returncode == 0, result.stderr
+    assert "bars15 (15m end/right, dense): generic <- bars" in result.stdout
