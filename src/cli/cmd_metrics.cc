@@ -66,6 +66,14 @@ Status ListModule(const MetricsArgs& args) {
 Status ListPipeline(const MetricsArgs& args) {
   INTRADAY_ASSIGN_OR_RAISE(PipelineConfig config, LoadPipelineConfigWithModules(args.config));
   for (const auto& pass : config.passes) {
+    if (IsDerivedPass(pass)) {
+      INTRADAY_ASSIGN_OR_RAISE(auto schema, ConfiguredPassSchema(config, pass));
+      fmt::print("pass {}: {} <- pass {}; columns:\n", pass.name, pass.modules.front().name,
+                 pass.modules.front().source);
+      for (const auto& field : schema->fields())
+        fmt::print("  {:<40} {}\n", field->name(), field->type()->ToString());
+      continue;
+    }
     fmt::print("pass {}: ListingId int64, TimeBucket timestamp[ns] (bucket label, UTC), then:\n", pass.name);
     INTRADAY_ASSIGN_OR_RAISE(auto modules, CreatePassModules(pass, config.source_file));
     INTRADAY_ASSIGN_OR_RAISE(auto schema, PassOutputSchema(modules));
@@ -82,6 +90,12 @@ Status ListPipeline(const MetricsArgs& args) {
 Status ListModules() {
   fmt::print("Modules (intraday metrics --module NAME lists a module's columns):\n");
   for (const auto& info : RegisteredModules()) fmt::print("  {:<18} {}\n", info.name, info.summary);
+  fmt::print("Modules of later passes (they read an earlier pass; options in docs/metrics/<name>.md):\n");
+  fmt::print(
+      "  {:<18} {}\n", "generic",
+      "resample, group by universe columns, aggregate, indicators (SMA, EMA, RSI, MACD, Bollinger, ...)");
+  fmt::print("  {:<18} {}\n", "reaggregate",
+             "listings -> groups (index, sector): sum flows, weight prices, last states");
   return Status::OK();
 }
 

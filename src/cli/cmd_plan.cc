@@ -3,6 +3,7 @@
 // batches and the input strategy with its reason. Same code as the run's planner.
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
@@ -16,6 +17,7 @@
 #include "common/units.h"
 #include "config/config_loader.h"
 #include "metrics/registry.h"
+#include "plan/derived_plan.h"
 #include "plan/plan_json.h"
 #include "plan/planner.h"
 #include "plan/size_estimator.h"
@@ -45,6 +47,48 @@ std::string EarlierPassOf(const PassConfig& pass) {
     if (!module.source.empty()) return module.source;
   }
   return {};
+}
+
+nlohmann::ordered_json DerivedPlanJson(const DerivedDayPlan& plan) {
+  nlohmann::ordered_json batches = nlohmann::ordered_json::array();
+  for (const auto& b : plan.batches) {
+    batches.push_back({{"id", b.id},
+                       {"groups", b.groups},
+                       {"listings", b.listings},
+                       {"rows", b.rows},
+                       {"memory_bytes", b.memory_bytes},
+                       {"oversize", b.oversize}});
+  }
+  nlohmann::ordered_json history = nlohmann::ordered_json::array();
+  for (Date d : plan.history) history.push_back(d.ToString());
+  return {{"pass", plan.pass},
+          {"day", plan.day.ToString()},
+          {"source_pass", plan.source_pass},
+          {"source_file", plan.source_file},
+          {"history_days", history},
+          {"listings", plan.listings},
+          {"groups", plan.groups},
+          {"memory_budget", plan.memory_budget},
+          {"batches", batches},
+          {"warnings", plan.warnings}};
+}
+
+std::string FormatDerivedPlan(const DerivedDayPlan& plan) {
+  std::string out =
+      fmt::format("pass {}, {}: reads pass '{}' ({}), {} of history\n", plan.pass, plan.day.ToString(),
+                  plan.source_pass, plan.source_file, Plural(plan.history.size(), "day", "days"));
+  out += fmt::format("  {} in {}, budget {} per worker: {}\n",
+                     Plural(static_cast<size_t>(plan.listings), "listing", "listings"),
+                     Plural(static_cast<size_t>(plan.groups), "group", "groups"),
+                     FormatBytes(plan.memory_budget), Plural(plan.batches.size(), "batch", "batches"));
+  for (const auto& b : plan.batches) {
+    out += fmt::format("  batch {:>4}: {} ({}), {} rows, ~{}{}\n", b.id,
+                       Plural(static_cast<size_t>(b.groups), "group", "groups"),
+                       Plural(b.listings.size(), "listing", "listings"), b.rows, FormatBytes(b.memory_bytes),
+                       b.oversize ? " OVERSIZE" : "");
+  }
+  for (const auto& w : plan.warnings) out += "  warning: " + w + "\n";
+  return out;
 }
 
 std::string TableHeader(const DayPlan& plan) {
@@ -198,9 +242,22 @@ Status RunPlan(const PlanArgs& args) {
   for (const PassConfig* pass : passes) {
     if (const std::string source = EarlierPassOf(*pass); !source.empty()) {
       // Its input is pass `source`'s output, which exists only once a run has produced it.
-      const std::string why = fmt::format("reads the output of pass '{}', which only a run produces", source);
-      json_passes.push_back({{"pass", pass->name}, {"day", day->ToString()}, {"skipped", why}});
-      text += fmt::format("pass {}, {}: not planned: {}\n", pass->name, day->ToString(), why);
+      const std::string source_file = PassDayFile(config.run.output, source, *day);
+      if (!std::filesystem::exists(source_file)) {
+        const std::string why =
+            fmt::format("reads the output of pass '{}' ({}), which does not exist yet: a run produces it",
+                        source, source_file);
+        json_passes.push_back({{"pass", pass->name}, {"day", day->ToString()}, {"skipped", why}});
+        text += fmt::format("pass {}, {}: not planned: {}\n", pass->name, day->ToString(), why);
+        continue;
+      }
+      INTRADAY_ASSIGN_OR_RAISE(auto module, CreateDerivedModule(config, *pass));
+      INTRADAY_ASSIGN_OR_RAISE(DerivedDayPlan plan, PlanDerivedDay(*lake, config, *pass, *module, *day));
+      if (args.json) {
+        json_passes.push_back(DerivedPlanJson(plan));
+      } else {
+        text += FormatDerivedPlan(plan);
+      }
       continue;
     }
     INTRADAY_ASSIGN_OR_RAISE(auto modules, CreatePassModules(*pass, config.source_file));

@@ -29,3 +29,9 @@ def test_pipeline_columns_use_the_output_names(intraday_bin):
     assert "pass bars" in out
     # trade and l2 both have MarketState: the later module's column is prefixed in the output.
     assert "  MarketState " in out and "  L2MarketState " in out
+
+
+def test_pipeline_columns_of_a_later_pass(intraday_bin):
+    out = run_intraday(intraday_bin, "metrics", "--config", REPO / "examples" / "quickstart.yaml").stdout
+    assert "pass bars15: generic <- pass bars" in out
+    assert "  InstrumentId " in out and "  SMA20 " in out and "  RSI14 " in out
