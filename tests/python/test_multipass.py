@@ -256,3 +256,48 @@ def test_generic_option_errors_name_line_and_key(intraday_bin, tmp_path):
     assert f"{config}:16:" in result.stderr
     assert "passes[1].modules.generic.aggregations.Closee: pass 'bars' has no column 'Closee' (did you mean 'Close'?)" \
         in result.stderr
+
+
+def test_groups_from_a_universe_file_column_and_a_group_file(intraday_bin, conformance_lake, tmp_path):
+    """generic groups by an extra column of universe.file (Sector); reaggregate maps listings to an
+    index through group_file with per-day weights. Both recomputed with Polars."""
+    ref = universe(conformance_lake).sort("ListingId")
+    ids = ref["ListingId"].to_list()
+    sectors = pl.DataFrame({"ListingId": ids, "MIC": ref["MIC"],
+                            "Sector": ["Tech" if i % 3 else "Banks" for i in range(len(ids))]})
+    sectors.write_csv(tmp_path / "universe.csv")
+    index = pl.DataFrame({"ListingId": ids[:-2], "Index": ["IDX-A" if i % 2 else "IDX-B" for i in range(len(ids) - 2)]})
+    index.write_parquet(tmp_path / "index.parquet")
+    config = tmp_path / "groups.yaml"
+    config.write_text(
+        f"data: {{root: {conformance_lake}}}\nuniverse: {{file: universe.csv}}\n"
+        f"dates: {{start: {CONFORMANCE_DAYS[0]}, end: {CONFORMANCE_DAYS[0]}}}\n"
+        f"run: {{output: out, scratch: scratch, workers: 2}}\n"
+        f"passes:\n{BARS}"
+        "  - name: sectors\n    bucket: 5m\n    modules:\n      generic:\n        source: bars\n"
+        "        group_by: [Sector, TimeBucket]\n        aggregations: {TradeTotalVolume: sum, TradeTotalCount: sum}\n"
+        "  - name: index\n    bucket: 1m\n    modules:\n      reaggregate:\n        source: bars\n"
+        "        group_by: Index\n        group_file: index.parquet\n        weighting: day\n"
+        "        columns: [TradeTotalVolume, TradeTotalVWAP]\n")
+    result = run_intraday(intraday_bin, "run", config)
+    assert "2 listings have no value for Index" in result.stderr
+    bars = pl.read_parquet(tmp_path / "out" / "bars" / f"date={CONFORMANCE_DAYS[0]}" / "part-00000.parquet")
+
+    got = pl.read_parquet(tmp_path / "out" / "sectors" / f"date={CONFORMANCE_DAYS[0]}" / "part-00000.parquet")
+    end5 = (pl.col("TimeBucket") - pl.duration(minutes=1)).dt.truncate("5m") + pl.duration(minutes=5)
+    want = (bars.join(sectors.select("ListingId", "Sector"), on="ListingId").with_columns(end5.alias("Label"))
+            .group_by("Sector", "Label").agg(pl.col("TradeTotalVolume").sum(), pl.col("TradeTotalCount").sum())
+            .rename({"Label": "TimeBucket"}))
+    assert got.columns[:2] == ["Sector", "TimeBucket"] and set(got["Sector"]) == {"Banks", "Tech"}
+    assert_frames_match(got, want.select(got.columns), ["Sector", "TimeBucket"])
+
+    got = pl.read_parquet(tmp_path / "out" / "index" / f"date={CONFORMANCE_DAYS[0]}" / "part-00000.parquet")
+    daily = bars.group_by("ListingId").agg(pl.col("TradeTotalNotionalEUR").sum().alias("w"))
+    x = pl.col("TradeTotalVWAP")
+    want = (bars.join(index, on="ListingId").join(daily, on="ListingId").group_by("Index", "TimeBucket").agg(
+        pl.col("TradeTotalVolume").sum(),
+        pl.when(pl.col("w").filter(x.is_not_null()).sum() != 0)
+        .then((x * pl.col("w")).filter(x.is_not_null()).sum() / pl.col("w").filter(x.is_not_null()).sum())
+        .alias("TradeTotalVWAP")))
+    assert got.columns[:2] == ["Index", "TimeBucket"]
+    assert_frames_match(got, want.select(got.columns), ["Index", "TimeBucket"])
