@@ -123,10 +123,16 @@ class KeyOrderCheck {
 Result<DayOutputStats> WriteDayParquet(const std::vector<std::string>& batch_outputs,
                                        const std::shared_ptr<arrow::Schema>& schema,
                                        const std::string& parquet_path, int key_columns) {
-  auto properties = parquet::WriterProperties::Builder()
-                        .compression(parquet::Compression::ZSTD)
-                        ->max_row_group_length(kOutputRowGroupRows)
-                        ->build();
+  // Dictionaries pay for strings (states, tickers); for measurements (float64, int64) they cost
+  // more to build than ZSTD gains (the profile in docs/benchmarks.md).
+  parquet::WriterProperties::Builder builder;
+  builder.compression(parquet::Compression::ZSTD)
+      ->max_row_group_length(kOutputRowGroupRows)
+      ->disable_dictionary();
+  for (const auto& field : schema->fields()) {
+    if (field->type()->id() == arrow::Type::STRING) builder.enable_dictionary(field->name());
+  }
+  auto properties = builder.build();
   auto arrow_properties = parquet::ArrowWriterProperties::Builder().store_schema()->build();
   INTRADAY_ASSIGN_OR_RAISE(auto sink, arrow::io::FileOutputStream::Open(parquet_path));
   INTRADAY_ASSIGN_OR_RAISE(

@@ -451,6 +451,10 @@ Status PipelineRunner::RunTasks(const PassContext& pass, Date day, std::deque<Tr
       const std::string stem =
           fmt::format("{}/task-{:05d}-attempt-{}", day_scratch, tracked.sequence, tracked.failures);
       tracked.task.attempt = tracked.failures;
+      // Cores the other workers leave idle go to this one (a day of one batch uses every core).
+      const int in_flight =
+          std::max<int>(1, std::min<int>(workers_, static_cast<int>(running.size() + ready.size()) + 1));
+      tracked.task.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / in_flight);
       tracked.task.output_path = fmt::format("{}/task-{:05d}.arrow", day_scratch, tracked.sequence);
       tracked.task.result_path = stem + ".result.json";
       INTRADAY_RETURN_NOT_OK(WriteFileAtomic(stem + ".task.json", TaskToJson(tracked.task)));

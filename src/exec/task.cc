@@ -45,7 +45,8 @@ std::string TaskToJson(const Task& task) {
                   {"source_files", task.source_files},
                   {"output_path", task.output_path},
                   {"result_path", task.result_path},
-                  {"delete_spill_inputs", task.delete_spill_inputs}};
+                  {"delete_spill_inputs", task.delete_spill_inputs},
+                  {"threads", task.threads}};
   return j.dump(1);
 }
 
@@ -72,6 +73,7 @@ Result<Task> TaskFromJson(const std::string& text) {
     task.output_path = j.at("output_path").get<std::string>();
     task.result_path = j.at("result_path").get<std::string>();
     task.delete_spill_inputs = j.at("delete_spill_inputs").get<bool>();
+    task.threads = j.value("threads", 1);
     return task;
   });
 }

@@ -44,6 +44,9 @@ struct Task {
   /// Delete the spill inputs once the output is written. False when several tasks share them
   /// (the halves of a split batch): the driver deletes them after the last one.
   bool delete_spill_inputs = true;
+  /// Threads the worker may use (tables loaded and listings computed in parallel): the cores the
+  /// driver leaves idle when fewer batches than cores run at once. Never changes the output.
+  int threads = 1;
 };
 
 /// What a worker reports back (the driver adds wall time and peak RSS from wait4).
