@@ -102,12 +102,13 @@ std::vector<int64_t> SortOrder(const int64_t* ids, const int64_t* times, int64_t
     sorted = ids[i - 1] < ids[i] || (ids[i - 1] == ids[i] && times[i - 1] <= times[i]);
   }
   if (sorted) return {};
-  std::vector<int64_t> distinct(ids, ids + n);
-  std::sort(distinct.begin(), distinct.end());
-  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
   std::unordered_map<int64_t, size_t> rank;
-  rank.reserve(distinct.size());
-  for (size_t r = 0; r < distinct.size(); ++r) rank.emplace(distinct[r], r);
+  for (int64_t i = 0; i < n; ++i) rank.try_emplace(ids[i], 0);
+  std::vector<int64_t> distinct;
+  distinct.reserve(rank.size());
+  for (const auto& [id, r] : rank) distinct.push_back(id);
+  std::sort(distinct.begin(), distinct.end());
+  for (size_t r = 0; r < distinct.size(); ++r) rank[distinct[r]] = r;
   std::vector<int64_t> offsets(distinct.size() + 1, 0);
   std::vector<uint32_t> row_rank(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {

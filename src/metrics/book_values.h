@@ -235,6 +235,7 @@ class Columns {
 
   static Result<Columns> Load(const ListingTable& table, int depth) {
     Columns c;
+    c.depth_ = depth;
     for (int level = 1; level <= depth; ++level) {
       for (int side = 0; side < 2; ++side) {
         const std::string prefix = side == 0 ? "Bid" : "Ask";
@@ -321,22 +322,38 @@ class Columns {
   }
 
  private:
+  // Cumulative values over levels 1..level. All levels' sums of a row are computed together and
+  // kept until another row is asked for: time-weighted and imbalance sets ask for every level of
+  // the same row in turn. The additions run in level order, so the sums are exactly those of a
+  // level-by-level loop.
   double Cum(int64_t row, Kind kind, int side, int level) const {
-    double sum = 0;
-    for (int l = 1; l <= level; ++l) {
-      double x = 0;
-      if (kind == Kind::kCumQuantity) {
-        x = Quantity(row, side, l);
-      } else if (kind == Kind::kCumOrders) {
-        x = Orders(row, side, l);
-      } else {
-        x = Price(row, side, l) * Quantity(row, side, l);
+    const size_t k = kind == Kind::kCumQuantity ? 0 : (kind == Kind::kCumOrders ? 1 : 2);
+    CumCache& cache = cum_cache_[k][static_cast<size_t>(side)];
+    if (cache.row != row) {
+      double sum = 0;
+      for (int l = 1; l <= depth_; ++l) {
+        double x = 0;
+        if (k == 0) {
+          x = Quantity(row, side, l);
+        } else if (k == 1) {
+          x = Orders(row, side, l);
+        } else {
+          x = Price(row, side, l) * Quantity(row, side, l);
+        }
+        if (!std::isnan(x)) sum += x;
+        cache.prefix[static_cast<size_t>(l)] = sum;
       }
-      if (!std::isnan(x)) sum += x;
+      cache.row = row;
     }
-    return sum;
+    return level <= depth_ ? cache.prefix[static_cast<size_t>(level)] : cache.prefix[static_cast<size_t>(depth_)];
   }
 
+  struct CumCache {
+    int64_t row = -1;
+    std::array<double, kMaxLevels + 1> prefix{};
+  };
+  int depth_ = 0;
+  mutable std::array<std::array<CumCache, 2>, 3> cum_cache_{};
   std::array<std::array<const arrow::DoubleArray*, kMaxLevels>, 2> price_{};
   std::array<std::array<const arrow::Int64Array*, kMaxLevels>, 2> quantity_{};
   std::array<std::array<const arrow::Int32Array*, kMaxLevels>, 2> orders_{};
