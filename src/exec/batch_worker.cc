@@ -183,9 +183,12 @@ Status RunBatchTask(const Task& task) {
   std::vector<ListingTable> views(tables.size());
   std::vector<int64_t> labels;
   std::vector<OutputBlock> blocks;
+  std::vector<std::vector<int64_t>*> listing_rows;
+  for (const auto& t : tables) listing_rows.push_back(&result.listing_rows[t.table]);
   for (int64_t listing : task.listings) {
     for (size_t i = 0; i < tables.size(); ++i) {
       const auto [begin, end] = ListingRange(tables[i], listing, &cursors[i]);
+      listing_rows[i]->push_back(end - begin);
       views[i] = end > begin ? ListingTable(tables[i].batch->Slice(begin, end - begin), tables[i].time_column)
                              : ListingTable();
     }

@@ -26,7 +26,9 @@
 #include "exec/stop_signal.h"
 #include "exec/task.h"
 #include "metrics/registry.h"
+#include "plan/plan_json.h"
 #include "plan/planner.h"
+#include "plan/size_history.h"
 #include "shred/shredder.h"
 
 namespace intraday {
@@ -86,6 +88,8 @@ struct TrackedTask {
 struct FinishedTask {
   int64_t first_listing = 0;
   std::string output_path;
+  std::vector<int64_t> listings;
+  std::map<Table, std::vector<int64_t>> listing_rows;  // for the size history
 };
 
 /// The state of one pass: its modules, columns and output schema, created once.
@@ -230,6 +234,7 @@ Status PipelineRunner::RunDay(const PassContext& pass, Date day, OutputManifest&
   request.group_by_instrument = pass.group_by_instrument;
   request.day = day;
   request.size_cache_dir = DefaultSizeCacheDir(config_);
+  request.size_history_dir = DefaultSizeHistoryDir(config_);
   INTRADAY_ASSIGN_OR_RAISE(DayPlan plan, PlanDay(*lake_, request));
   for (const auto& warning : plan.warnings)
     Warn(fmt::format("{} {}: {}", pass.pass->name, day.ToString(), warning));
@@ -237,6 +242,7 @@ Status PipelineRunner::RunDay(const PassContext& pass, Date day, OutputManifest&
   json& day_report = report_->Day(pass.pass->name, day);
   day_report["strategy"] = std::string(ToString(plan.strategy));
   day_report["strategy_reason"] = plan.strategy_reason;
+  day_report["size_estimates"] = ToJson(plan.size_estimates);
   day_report["listings"] = plan.universe.listings.size();
   day_report["planned_batches"] = plan.batches.size();
 
@@ -318,6 +324,12 @@ Status PipelineRunner::RunDay(const PassContext& pass, Date day, OutputManifest&
   manifest.Record(pass.pass->name, day,
                   PublishedDay{config_hash_, run_id_, stats.rows, stats.bytes, final_dir});
   INTRADAY_RETURN_NOT_OK(manifest.Save());
+  // What the workers read, for planning later days from history: an estimate, so not an error.
+  RecordedDay read{day, {}};
+  for (const auto& f : finished) AddListingRows(f.listings, f.listing_rows, &read);
+  auto history = SizeHistory::Open(DefaultSizeHistoryDir(config_), config_.data.s3);
+  const Status recorded = history.ok() ? (*history)->Record(read) : history.status();
+  if (!recorded.ok()) Warn("size history not recorded: " + recorded.ToString());
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   day_report["output_rows"] = stats.rows;
   day_report["output_bytes"] = stats.bytes;
@@ -422,7 +434,8 @@ Status PipelineRunner::RunTasks(const PassContext& pass, Date day, std::deque<Tr
       entry["output_rows"] = result.output_rows;
       entry["output_bytes"] = result.output_bytes;
       day_report["batches"].push_back(entry);
-      finished->push_back(FinishedTask{tracked.task.listings.front(), tracked.task.output_path});
+      finished->push_back(FinishedTask{tracked.task.listings.front(), tracked.task.output_path,
+                                       tracked.task.listings, std::move(result.listing_rows)});
       if (--open_tasks_of_batch[tracked.origin_batch] == 0) delete_spills(tracked.task);
       progress_->BatchDone(result.input_rows);
       continue;

@@ -75,10 +75,13 @@ Result<Task> TaskFromJson(const std::string& text) {
 }
 
 std::string TaskResultToJson(const TaskResult& result) {
+  json listing_rows = json::object();
+  for (const auto& [table, rows] : result.listing_rows) listing_rows[std::string(SpecOf(table).key)] = rows;
   const json j = {{"input_rows", result.input_rows},
                   {"output_rows", result.output_rows},
                   {"output_bytes", result.output_bytes},
-                  {"compute_seconds", result.compute_seconds}};
+                  {"compute_seconds", result.compute_seconds},
+                  {"listing_rows", listing_rows}};
   return j.dump();
 }
 
@@ -89,6 +92,12 @@ Result<TaskResult> TaskResultFromJson(const std::string& text) {
     result.output_rows = j.at("output_rows").get<int64_t>();
     result.output_bytes = j.at("output_bytes").get<uint64_t>();
     result.compute_seconds = j.at("compute_seconds").get<double>();
+    if (j.contains("listing_rows")) {
+      for (const auto& [key, rows] : j.at("listing_rows").items()) {
+        INTRADAY_ASSIGN_OR_RAISE(Table table, TableFromKey(key));
+        result.listing_rows[table] = rows.get<std::vector<int64_t>>();
+      }
+    }
     return result;
   });
 }
