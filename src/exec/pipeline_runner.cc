@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <deque>
 #include <filesystem>
@@ -16,9 +17,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/io_errors.h"
 #include "common/units.h"
 #include "config/config_json.h"
 #include "exec/day_output.h"
+#include "exec/disk_full.h"
 #include "exec/manifest.h"
 #include "exec/output_schema.h"
 #include "exec/process.h"
@@ -49,17 +52,18 @@ std::string MakeRunId() {
 Status MakeDirs(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return Status::IOError("cannot create ", dir, ": ", ec.message());
+  if (ec) return ErrnoError(ec.value(), "cannot create ", dir);
   return Status::OK();
 }
 
 /// fsync a file or directory, so that a published day survives a power loss.
 Status Sync(const std::string& path, bool directory) {
   const int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-  if (fd < 0) return Status::IOError("cannot open ", path, " to sync it");
+  if (fd < 0) return ErrnoError(errno, "cannot open ", path, " to sync it");
   const int rc = ::fsync(fd);
+  const int err = errno;
   ::close(fd);
-  if (rc != 0) return Status::IOError("cannot sync ", path);
+  if (rc != 0) return ErrnoError(err, "cannot sync ", path);
   return Status::OK();
 }
 
@@ -217,7 +221,10 @@ Status PipelineRunner::Run() {
   ::getrusage(RUSAGE_SELF, &self);
   report_->root()["driver_peak_rss_bytes"] = static_cast<int64_t>(self.ru_maxrss) * 1024;
   if (!status.ok()) report_->root()["error"] = status.message();
-  INTRADAY_RETURN_NOT_OK(report_->Save());
+  const Status saved = report_->Save();
+  if (status.ok()) return saved;
+  // The run's own error comes first: a full disk fails the report too, and would hide the cause.
+  if (!saved.ok()) spdlog::warn("run report not written: {}", saved.message());
   return status;
 }
 
@@ -314,7 +321,10 @@ Status PipelineRunner::RunDay(const PassContext& pass, Date day, OutputManifest&
   const std::string staged_dir = fmt::format("{}/{}/date={}", staging_, pass.pass->name, day.ToString());
   INTRADAY_RETURN_NOT_OK(MakeDirs(staged_dir));
   const std::string staged_file = staged_dir + "/part-00000.parquet";
-  INTRADAY_ASSIGN_OR_RAISE(DayOutputStats stats, WriteDayParquet(outputs, pass.schema, staged_file));
+  auto written = WriteDayParquet(outputs, pass.schema, staged_file);
+  if (!written.ok())
+    return written.status().WithMessage("writing ", staged_file, ": ", written.status().message());
+  const DayOutputStats stats = *written;
   const std::string final_dir =
       fmt::format("{}/{}/date={}", config_.run.output, pass.pass->name, day.ToString());
   INTRADAY_RETURN_NOT_OK(Publish(pass, day, staged_file, final_dir));
@@ -450,6 +460,12 @@ Status PipelineRunner::RunTasks(const PassContext& pass, Date day, std::deque<Tr
       stop_all(SIGTERM);
       return Status::Invalid(what, ":\n", log);
     }
+    if (exited->exited && exited->exit_code == kWorkerExitDiskFull) {
+      // Not retried (exec/disk_full.h). The worker's log may be empty: it lives on the full disk.
+      stop_all(SIGTERM);
+      const Status full = ErrnoError(ENOSPC, what, ": cannot write ", tracked.task.output_path);
+      return log.empty() ? full : full.WithMessage(full.message(), ":\n", log);
+    }
     const bool memory = (exited->exited && exited->exit_code == kWorkerExitOutOfMemory) ||
                         (!exited->exited && exited->signal == SIGKILL);
     ++tracked.failures;
@@ -496,7 +512,8 @@ int DefaultWorkerCount(uint64_t memory_per_worker) {
 
 Status RunPipeline(const PipelineConfig& config, const RunnerOptions& options) {
   PipelineRunner runner(config, options);
-  return runner.Run();
+  const Status status = runner.Run();
+  return IsDiskFull(status) ? DiskFullStop(status, config.run) : status;
 }
 
 }  // namespace intraday

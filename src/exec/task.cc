@@ -1,13 +1,16 @@
 #include "exec/task.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+
+#include "common/io_errors.h"
 
 namespace intraday {
 namespace {
@@ -112,25 +115,28 @@ Result<std::string> ReadTextFile(const std::string& path) {
 }
 
 Status WriteFileAtomic(const std::string& path, const std::string& contents) {
+  // POSIX calls rather than a stream: each failure keeps its errno (a full disk must be told
+  // apart from other errors, common/io_errors.h) and names the file.
   const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Status::IOError("cannot write ", tmp);
-    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-    out.flush();
-    if (!out) {
-      std::error_code ignored;
-      std::filesystem::remove(tmp, ignored);
-      return Status::IOError("cannot write ", tmp, " (disk full?)");
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoError(errno, "cannot write ", tmp);
+  Status status;
+  for (size_t done = 0; done < contents.size() && status.ok();) {
+    const ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      status = ErrnoError(errno, "cannot write ", tmp);
+    } else {
+      done += static_cast<size_t>(n);
     }
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    return Status::IOError("cannot rename ", tmp, " to ", path, ": ", ec.message());
+  // Some filesystems report a full disk only when the data is flushed, at close.
+  if (::close(fd) != 0 && status.ok()) status = ErrnoError(errno, "cannot write ", tmp);
+  if (status.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    status = ErrnoError(errno, "cannot rename ", tmp, " to ", path);
   }
-  return Status::OK();
+  if (!status.ok()) ::unlink(tmp.c_str());
+  return status;
 }
 
 }  // namespace intraday
