@@ -1,11 +1,13 @@
-// `intraday plan CONFIG --day D [--pass NAME] [--json]`: how a run would cut one day of each pass,
-// without computing anything: the universe, the input files, per-listing sizes, the budget, the
-// batches and the input strategy with its reason. Same code as the run's planner.
+// `intraday plan CONFIG --day D [--pass NAME] [--json] [--size-estimates MODE]`: how a run would
+// cut one day of each pass, without computing anything: the universe, the input files, per-listing
+// sizes and where they come from, the budget, the batches and the input strategy with its reason.
+// Same code as the run's planner.
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -16,11 +18,13 @@
 #include "cli/commands.h"
 #include "common/units.h"
 #include "config/config_loader.h"
+#include "config/config_overrides.h"
 #include "metrics/registry.h"
 #include "plan/derived_plan.h"
 #include "plan/plan_json.h"
 #include "plan/planner.h"
 #include "plan/size_estimator.h"
+#include "plan/size_history.h"
 #include "plan/trading_day.h"
 
 namespace intraday::cli {
@@ -34,6 +38,7 @@ struct PlanArgs {
   std::string pass;
   std::string size_cache;
   bool no_size_cache = false;
+  std::optional<std::string> size_estimates;
   bool json = false;
 };
 
@@ -104,6 +109,26 @@ std::string TableCells(const DayPlan& plan, const std::array<T, kTableCount>& ro
   return out;
 }
 
+// Where a listing's rows came from, over the tables it has files of: "scan", "history" or both.
+std::string SourceCell(const DayPlan& plan, const ListingSize& size) {
+  bool scan = false, history = false;
+  for (const auto& tc : plan.columns) {
+    scan = scan || size.source[TableIndex(tc.table)] == SizeSource::kScan;
+    history = history || size.source[TableIndex(tc.table)] == SizeSource::kHistory;
+  }
+  if (scan && history) return "scan+history";
+  return scan ? "scan" : (history ? "history" : "-");
+}
+
+std::string FormatSizeEstimates(const SizeEstimateSummary& s) {
+  std::string out = fmt::format("  estimates  {} (run.size_estimates: {}): {}\n", s.source, s.mode, s.reason);
+  out += fmt::format("             files: {} sized from history (footer only), {} from their own data ",
+                     s.files_from_history, s.files_profiled);
+  out += fmt::format("({} from the size cache, {} scanned: {} rows)\n", s.cache_hits, s.files_scanned,
+                     s.scanned_rows);
+  return out;
+}
+
 std::string FormatPlan(const DayPlan& plan, const PipelineConfig& config) {
   std::string out = fmt::format("pass {}, {}: {}\n", plan.pass, plan.day.ToString(), ToString(plan.strategy));
 
@@ -148,6 +173,8 @@ std::string FormatPlan(const DayPlan& plan, const PipelineConfig& config) {
     }
   }
 
+  out += FormatSizeEstimates(plan.size_estimates);
+
   // Sizes: totals and the largest listings.
   std::array<int64_t, kTableCount> total_rows{};
   uint64_t total_bytes = 0, total_memory = 0;
@@ -176,13 +203,13 @@ std::string FormatPlan(const DayPlan& plan, const PipelineConfig& config) {
     std::map<int64_t, const Listing*> by_id;
     for (const auto& l : plan.universe.listings) by_id[l.listing_id] = &l;
     out += fmt::format("    top {} by memory:\n", top.size());
-    out += fmt::format("    {:>12}  {:<5} {:<8}{} {:>12}\n", "ListingId", "MIC", "Ticker", TableHeader(plan),
-                       "memory");
+    out += fmt::format("    {:>12}  {:<5} {:<8}{} {:>12}  {}\n", "ListingId", "MIC", "Ticker",
+                       TableHeader(plan), "memory", "source");
     for (const ListingSize* s : top) {
       const Listing* l = by_id.count(s->listing_id) ? by_id[s->listing_id] : nullptr;
-      out += fmt::format("    {:>12}  {:<5} {:<8}{} {:>12}{}\n", s->listing_id, l ? l->mic : "",
+      out += fmt::format("    {:>12}  {:<5} {:<8}{} {:>12}  {}{}\n", s->listing_id, l ? l->mic : "",
                          l ? l->ticker : "", TableCells(plan, s->rows), FormatBytes(s->memory_bytes),
-                         s->estimated ? "" : "  (unknown)");
+                         SourceCell(plan, *s), s->estimated ? "" : "  (unknown)");
     }
   }
 
@@ -214,6 +241,9 @@ Status RunPlan(const PlanArgs& args) {
     return ValidateModuleOptions(module, options, key_path, args.config);
   };
   INTRADAY_ASSIGN_OR_RAISE(PipelineConfig config, LoadPipelineConfig(args.config, load_options));
+  ConfigOverrides overrides;
+  overrides.size_estimates = args.size_estimates;
+  INTRADAY_RETURN_NOT_OK(ApplyOverrides(overrides, &config));
   auto day = Date::Parse(args.day);
   if (!day.ok()) return Status::Invalid("--day: ", day.status().message());
   INTRADAY_RETURN_NOT_OK(CheckTradingDay(config.dates, *day));
@@ -268,6 +298,7 @@ Status RunPlan(const PlanArgs& args) {
     request.group_by_instrument = PassGroupsByInstrument(modules);
     request.day = *day;
     request.size_cache_dir = cache_dir;
+    request.size_history_dir = DefaultSizeHistoryDir(config);
     INTRADAY_ASSIGN_OR_RAISE(DayPlan plan, PlanDay(*lake, request));
     if (args.json) {
       json_passes.push_back(ToJson(plan));
@@ -298,6 +329,10 @@ CommandRunner AddPlanCommand(CLI::App& app) {
       "--size-cache", args->size_cache,
       "Directory of the per-file size cache (default: <run.output>/_size_cache, shared with run)");
   cmd->add_flag("--no-size-cache", args->no_size_cache, "Neither read nor write the size cache");
+  cmd->add_option_function<std::string>(
+         "--size-estimates", [args](const std::string& value) { args->size_estimates = value; },
+         "Sizes from the files or from earlier runs: scan, history or auto (run.size_estimates)")
+      ->check(CLI::IsMember({"scan", "history", "auto"}));
   return [args] { return RunPlan(*args); };
 }
 

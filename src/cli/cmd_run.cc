@@ -56,6 +56,10 @@ CommandRunner AddRunCommand(CLI::App& app) {
   cmd->add_option_function<std::string>("--scratch", text(o.scratch), "Scratch directory (run.scratch)");
   cmd->add_option_function<std::string>("--memory-per-worker", text(o.memory_per_worker),
                                         "Per-worker memory budget, e.g. 2GiB (run.memory_per_worker)");
+  cmd->add_option_function<std::string>(
+         "--size-estimates", text(o.size_estimates),
+         "Sizes from the files or from earlier runs: scan, history or auto (run.size_estimates)")
+      ->check(CLI::IsMember({"scan", "history", "auto"}));
   cmd->add_flag_function(
       "--resume", [&o](int64_t) { o.resume = true; }, "Compute only the days not yet published");
   cmd->add_flag_function(

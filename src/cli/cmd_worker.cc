@@ -1,6 +1,7 @@
 // `intraday worker TASK.json`: the worker mode of the engine's own binary. The driver starts one
 // fresh process per batch with it; users never call it. Exit codes tell the driver what to do
-// (exec/process.h): 0 done, 1 retry, 2 bad input (no retry), 3 out of memory (split).
+// (exec/process.h): 0 done, 1 retry, 2 bad input (no retry), 3 out of memory (split), 4 disk full
+// (stop the run).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include <arrow/filesystem/s3fs.h>
 
 #include "cli/commands.h"
+#include "common/io_errors.h"
 #include "exec/batch_worker.h"
 #include "exec/process.h"
 
@@ -20,6 +22,7 @@ namespace {
 int ExitCodeFor(const Status& status) {
   if (status.ok()) return kWorkerExitOk;
   if (status.IsOutOfMemory()) return kWorkerExitOutOfMemory;
+  if (IsDiskFull(status)) return kWorkerExitDiskFull;
   if (status.IsInvalid() || status.IsTypeError() || status.IsNotImplemented() || status.IsKeyError()) {
     return kWorkerExitBadInput;
   }

@@ -97,7 +97,8 @@ Json RunJson(const RunConfig& run) {
               {"log_level", ToString(run.log_level)},
               {"resume", run.resume},
               {"force", run.force},
-              {"shred_buffer", run.shred_buffer}};
+              {"shred_buffer", run.shred_buffer},
+              {"size_estimates", ToString(run.size_estimates)}};
 }
 
 Json PassJson(const PassConfig& pass) {

@@ -25,8 +25,8 @@ constexpr std::string_view kDataKeys[] = {"root", "endpoint_override", "region",
 constexpr std::string_view kUniverseKeys[] = {"mics", "tickers", "listings", "isins", "file"};
 constexpr std::string_view kDatesKeys[] = {"start", "end", "holidays"};
 constexpr std::string_view kRunKeys[] = {
-    "output",    "scratch", "workers", "memory_per_worker", "retries", "max_rows_per_table",
-    "log_level", "resume",  "force",   "shred_buffer"};
+    "output",    "scratch", "workers", "memory_per_worker", "retries",       "max_rows_per_table",
+    "log_level", "resume",  "force",   "shred_buffer",      "size_estimates"};
 constexpr std::string_view kPassKeys[] = {"name",     "bucket",          "anchor", "closed",
                                           "timeline", "session_padding", "modules"};
 
@@ -280,6 +280,11 @@ class PipelineParser {
     if (const YamlValue* v = m.Find("force")) Assign(ReadBool(Origin(*v), diag_), &run.force);
     if (const YamlValue* v = m.Find("shred_buffer")) {
       Assign(config_internal::ReadBudget(Origin(*v), diag_), &run.shred_buffer);
+    }
+    if (const YamlValue* v = m.Find("size_estimates")) {
+      if (auto i = ReadChoice(Origin(*v), diag_, kSizeEstimatesNames)) {
+        run.size_estimates = static_cast<SizeEstimates>(*i);
+      }
     }
     // Checks only what was read: keys with errors keep their defaults (empty paths, false).
     config_internal::CheckRunSettings(*out_, diag_);

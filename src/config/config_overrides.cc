@@ -45,6 +45,13 @@ Status ApplyOverrides(const ConfigOverrides& overrides, PipelineConfig* config) 
   apply(
       overrides.memory_per_worker, "--memory-per-worker", "run.memory_per_worker",
       [&](const YamlValue& v) { return config_internal::ReadBudget(v, &diag); }, &out.run.memory_per_worker);
+  apply(
+      overrides.size_estimates, "--size-estimates", "run.size_estimates",
+      [&](const YamlValue& v) -> std::optional<SizeEstimates> {
+        if (auto i = ReadChoice(v, &diag, kSizeEstimatesNames)) return static_cast<SizeEstimates>(*i);
+        return std::nullopt;
+      },
+      &out.run.size_estimates);
   for (auto [flag_value, flag, key_path, target] :
        {std::tuple{&overrides.resume, "--resume", "run.resume", &out.run.resume},
         std::tuple{&overrides.force, "--force", "run.force", &out.run.force}}) {

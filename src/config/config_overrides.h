@@ -21,6 +21,7 @@ struct ConfigOverrides {
   std::optional<std::string> memory_per_worker;  // --memory-per-worker SIZE -> run.memory_per_worker
   std::optional<bool> resume;                    // --resume                 -> run.resume
   std::optional<bool> force;                     // --force                  -> run.force
+  std::optional<std::string> size_estimates;     // --size-estimates MODE    -> run.size_estimates
   /// Relative --output/--scratch resolve against this directory, as a user typing them expects;
   /// empty = the current directory.
   std::string base_dir;

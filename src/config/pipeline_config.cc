@@ -50,6 +50,7 @@ SourceLocation PipelineConfig::OriginOf(const std::string& key_path) const {
 }
 
 std::string_view ToString(LogLevel level) { return kLogLevelNames[static_cast<size_t>(level)]; }
+std::string_view ToString(SizeEstimates mode) { return kSizeEstimatesNames[static_cast<size_t>(mode)]; }
 std::string_view ToString(Anchor anchor) { return kAnchorNames[static_cast<size_t>(anchor)]; }
 std::string_view ToString(Closed closed) { return kClosedNames[static_cast<size_t>(closed)]; }
 std::string_view ToString(Timeline timeline) { return kTimelineNames[static_cast<size_t>(timeline)]; }

@@ -65,6 +65,11 @@ struct DatesConfig {
 
 enum class LogLevel { kDebug, kInfo, kWarn, kError };
 
+/// Where the planner's per-listing row counts come from (docs/planning.md, "Sizes from history"):
+/// the day's files (exact), the counts earlier runs recorded (an estimate that reads no data), or
+/// history when every listing has enough of it. Batching only: outputs never depend on it.
+enum class SizeEstimates { kScan, kHistory, kAuto };
+
 /// `run`: where outputs go and how the work is executed. Nothing here changes output values.
 struct RunConfig {
   std::string output;   // absolute local directory or s3:// URI
@@ -79,6 +84,7 @@ struct RunConfig {
   bool resume = false;  // skip the days a previous run completed
   bool force = false;   // recompute days already completed
   uint64_t shred_buffer = kDefaultShredBuffer;
+  SizeEstimates size_estimates = SizeEstimates::kAuto;
 };
 
 enum class Anchor { kEnd, kStart };
@@ -134,11 +140,13 @@ struct PipelineConfig {
 };
 
 std::string_view ToString(LogLevel level);
+std::string_view ToString(SizeEstimates mode);
 std::string_view ToString(Anchor anchor);
 std::string_view ToString(Closed closed);
 std::string_view ToString(Timeline timeline);
 
 inline constexpr std::string_view kLogLevelNames[] = {"debug", "info", "warn", "error"};
+inline constexpr std::string_view kSizeEstimatesNames[] = {"scan", "history", "auto"};
 inline constexpr std::string_view kAnchorNames[] = {"end", "start"};
 inline constexpr std::string_view kClosedNames[] = {"right", "left"};
 inline constexpr std::string_view kTimelineNames[] = {"dense", "sparse", "daily"};

@@ -420,9 +420,12 @@ Status RunBatchTask(const Task& task) {
       n, std::vector<std::pair<int64_t, int64_t>>(tables.size()));
   std::vector<int64_t> cursors(tables.size(), 0);
   int64_t total_rows = 0;
+  std::vector<std::vector<int64_t>*> listing_rows;  // rows read per listing, for the size history
+  for (const auto& t : tables) listing_rows.push_back(&result.listing_rows[t.table]);
   for (size_t l = 0; l < n; ++l) {
     for (size_t i = 0; i < tables.size(); ++i) {
       ranges[l][i] = ListingRange(tables[i], task.listings[l], &cursors[i]);
+      listing_rows[i]->push_back(ranges[l][i].second - ranges[l][i].first);
       total_rows += ranges[l][i].second - ranges[l][i].first;
     }
   }

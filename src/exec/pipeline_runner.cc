@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <deque>
 #include <filesystem>
@@ -16,9 +17,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/io_errors.h"
 #include "common/units.h"
 #include "config/config_json.h"
 #include "exec/day_output.h"
+#include "exec/disk_full.h"
 #include "exec/manifest.h"
 #include "exec/output_schema.h"
 #include "exec/process.h"
@@ -27,7 +30,9 @@
 #include "exec/task.h"
 #include "metrics/registry.h"
 #include "plan/derived_plan.h"
+#include "plan/plan_json.h"
 #include "plan/planner.h"
+#include "plan/size_history.h"
 #include "shred/shredder.h"
 
 namespace intraday {
@@ -48,17 +53,18 @@ std::string MakeRunId() {
 Status MakeDirs(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return Status::IOError("cannot create ", dir, ": ", ec.message());
+  if (ec) return ErrnoError(ec.value(), "cannot create ", dir);
   return Status::OK();
 }
 
 /// fsync a file or directory, so that a published day survives a power loss.
 Status Sync(const std::string& path, bool directory) {
   const int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-  if (fd < 0) return Status::IOError("cannot open ", path, " to sync it");
+  if (fd < 0) return ErrnoError(errno, "cannot open ", path, " to sync it");
   const int rc = ::fsync(fd);
+  const int err = errno;
   ::close(fd);
-  if (rc != 0) return Status::IOError("cannot sync ", path);
+  if (rc != 0) return ErrnoError(err, "cannot sync ", path);
   return Status::OK();
 }
 
@@ -87,6 +93,8 @@ struct TrackedTask {
 struct FinishedTask {
   int64_t order = 0;  // outputs concatenate in this order: first ListingId, or plan batch of a later pass
   std::string output_path;
+  std::vector<int64_t> listings;
+  std::map<Table, std::vector<int64_t>> listing_rows;  // for the size history
 };
 
 /// The state of one pass: its modules, columns and output schema, created once.
@@ -222,7 +230,10 @@ Status PipelineRunner::Run() {
   ::getrusage(RUSAGE_SELF, &self);
   report_->root()["driver_peak_rss_bytes"] = static_cast<int64_t>(self.ru_maxrss) * 1024;
   if (!status.ok()) report_->root()["error"] = status.message();
-  INTRADAY_RETURN_NOT_OK(report_->Save());
+  const Status saved = report_->Save();
+  if (status.ok()) return saved;
+  // The run's own error comes first: a full disk fails the report too, and would hide the cause.
+  if (!saved.ok()) spdlog::warn("run report not written: {}", saved.message());
   return status;
 }
 
@@ -235,12 +246,14 @@ Status PipelineRunner::PrepareEventDay(const PassContext& pass, Date day, const 
   request.group_by_instrument = pass.group_by_instrument;
   request.day = day;
   request.size_cache_dir = DefaultSizeCacheDir(config_);
+  request.size_history_dir = DefaultSizeHistoryDir(config_);
   INTRADAY_ASSIGN_OR_RAISE(DayPlan plan, PlanDay(*lake_, request));
   for (const auto& warning : plan.warnings)
     Warn(fmt::format("{} {}: {}", pass.pass->name, day.ToString(), warning));
 
   day_report["strategy"] = std::string(ToString(plan.strategy));
   day_report["strategy_reason"] = plan.strategy_reason;
+  day_report["size_estimates"] = ToJson(plan.size_estimates);
   day_report["listings"] = plan.universe.listings.size();
   day_report["planned_batches"] = plan.batches.size();
 
@@ -369,8 +382,10 @@ Status PipelineRunner::RunDay(PassContext& pass, Date day, OutputManifest& manif
   const std::string staged_dir = fmt::format("{}/{}/date={}", staging_, pass.pass->name, day.ToString());
   INTRADAY_RETURN_NOT_OK(MakeDirs(staged_dir));
   const std::string staged_file = staged_dir + "/part-00000.parquet";
-  INTRADAY_ASSIGN_OR_RAISE(DayOutputStats stats,
-                           WriteDayParquet(outputs, pass.schema, staged_file, key_columns));
+  auto written = WriteDayParquet(outputs, pass.schema, staged_file, key_columns);
+  if (!written.ok())
+    return written.status().WithMessage("writing ", staged_file, ": ", written.status().message());
+  const DayOutputStats stats = *written;
   const std::string final_dir =
       fmt::format("{}/{}/date={}", config_.run.output, pass.pass->name, day.ToString());
   INTRADAY_RETURN_NOT_OK(Publish(pass, day, staged_file, final_dir));
@@ -380,6 +395,12 @@ Status PipelineRunner::RunDay(PassContext& pass, Date day, OutputManifest& manif
   manifest.Record(pass.pass->name, day,
                   PublishedDay{config_hash_, run_id_, stats.rows, stats.bytes, final_dir});
   INTRADAY_RETURN_NOT_OK(manifest.Save());
+  // What the workers read, for planning later days from history: an estimate, so not an error.
+  RecordedDay read{day, {}};
+  for (const auto& f : finished) AddListingRows(f.listings, f.listing_rows, &read);
+  auto history = SizeHistory::Open(DefaultSizeHistoryDir(config_), config_.data.s3);
+  const Status recorded = history.ok() ? (*history)->Record(read) : history.status();
+  if (!recorded.ok()) Warn("size history not recorded: " + recorded.ToString());
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   day_report["output_rows"] = stats.rows;
   day_report["output_bytes"] = stats.bytes;
@@ -490,7 +511,8 @@ Status PipelineRunner::RunTasks(const PassContext& pass, Date day, std::deque<Tr
       day_report["batches"].push_back(entry);
       const int64_t order =
           tracked.task.source_files.empty() ? tracked.task.listings.front() : tracked.origin_batch;
-      finished->push_back(FinishedTask{order, tracked.task.output_path});
+      finished->push_back(FinishedTask{order, tracked.task.output_path, tracked.task.listings,
+                                       std::move(result.listing_rows)});
       if (--open_tasks_of_batch[tracked.origin_batch] == 0) delete_spills(tracked.task);
       progress_->BatchDone(result.input_rows);
       continue;
@@ -504,6 +526,12 @@ Status PipelineRunner::RunTasks(const PassContext& pass, Date day, std::deque<Tr
     if (exited->exited && exited->exit_code == kWorkerExitBadInput) {
       stop_all(SIGTERM);
       return Status::Invalid(what, ":\n", log);
+    }
+    if (exited->exited && exited->exit_code == kWorkerExitDiskFull) {
+      // Not retried (exec/disk_full.h). The worker's log may be empty: it lives on the full disk.
+      stop_all(SIGTERM);
+      const Status full = ErrnoError(ENOSPC, what, ": cannot write ", tracked.task.output_path);
+      return log.empty() ? full : full.WithMessage(full.message(), ":\n", log);
     }
     const bool memory = (exited->exited && exited->exit_code == kWorkerExitOutOfMemory) ||
                         (!exited->exited && exited->signal == SIGKILL);
@@ -552,7 +580,8 @@ int DefaultWorkerCount(uint64_t memory_per_worker) {
 
 Status RunPipeline(const PipelineConfig& config, const RunnerOptions& options) {
   PipelineRunner runner(config, options);
-  return runner.Run();
+  const Status status = runner.Run();
+  return IsDiskFull(status) ? DiskFullStop(status, config.run) : status;
 }
 
 }  // namespace intraday

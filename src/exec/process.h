@@ -42,5 +42,6 @@ inline constexpr int kWorkerExitOk = 0;
 inline constexpr int kWorkerExitRetryable = 1;    // I/O and other possibly transient errors
 inline constexpr int kWorkerExitBadInput = 2;     // deterministic: bad data or config, not retried
 inline constexpr int kWorkerExitOutOfMemory = 3;  // allocation failed: split the batch
+inline constexpr int kWorkerExitDiskFull = 4;     // no space left on device: stop the run (exec/disk_full.h)
 
 }  // namespace intraday

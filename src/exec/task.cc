@@ -1,13 +1,16 @@
 #include "exec/task.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+
+#include "common/io_errors.h"
 
 namespace intraday {
 namespace {
@@ -79,10 +82,13 @@ Result<Task> TaskFromJson(const std::string& text) {
 }
 
 std::string TaskResultToJson(const TaskResult& result) {
+  json listing_rows = json::object();
+  for (const auto& [table, rows] : result.listing_rows) listing_rows[std::string(SpecOf(table).key)] = rows;
   const json j = {{"input_rows", result.input_rows},
                   {"output_rows", result.output_rows},
                   {"output_bytes", result.output_bytes},
-                  {"compute_seconds", result.compute_seconds}};
+                  {"compute_seconds", result.compute_seconds},
+                  {"listing_rows", listing_rows}};
   return j.dump();
 }
 
@@ -93,6 +99,12 @@ Result<TaskResult> TaskResultFromJson(const std::string& text) {
     result.output_rows = j.at("output_rows").get<int64_t>();
     result.output_bytes = j.at("output_bytes").get<uint64_t>();
     result.compute_seconds = j.at("compute_seconds").get<double>();
+    if (j.contains("listing_rows")) {
+      for (const auto& [key, rows] : j.at("listing_rows").items()) {
+        INTRADAY_ASSIGN_OR_RAISE(Table table, TableFromKey(key));
+        result.listing_rows[table] = rows.get<std::vector<int64_t>>();
+      }
+    }
     return result;
   });
 }
@@ -107,25 +119,28 @@ Result<std::string> ReadTextFile(const std::string& path) {
 }
 
 Status WriteFileAtomic(const std::string& path, const std::string& contents) {
+  // POSIX calls rather than a stream: each failure keeps its errno (a full disk must be told
+  // apart from other errors, common/io_errors.h) and names the file.
   const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Status::IOError("cannot write ", tmp);
-    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-    out.flush();
-    if (!out) {
-      std::error_code ignored;
-      std::filesystem::remove(tmp, ignored);
-      return Status::IOError("cannot write ", tmp, " (disk full?)");
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoError(errno, "cannot write ", tmp);
+  Status status;
+  for (size_t done = 0; done < contents.size() && status.ok();) {
+    const ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      status = ErrnoError(errno, "cannot write ", tmp);
+    } else {
+      done += static_cast<size_t>(n);
     }
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    return Status::IOError("cannot rename ", tmp, " to ", path, ": ", ec.message());
+  // Some filesystems report a full disk only when the data is flushed, at close.
+  if (::close(fd) != 0 && status.ok()) status = ErrnoError(errno, "cannot write ", tmp);
+  if (status.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    status = ErrnoError(errno, "cannot rename ", tmp, " to ", path);
   }
-  return Status::OK();
+  if (!status.ok()) ::unlink(tmp.c_str());
+  return status;
 }
 
 }  // namespace intraday

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,9 @@ struct TaskResult {
   int64_t output_rows = 0;
   uint64_t output_bytes = 0;
   double compute_seconds = 0;
+  /// Per table the pass reads, the rows each listing of the task had, aligned with
+  /// Task::listings (zeros included): exact counts, which the driver records as the size history.
+  std::map<Table, std::vector<int64_t>> listing_rows;
 };
 
 std::string TaskToJson(const Task& task);

@@ -11,4 +11,13 @@ std::string_view ToString(InputStrategy strategy) {
   return "?";
 }
 
+std::string_view ToString(SizeSource source) {
+  switch (source) {
+    case SizeSource::kNone: return "none";
+    case SizeSource::kScan: return "scan";
+    case SizeSource::kHistory: return "history";
+  }
+  return "?";
+}
+
 }  // namespace intraday

@@ -64,14 +64,36 @@ struct InputFile {
   bool clustered = false;
 };
 
+/// Where a listing's rows of one table come from (docs/planning.md).
+enum class SizeSource : uint8_t {
+  kNone,     // no input file for the table and the listing's MIC: 0 rows, exact
+  kScan,     // the day's file: row-group statistics, a ListingId scan, or the size cache (exact)
+  kHistory,  // the median of the rows earlier runs recorded (an estimate; no data read)
+};
+
 /// Estimated size of one listing's data for the pass, per table and in total.
 struct ListingSize {
   int64_t listing_id = 0;
   int64_t instrument_id = 0;
-  std::array<int64_t, kTableCount> rows{};    // rows per table (TableIndex)
-  std::array<uint64_t, kTableCount> bytes{};  // decoded bytes of the projected columns per table
-  uint64_t memory_bytes = 0;                  // estimated worker memory for this listing
-  bool estimated = true;                      // false when the listing's figures are unknown
+  std::array<int64_t, kTableCount> rows{};       // rows per table (TableIndex)
+  std::array<uint64_t, kTableCount> bytes{};     // decoded bytes of the projected columns per table
+  uint64_t memory_bytes = 0;                     // estimated worker memory for this listing
+  bool estimated = true;                         // false when the listing's figures are unknown
+  std::array<SizeSource, kTableCount> source{};  // per table (TableIndex)
+};
+
+/// How a day's sizes were obtained: the mode asked for, the source chosen and why, and what it
+/// cost (files profiled, scanned), for `intraday plan` and the run report.
+struct SizeEstimateSummary {
+  std::string mode;    // run.size_estimates: scan, history or auto
+  std::string source;  // scan, history, or mixed (history for some files, scan for others)
+  std::string reason;
+  std::vector<Date> history_days;  // the recorded days the medians were taken over, latest first
+  int files_from_history = 0;      // files sized from history: only their footer was read
+  int files_profiled = 0;          // files sized from themselves (footer, statistics, cache, scan)
+  int cache_hits = 0;              // ... of which answered by the size cache
+  int files_scanned = 0;           // ... of which had their ListingId column read
+  int64_t scanned_rows = 0;
 };
 
 /// How a batch gets its input rows.
@@ -99,10 +121,12 @@ struct DayPlan {
   std::vector<Batch> batches;      // in ListingId order
   InputStrategy strategy = InputStrategy::kDirect;
   std::string strategy_reason;
+  SizeEstimateSummary size_estimates;
   uint64_t memory_budget = 0;
   std::vector<std::string> warnings;
 };
 
 std::string_view ToString(InputStrategy strategy);
+std::string_view ToString(SizeSource source);
 
 }  // namespace intraday

@@ -161,29 +161,28 @@ Status ScanListingIds(const std::shared_ptr<arrow::fs::FileSystem>& fs, const st
   return Status::OK();
 }
 
-}  // namespace
-
-Result<FileProfile> ProfileFile(const std::shared_ptr<arrow::fs::FileSystem>& fs, const std::string& path,
-                                const std::string& display_path, Table table) {
-  INTRADAY_ASSIGN_OR_RAISE(auto metadata, ReadParquetFooter(fs, path, display_path));
+// The footer's part of a profile: rows, row groups and their ListingId ranges, bytes per row, and
+// the rows of single-listing row groups. The row groups whose rows per listing need a scan of the
+// ListingId column go to `to_scan`.
+Result<FileProfile> FooterProfile(const parquet::FileMetaData& metadata, const std::string& display_path,
+                                  Table table, std::vector<int>* to_scan) {
   FileProfile profile;
   profile.table = table;
-  std::vector<int> to_scan;
   try {
-    profile.rows = metadata->num_rows();
-    profile.num_row_groups = metadata->num_row_groups();
-    const int column = metadata->schema()->ColumnIndex(std::string(kListingId));
+    profile.rows = metadata.num_rows();
+    profile.num_row_groups = metadata.num_row_groups();
+    const int column = metadata.schema()->ColumnIndex(std::string(kListingId));
     if (column < 0) {
       return Status::Invalid(display_path, ": no column '", kListingId, "' (table ", SpecOf(table).key,
                              ") in this file");
     }
-    const auto physical = metadata->schema()->Column(column)->physical_type();
+    const auto physical = metadata.schema()->Column(column)->physical_type();
     if (physical != parquet::Type::INT64 && physical != parquet::Type::INT32) {
       return Status::TypeError(display_path, ": column '", kListingId, "' has Parquet type ",
                                parquet::TypeToString(physical), ", expected int64");
     }
     for (int rg = 0; rg < profile.num_row_groups; ++rg) {
-      auto row_group = metadata->RowGroup(rg);
+      auto row_group = metadata.RowGroup(rg);
       const int64_t rows = row_group->num_rows();
       if (rows == 0) continue;
       const ListingStats stats = ListingStatsOf(*row_group, rg, column);
@@ -193,16 +192,37 @@ Result<FileProfile> ProfileFile(const std::shared_ptr<arrow::fs::FileSystem>& fs
         if (rows > *stats.null_count)
           profile.listing_rows[stats.range->min_listing] += rows - *stats.null_count;
       } else {
-        to_scan.push_back(rg);
+        to_scan->push_back(rg);
       }
     }
-    profile.bytes_per_row = DecodedBytesPerRow(*metadata, table);
+    profile.bytes_per_row = DecodedBytesPerRow(metadata, table);
   } catch (const std::exception& e) {
     return Status::IOError(display_path, ": unreadable Parquet metadata: ", e.what());
   }
+  return profile;
+}
+
+}  // namespace
+
+Result<FileProfile> ProfileFile(const std::shared_ptr<arrow::fs::FileSystem>& fs, const std::string& path,
+                                const std::string& display_path, Table table) {
+  INTRADAY_ASSIGN_OR_RAISE(auto metadata, ReadParquetFooter(fs, path, display_path));
+  std::vector<int> to_scan;
+  INTRADAY_ASSIGN_OR_RAISE(FileProfile profile, FooterProfile(*metadata, display_path, table, &to_scan));
   if (!to_scan.empty()) {
     INTRADAY_RETURN_NOT_OK(ScanListingIds(fs, path, display_path, table, std::move(to_scan), &profile));
   }
+  return profile;
+}
+
+Result<FileProfile> ProfileFooter(const std::shared_ptr<arrow::fs::FileSystem>& fs, const std::string& path,
+                                  const std::string& display_path, Table table) {
+  INTRADAY_ASSIGN_OR_RAISE(auto metadata, ReadParquetFooter(fs, path, display_path));
+  std::vector<int> to_scan;
+  INTRADAY_ASSIGN_OR_RAISE(FileProfile profile, FooterProfile(*metadata, display_path, table, &to_scan));
+  profile.listing_rows.clear();
+  profile.listings_known = false;
+  profile.unknown_reason = "rows per listing not counted (footer only)";
   return profile;
 }
 

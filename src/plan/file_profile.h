@@ -50,6 +50,12 @@ struct FileProfile {
 Result<FileProfile> ProfileFile(const std::shared_ptr<arrow::fs::FileSystem>& fs, const std::string& path,
                                 const std::string& display_path, Table table);
 
+/// The footer's part of a profile, reading no data page: rows, row groups with their ListingId
+/// ranges, bytes per row. Rows per listing are left to the caller (sizes from history):
+/// listing_rows is empty and listings_known false. Errors as ProfileFile's.
+Result<FileProfile> ProfileFooter(const std::shared_ptr<arrow::fs::FileSystem>& fs, const std::string& path,
+                                  const std::string& display_path, Table table);
+
 /// Decoded bytes per row of a projection of the file: the sum over `columns` of
 /// profile.bytes_per_row. The derived trades column LocalPrice counts as one float64 when the
 /// file does not hold it. A column the file lacks is an error naming the file and the column.

@@ -13,7 +13,27 @@ nlohmann::ordered_json PerTable(const DayPlan& plan, const std::array<T, kTableC
   return out;
 }
 
+std::array<std::string_view, kTableCount> SourceNames(const std::array<SizeSource, kTableCount>& sources) {
+  std::array<std::string_view, kTableCount> names{};
+  for (size_t t = 0; t < kTableCount; ++t) names[t] = ToString(sources[t]);
+  return names;
+}
+
 }  // namespace
+
+nlohmann::ordered_json ToJson(const SizeEstimateSummary& summary) {
+  std::vector<std::string> days;
+  for (Date day : summary.history_days) days.push_back(day.ToString());
+  return {{"mode", summary.mode},
+          {"source", summary.source},
+          {"reason", summary.reason},
+          {"history_days", days},
+          {"files_from_history", summary.files_from_history},
+          {"files_profiled", summary.files_profiled},
+          {"cache_hits", summary.cache_hits},
+          {"files_scanned", summary.files_scanned},
+          {"scanned_rows", summary.scanned_rows}};
+}
 
 nlohmann::ordered_json ToJson(const DayPlan& plan) {
   nlohmann::ordered_json listings = nlohmann::ordered_json::array();
@@ -61,7 +81,8 @@ nlohmann::ordered_json ToJson(const DayPlan& plan) {
                      {"rows", PerTable(plan, s.rows)},
                      {"bytes", PerTable(plan, s.bytes)},
                      {"memory_bytes", s.memory_bytes},
-                     {"estimated", s.estimated}});
+                     {"estimated", s.estimated},
+                     {"source", PerTable(plan, SourceNames(s.source))}});
   }
   nlohmann::ordered_json batches = nlohmann::ordered_json::array();
   for (const Batch& b : plan.batches) {
@@ -80,6 +101,7 @@ nlohmann::ordered_json ToJson(const DayPlan& plan) {
           {"columns", std::move(columns)},
           {"files", std::move(files)},
           {"missing_files", std::move(missing)},
+          {"size_estimates", ToJson(plan.size_estimates)},
           {"sizes", std::move(sizes)},
           {"batches", std::move(batches)},
           {"warnings", plan.warnings}};

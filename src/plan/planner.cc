@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "plan/day_sizer.h"
 #include "plan/packing.h"
 #include "plan/row_group_ranges.h"
 #include "plan/size_estimator.h"
@@ -29,11 +30,8 @@ Result<DayPlan> PlanDay(const Lake& lake, const PlanRequest& request) {
   INTRADAY_ASSIGN_OR_RAISE(plan.universe,
                            ResolveUniverse(lake, config.universe, strict, request.day, &plan.warnings));
 
-  std::unique_ptr<SizeCache> cache;
-  if (!request.size_cache_dir.empty()) {
-    INTRADAY_ASSIGN_OR_RAISE(cache, SizeCache::Open(request.size_cache_dir, lake.options().s3));
-  }
-  SizeEstimator estimator(lake.fs(), std::move(cache));
+  // Sizes from the files or from history (run.size_estimates), file by file.
+  INTRADAY_ASSIGN_OR_RAISE(auto sizer, DaySizer::Make(lake, request, plan.universe));
 
   // Files in catalogue order of their tables, then MIC order. A deque keeps the profiles in place
   // for the FileEstimates that point at them.
@@ -53,7 +51,8 @@ Result<DayPlan> PlanDay(const Lake& lake, const PlanRequest& request) {
         continue;
       }
       const std::string display = lake.DisplayPath(*path);
-      INTRADAY_ASSIGN_OR_RAISE(FileProfile profile, estimator.Profile(*path, display, table));
+      INTRADAY_ASSIGN_OR_RAISE(DaySizer::Sized sized, sizer->Profile(*path, display, table, mic));
+      FileProfile& profile = sized.profile;
       INTRADAY_ASSIGN_OR_RAISE(const double bytes_per_row,
                                ProjectedBytesPerRow(profile, table_columns.columns, display));
       if (!profile.listings_known) {
@@ -72,7 +71,7 @@ Result<DayPlan> PlanDay(const Lake& lake, const PlanRequest& request) {
       file.clustered = CheckClustering(file).clustered;
       plan.files.push_back(std::move(file));
       profiles.push_back(std::move(profile));
-      estimates.push_back(FileEstimate{table, mic, &profiles.back(), bytes_per_row});
+      estimates.push_back(FileEstimate{table, mic, &profiles.back(), bytes_per_row, sized.source});
     }
   }
 
@@ -88,7 +87,9 @@ Result<DayPlan> PlanDay(const Lake& lake, const PlanRequest& request) {
   StrategyChoice choice = ChooseStrategy(plan.batches, plan.files, plan.sizes, plan.memory_budget);
   plan.strategy = choice.strategy;
   plan.strategy_reason = std::move(choice.reason);
-  plan.warnings.insert(plan.warnings.end(), estimator.warnings().begin(), estimator.warnings().end());
+  plan.size_estimates = sizer->Summary();
+  const std::vector<std::string> sizer_warnings = sizer->warnings();
+  plan.warnings.insert(plan.warnings.end(), sizer_warnings.begin(), sizer_warnings.end());
   return plan;
 }
 

@@ -33,6 +33,9 @@ struct PlanRequest {
   Date day;
   /// Directory for the per-input-file size cache; empty disables caching.
   std::string size_cache_dir;
+  /// Directory of the size history (plan/size_history.h) read when config->run.size_estimates is
+  /// history or auto; empty = no history (the day is sized from its files).
+  std::string size_history_dir;
 };
 
 /// Where plan and run keep the per-input-file size cache: {run.output}/_size_cache. Not under

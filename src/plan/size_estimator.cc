@@ -63,6 +63,7 @@ std::vector<ListingSize> EstimateListingSizes(const Universe& universe, std::spa
     for (const FileEstimate& file : files) {
       if (file.mic != listing.mic) continue;
       const size_t t = TableIndex(file.table);
+      size.source[t] = file.source;
       if (!file.profile->listings_known) {
         unknown_tables[i].push_back(t);
         continue;

@@ -64,15 +64,17 @@ class SizeEstimator {
 struct FileEstimate {
   Table table = Table::kTrades;
   std::string mic;
-  const FileProfile* profile = nullptr;  // profile->listings_known false: sizes unknown
-  double bytes_per_row = 0;              // of the pass's projected columns (ProjectedBytesPerRow)
+  const FileProfile* profile = nullptr;   // profile->listings_known false: sizes unknown
+  double bytes_per_row = 0;               // of the pass's projected columns (ProjectedBytesPerRow)
+  SizeSource source = SizeSource::kScan;  // where profile->listing_rows come from
 };
 
 /// Sizes of every listing of the universe (sorted by ListingId, like the universe):
 ///   rows[t]  = rows of the listing in the file of table t for the listing's MIC; 0 when the file
 ///              holds none of its rows or does not exist (no data: exact, not unknown);
 ///   bytes[t] = rows[t] x the file's projected bytes per row;
-///   memory_bytes = kWorkerMemoryFactor x the sum of bytes over tables.
+///   memory_bytes = kWorkerMemoryFactor x the sum of bytes over tables;
+///   source[t]    = the file's source (kNone when the listing's MIC has no file of table t).
 /// A listing whose MIC has a file with unknown listings gets estimated = false, never zero: its
 /// figures for that table are the largest any sized listing has for it on the day (a floor for
 /// display), and packing plans it alone (packing.h).

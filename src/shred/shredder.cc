@@ -16,11 +16,18 @@
 #include <arrow/util/byte_size.h>
 #include <fmt/format.h>
 
+#include "common/io_errors.h"
 #include "io/arrow_compute.h"
 #include "io/table_reader.h"
 
 namespace intraday {
 namespace {
+
+// A failed write of a spill file, naming it. The status keeps its errno, so that a full scratch
+// disk stops the run with a clear message (exec/disk_full.h).
+Status SpillWriteError(const Status& status, const std::string& path) {
+  return status.WithMessage("cannot write spill file ", path, ": ", status.message());
+}
 
 const std::vector<std::string>* ColumnsOf(const DayPlan& plan, Table table) {
   for (const auto& tc : plan.columns) {
@@ -72,10 +79,17 @@ class FileShredder {
     }
     INTRADAY_RETURN_NOT_OK(FlushAll());
     for (auto& [batch, writer] : writers_) {
-      INTRADAY_RETURN_NOT_OK(writer.ipc->Close());
-      INTRADAY_ASSIGN_OR_RAISE(int64_t size, writer.file->Tell());
-      INTRADAY_RETURN_NOT_OK(writer.file->Close());
-      spills->push_back(SpillFile{batch, file_.table, writer.path, writer.rows, static_cast<uint64_t>(size)});
+      // Closing writes the IPC footer: it can find the disk full too.
+      auto close = [&writer]() -> Result<int64_t> {
+        INTRADAY_RETURN_NOT_OK(writer.ipc->Close());
+        INTRADAY_ASSIGN_OR_RAISE(int64_t size, writer.file->Tell());
+        INTRADAY_RETURN_NOT_OK(writer.file->Close());
+        return size;
+      };
+      auto size = close();
+      if (!size.ok()) return SpillWriteError(size.status(), writer.path);
+      spills->push_back(
+          SpillFile{batch, file_.table, writer.path, writer.rows, static_cast<uint64_t>(*size)});
     }
     return Status::OK();
   }
@@ -97,15 +111,19 @@ class FileShredder {
         const std::string dir = fmt::format("{}/batch-{:05d}", request_.spill_dir, batch);
         std::error_code ec;
         std::filesystem::create_directories(dir, ec);
-        if (ec) return Status::IOError("cannot create ", dir, ": ", ec.message());
+        if (ec) return ErrnoError(ec.value(), "cannot create ", dir);
         writer.path = fmt::format("{}/{}-{}.arrow", dir, SpecOf(file_.table).key, file_.mic);
-        INTRADAY_ASSIGN_OR_RAISE(writer.file, arrow::io::FileOutputStream::Open(writer.path));
-        INTRADAY_ASSIGN_OR_RAISE(writer.ipc, arrow::ipc::MakeFileWriter(writer.file, schema_));
+        auto file = arrow::io::FileOutputStream::Open(writer.path);
+        if (!file.ok()) return SpillWriteError(file.status(), writer.path);
+        writer.file = *file;
+        auto ipc = arrow::ipc::MakeFileWriter(writer.file, schema_);  // writes the file's header
+        if (!ipc.ok()) return SpillWriteError(ipc.status(), writer.path);
+        writer.ipc = *ipc;
         it = writers_.emplace(batch, std::move(writer)).first;
       }
       for (const auto& piece : pieces) {
         auto st = it->second.ipc->WriteRecordBatch(*piece);
-        if (!st.ok()) return st.WithMessage("cannot write ", it->second.path, ": ", st.message());
+        if (!st.ok()) return SpillWriteError(st, it->second.path);
         it->second.rows += piece->num_rows();
       }
       pieces.clear();

@@ -70,6 +70,10 @@ TEST(ConfigJson, HashChangesWithWhatDeterminesOutputs) {
   // Where and how fast is not what: run settings and the date range leave the hash alone.
   EXPECT_EQ(base, with("scratch: scratch}", "scratch: scratch, workers: 7, memory_per_worker: 1GiB}"));
   EXPECT_EQ(base, with("output: out", "output: elsewhere"));
+  // Size estimates change batching only, and outputs are identical for any batching: a day
+  // published with scan-based sizes stays valid for --resume with history-based ones.
+  EXPECT_EQ(base, with("scratch: scratch}", "scratch: scratch, size_estimates: history}"));
+  EXPECT_EQ(base, with("scratch: scratch}", "scratch: scratch, size_estimates: scan}"));
   EXPECT_EQ(base, with("end: 2026-03-06", "end: 2026-03-20"));
 
   // The full canonical JSON does record them.
@@ -88,6 +92,7 @@ TEST(ConfigJson, CanonicalFormContent) {
   EXPECT_EQ(json["data"]["paths"]["trades"], DefaultPathTemplate(Table::kTrades));  // effective template
   EXPECT_EQ(json["run"]["workers"], "auto");
   EXPECT_EQ(json["run"]["memory_per_worker"], 2ull << 30);
+  EXPECT_EQ(json["run"]["size_estimates"], "auto");
   EXPECT_EQ(json["passes"][0]["bucket"], "1m");
   EXPECT_EQ(json["passes"][0]["session_padding"], "10m");
   EXPECT_EQ(json["passes"][0]["modules"]["l2"]["levels"], 5);  // typed, not "5"

@@ -29,6 +29,7 @@ TEST(ConfigOverrides, AppliesEveryFlag) {
   o.scratch = "/fast/scratch";
   o.memory_per_worker = "4GiB";
   o.resume = true;
+  o.size_estimates = "scan";
   o.base_dir = "/home/me";
   ASSERT_TRUE(ApplyOverrides(o, &config).ok());
   EXPECT_EQ(config.dates.start, Date::FromYmd(2026, 3, 3));
@@ -38,6 +39,7 @@ TEST(ConfigOverrides, AppliesEveryFlag) {
   EXPECT_EQ(config.run.scratch, "/fast/scratch");
   EXPECT_EQ(config.run.memory_per_worker, 4ull << 30);
   EXPECT_TRUE(config.run.resume);
+  EXPECT_EQ(config.run.size_estimates, SizeEstimates::kScan);
   EXPECT_EQ(config.OriginOf("run.workers").ToString(), "command line (--workers)");
   EXPECT_EQ(config.OriginOf("dates.start").ToString(), "command line (--start)");
   // Untouched keys keep their file origin.
@@ -63,10 +65,11 @@ TEST(ConfigOverrides, BadValuesAreReportedAllAtOnceAndLeaveTheConfigUnchanged) {
   o.workers = "many";
   o.memory_per_worker = "2 gigs";
   o.output = "gs://bucket/out";
+  o.size_estimates = "guess";
   const Status st = ApplyOverrides(o, &config);
   ASSERT_FALSE(st.ok());
   const auto errors = ConfigErrorsOf(st);
-  ASSERT_EQ(errors.size(), 4u) << st.message();
+  ASSERT_EQ(errors.size(), 5u) << st.message();
   EXPECT_NE(
       st.message().find("command line (--start): dates.start: '2026-02-30' is not a valid calendar date"),
       std::string::npos)
@@ -77,8 +80,11 @@ TEST(ConfigOverrides, BadValuesAreReportedAllAtOnceAndLeaveTheConfigUnchanged) {
   EXPECT_NE(
       st.message().find("command line (--output): run.output: 'gs://bucket/out' has an unsupported scheme"),
       std::string::npos);
+  EXPECT_NE(st.message().find("command line (--size-estimates): run.size_estimates: "), std::string::npos)
+      << st.message();
   EXPECT_EQ(config.dates.start, Date::FromYmd(2026, 3, 2));
   EXPECT_EQ(config.run.workers, std::optional<int>(2));
+  EXPECT_EQ(config.run.size_estimates, SizeEstimates::kAuto);
 }
 
 TEST(ConfigOverrides, CrossChecksRunAgain) {

@@ -15,9 +15,11 @@
 #include <parquet/arrow/writer.h>
 #include <parquet/file_reader.h>
 
+#include "plan/history_sizes.h"
 #include "plan/planner.h"
 #include "plan/row_group_ranges.h"
 #include "plan/size_estimator.h"
+#include "plan/size_history.h"
 #include "plan/strategy.h"
 #include "plan/trading_day.h"
 #include "plan/universe.h"
@@ -423,7 +425,7 @@ class PlanDayTest : public ::testing::Test {
     lake_.WriteTrades(kMonday, "XPAR", par, {50, 50});
   }
 
-  Result<DayPlan> Plan(uint64_t budget, std::string cache_dir = "") {
+  Result<DayPlan> Plan(uint64_t budget, std::string cache_dir = "", std::string history_dir = "") {
     config_.run.memory_per_worker = budget;
     PlanRequest request;
     request.config = &config_;
@@ -431,6 +433,7 @@ class PlanDayTest : public ::testing::Test {
     request.columns = {TableColumns{Table::kTrades, {"ListingId", "TradeTimestamp", "Size"}}};
     request.day = kMonday;
     request.size_cache_dir = std::move(cache_dir);
+    request.size_history_dir = std::move(history_dir);
     return PlanDay(*lake_.Open(), request);
   }
 
@@ -609,6 +612,121 @@ TEST_F(PlanDayTest, ARePlanUsesTheSizeCache) {
     EXPECT_EQ(first->batches[i].memory_bytes, second->batches[i].memory_bytes);
   }
   EXPECT_EQ(first->strategy_reason, second->strategy_reason);
+}
+
+// Overwrites the ListingId data of XPAR's trades with garbage, keeping a valid footer: the file
+// can then be sized from its footer only.
+void CorruptListingIdData(const std::string& path) {
+  auto metadata = parquet::ReadMetaData(arrow::io::ReadableFile::Open(path).ValueOrDie());
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(metadata->RowGroup(0)->ColumnChunk(0)->data_page_offset());
+  const std::string garbage(64, '\xff');
+  f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+}
+
+// Records `n` days before kMonday: listing 1 has 90, 100, 500, 100, ... rows; listing 4 far more
+// than today's file holds; the others 10, except the listings in `without`.
+std::string RecordHistory(const std::string& root, int n, const std::vector<int64_t>& without = {}) {
+  const std::string dir = root + "/out/_size_history";
+  auto history = SizeHistory::Open(dir, {}).ValueOrDie();
+  const int64_t first[] = {90, 100, 500};
+  for (int i = 0; i < n; ++i) {
+    RecordedDay day{Date::FromDaysSinceEpoch(kMonday.days_since_epoch() - 1 - i), {}};
+    auto& trades = day.rows[Table::kTrades];
+    for (int64_t id : {1, 2, 3, 4, 11, 12}) trades[id] = 10;
+    trades[1] = i < 3 ? first[i] : 100;
+    trades[4] = 5000;
+    for (int64_t id : without) trades.erase(id);
+    EXPECT_TRUE(history->Record(day).ok());
+  }
+  return dir;
+}
+
+TEST_F(PlanDayTest, SizesFromHistoryReadNoListingIdData) {
+  WriteInterleavedTrades();
+  // With sizes from the files, XPAR could not be sized (UnsizedFileListingsArePlannedAlone);
+  // from history, only its footer is read, so the garbage is never seen.
+  std::vector<int64_t> par;
+  for (int i = 0; i < 100; ++i) par.push_back(11 + i % 2);
+  lake_.WriteTrades(kMonday, "XPAR", par, {100}, /*compress=*/false);
+  CorruptListingIdData(lake_.PathOf(Table::kTrades, kMonday, "XPAR"));
+  const std::string history = RecordHistory(lake_.root(), 3);
+  const std::string cache = lake_.root() + "/out/_size_cache";
+  config_.run.size_estimates = SizeEstimates::kHistory;
+
+  auto plan = Plan(MemoryOf(450), cache, history);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_FALSE(Contains(plan->warnings, "cannot size"));
+  const std::vector<int64_t> rows{100, 10, 10, 1000, 10, 10};  // medians; listing 4 capped by its file
+  ASSERT_EQ(plan->sizes.size(), rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(plan->sizes[i].rows[kTrades], rows[i]) << i;
+    EXPECT_EQ(plan->sizes[i].memory_bytes, MemoryOf(rows[i])) << i;  // bytes per row from the footer
+    EXPECT_EQ(plan->sizes[i].source[kTrades], SizeSource::kHistory) << i;
+    EXPECT_TRUE(plan->sizes[i].estimated);
+  }
+  EXPECT_EQ(plan->files[0].rows, 1000);  // the footer's figures are today's
+  ExpectCoversUniverseInOrder(*plan);
+  const SizeEstimateSummary& s = plan->size_estimates;
+  EXPECT_EQ(s.mode, "history");
+  EXPECT_EQ(s.source, "history");
+  EXPECT_EQ(s.files_from_history, 2);
+  EXPECT_EQ(s.files_profiled, 0);
+  EXPECT_EQ(s.files_scanned, 0);
+  EXPECT_EQ(s.history_days.size(), 3u);
+  EXPECT_NE(s.reason.find("medians of the last 3 recorded days (2026-01-02 .. 2026-01-04)"),
+            std::string::npos)
+      << s.reason;
+  EXPECT_FALSE(std::filesystem::exists(cache));  // the size cache was neither needed nor written
+
+  // The same day with sizes from the files cannot size XPAR: the history really avoided a scan.
+  config_.run.size_estimates = SizeEstimates::kScan;
+  auto scanned = Plan(MemoryOf(450), cache, history);
+  ASSERT_TRUE(scanned.ok());
+  EXPECT_FALSE(scanned->sizes[4].estimated);
+  EXPECT_EQ(scanned->size_estimates.source, "scan");
+  EXPECT_EQ(scanned->sizes[0].source[kTrades], SizeSource::kScan);
+}
+
+TEST_F(PlanDayTest, HistoryModeScansTheFilesOfListingsWithoutHistory) {
+  WriteInterleavedTrades();
+  const std::string history = RecordHistory(lake_.root(), 2, /*without=*/{12});
+  config_.run.size_estimates = SizeEstimates::kHistory;
+  auto plan = Plan(MemoryOf(450), "", history);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->size_estimates.source, "mixed");
+  EXPECT_EQ(plan->size_estimates.files_from_history, 1);
+  EXPECT_EQ(plan->size_estimates.files_scanned, 1);
+  EXPECT_EQ(plan->sizes[0].source[kTrades], SizeSource::kHistory);
+  EXPECT_EQ(plan->sizes[0].rows[kTrades], 100);  // upper median of 90 and 100
+  EXPECT_EQ(plan->sizes[5].source[kTrades], SizeSource::kScan);
+  EXPECT_EQ(plan->sizes[5].rows[kTrades], 50);  // listing 12: exact, from XPAR's file
+
+  // A missing file is no data, whatever the history says.
+  std::filesystem::remove(lake_.PathOf(Table::kTrades, kMonday, "XPAR"));
+  auto missing = Plan(MemoryOf(450), "", history);
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(missing->sizes[4].rows[kTrades], 0);
+  EXPECT_EQ(missing->sizes[4].source[kTrades], SizeSource::kNone);
+}
+
+TEST_F(PlanDayTest, AutoUsesHistoryOnlyWithEnoughRecordedDays) {
+  WriteInterleavedTrades();
+  const std::string few = RecordHistory(lake_.root(), kAutoMinHistoryDays - 1);
+  auto plan = Plan(MemoryOf(450), "", few);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(config_.run.size_estimates, SizeEstimates::kAuto);  // the default
+  EXPECT_EQ(plan->size_estimates.source, "scan");
+  EXPECT_EQ(plan->sizes[0].rows[kTrades], 100);  // exact
+  EXPECT_NE(plan->size_estimates.reason.find("fewer than 5"), std::string::npos)
+      << plan->size_estimates.reason;
+
+  const std::string enough = RecordHistory(lake_.root(), kAutoMinHistoryDays);
+  auto from_history = Plan(MemoryOf(450), "", enough);
+  ASSERT_TRUE(from_history.ok());
+  EXPECT_EQ(from_history->size_estimates.source, "history");
+  EXPECT_EQ(from_history->sizes[3].rows[kTrades], 1000);
+  EXPECT_EQ(from_history->size_estimates.files_scanned, 0);
 }
 
 TEST_F(PlanDayTest, NotATradingDayIsAnError) {
