@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Summarises a `perf record` of `intraday run` (driver and workers together) into where the CPU
+time goes: samples per phase of the run (plan, shred, worker input, sort, modules, output) with
+the share spent in the kernel's page-fault path, and the top functions by self time.
+
+Record with call graphs that unwind through Arrow and libstdc++ (built without frame pointers),
+e.g.:
+  perf record --call-graph dwarf,32768 -F 250 -o perf.data -- intraday run pipeline.yaml --progress never
+  .venv/bin/python bench/perf_summary.py perf.data [--top 20]
+Phases are recognised from the function names on each sample's stack (first rule that matches);
+a sample whose stack stops before reaching intraday code is attributed by the library function it
+is in (FALLBACK); the rest counts as "other" of its process (start-up, exit).
+"""
+import argparse
+import collections
+import subprocess
+import sys
+
+# (phase, symbols that must all appear, at least one of these must appear (empty: no condition))
+RULES = [
+    ("driver: plan (size estimates, ListingId scans)", ["PlanDay"], []),
+    ("driver: shred, read + decode Parquet", ["FileShredder::Run"], ["TableFileReader", "parquet::"]),
+    ("driver: shred, route rows (Take) + write spill IPC", ["ShredDay"], []),
+    ("driver: shred, route rows (Take) + write spill IPC", ["FileShredder"], []),
+    ("driver: day output (concatenate batches, write Parquet)", ["WriteDayParquet"], []),
+    ("worker: read inputs (spill IPC or Parquet)", ["LoadTable"], ["ReadSpill", "TableFileReader"]),
+    ("worker: combine chunks (CombineChunksToBatch)", ["LoadTable", "CombineChunks"], []),
+    ("worker: sort indices (ListingId, time)", ["LoadTable", "SortIndices"], []),
+    ("worker: gather rows in sorted order (Take)", ["LoadTable", "Take"], []),
+    ("worker: module l2tw", ["L2TwModule"], []),
+    ("worker: module l2", ["L2Module"], []),
+    ("worker: module l3", ["L3Module"], []),
+    ("worker: module trade", ["TradeModule"], []),
+    ("worker: timeline", ["BuildTimeline"], []),
+    ("worker: assemble + write batch output (IPC)", ["OutputAssembler"], []),
+    ("worker: assemble + write batch output (IPC)", ["WriteIpcAtomic"], []),
+    ("worker: other per-listing work", ["ListingDayComputer"], []),
+]
+# When unwinding stops early (Arrow's kernels, libc), the stack does not reach intraday code; these
+# rules then attribute the sample by the library function it is in, per process role.
+FALLBACK = [
+    (["TakeImpl", "TakeExec", "CheckIndexBounds"], "worker: gather rows in sorted order (Take)",
+     "driver: shred, route rows (Take) + write spill IPC"),
+    (["merge_sort", "move_merge", "merge_adaptive", "ColumnSorter"], "worker: sort indices (ListingId, time)", None),
+    (["pread", "snappy::", "parquet::"], "worker: read inputs (spill IPC or Parquet)",
+     "driver: shred, read + decode Parquet"),
+    (["unlink"], "worker: delete spill inputs", None),
+    (["memset", "memcpy", "memmove", "mi_page_free_list_extend"],
+     "worker: unattributed copies/fills (truncated stacks)", "driver: unattributed copies/fills (truncated stacks)"),
+]
+PAGE_FAULT = "asm_exc_page_fault"
+
+
+def samples(path: str):
+    """Yields (pid, [(symbol, dso), ...] leaf first) for every sample of a perf.data file."""
+    proc = subprocess.Popen(["perf", "script", "-i", path, "-F", "pid,tid,ip,sym,dso"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, errors="replace")
+    pid, frames = None, []
+    for line in proc.stdout:
+        if not line.strip():
+            continue
+        if not line[0].isspace():  # a sample's header: "pid/tid"
+            if pid is not None:
+                yield pid, frames
+            pid, frames = int(line.split("/")[0]), []
+            continue
+        parts = line.strip().split(" ", 1)
+        rest = parts[1] if len(parts) > 1 else ""
+        sym, _, dso = rest.rpartition(" (")
+        frames.append((sym, dso.rstrip(")")))
+    if pid is not None:
+        yield pid, frames
+    proc.wait()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("perf_data")
+    ap.add_argument("--top", type=int, default=20)
+    args = ap.parse_args()
+
+    data = list(samples(args.perf_data))
+    if not data:
+        print("no samples", file=sys.stderr)
+        return 1
+    # A pid is a worker if any of its samples runs the worker command, else the driver.
+    workers = {pid for pid, frames in data if any("RunWorker" in s for s, _ in frames)}
+    phases = collections.Counter()
+    faults = collections.Counter()
+    self_time = collections.Counter()
+    for pid, frames in data:
+        names = [s for s, _ in frames]
+        phase = None
+        for name, required, any_of in RULES:
+            if all(any(r in s for s in names) for r in required) and (
+                    not any_of or any(a in s for a in any_of for s in names)):
+                phase = name
+                break
+        if phase is None:
+            for keys, as_worker, as_driver in FALLBACK:
+                if any(k in s for k in keys for s in names):
+                    phase = as_worker if pid in workers else as_driver
+                    break
+        if phase is None:
+            phase = "worker: other (start-up, config, exit, pool threads)" if pid in workers else \
+                "driver: other (start-up, config, waiting, pool threads)"
+        phases[phase] += 1
+        if any(PAGE_FAULT in s for s in names):
+            faults[phase] += 1
+        leaf, dso = frames[0] if frames else ("?", "?")
+        self_time[(leaf[:110], dso.rsplit("/", 1)[-1])] += 1
+
+    total = len(data)
+    print(f"{total} samples; {len(workers)} worker processes")
+    print("\n| phase | % of samples | of which page faults (% of all samples) |\n|---|---:|---:|")
+    for phase, n in sorted(phases.items(), key=lambda kv: -kv[1]):
+        print(f"| {phase} | {100 * n / total:.1f} | {100 * faults[phase] / total:.1f} |")
+    print(f"| all | 100.0 | {100 * sum(faults.values()) / total:.1f} |")
+    print(f"\n| function (self time) | library | % of samples |\n|---|---|---:|")
+    for (sym, dso), n in self_time.most_common(args.top):
+        print(f"| `{sym}` | {dso} | {100 * n / total:.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
