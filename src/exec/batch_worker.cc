@@ -1,4 +1,5 @@
 #include "exec/batch_worker.h"
+#include "exec/process.h"
 
 #include <algorithm>
 #include <atomic>
@@ -474,6 +475,7 @@ Status RunBatchTask(const Task& task) {
     std::filesystem::remove(input.path, ec);
   }
   result.compute_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  result.peak_rss_bytes = SelfPeakRssBytes();
   return WriteFileAtomic(task.result_path, TaskResultToJson(result));
 }
 

@@ -10,6 +10,7 @@
 #include <parquet/arrow/reader.h>
 
 #include "exec/batch_worker.h"
+#include "exec/process.h"
 #include "io/arrow_compute.h"
 #include "io/lake.h"
 #include "metrics/registry.h"
@@ -95,6 +96,7 @@ Status RunDerivedTask(const Task& task, const PipelineConfig& config, const Pass
   result.output_rows = table->num_rows();
   INTRADAY_RETURN_NOT_OK(WriteIpcAtomic(task.output_path, schema, batches, &result.output_bytes));
   result.compute_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  result.peak_rss_bytes = SelfPeakRssBytes();
   return WriteFileAtomic(task.result_path, TaskResultToJson(result));
 }
 

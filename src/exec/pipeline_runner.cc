@@ -508,6 +508,11 @@ Status PipelineRunner::RunTasks(const PassContext& pass, Date day, std::deque<Tr
       entry["input_rows"] = result.input_rows;
       entry["output_rows"] = result.output_rows;
       entry["output_bytes"] = result.output_bytes;
+      // The worker's own VmHWM; wait4's figure starts at the driver's peak (posix_spawn = vfork).
+      if (result.peak_rss_bytes > 0) {
+        entry["wait4_maxrss_bytes"] = entry["peak_rss_bytes"];
+        entry["peak_rss_bytes"] = result.peak_rss_bytes;
+      }
       day_report["batches"].push_back(entry);
       const int64_t order =
           tracked.task.source_files.empty() ? tracked.task.listings.front() : tracked.origin_batch;

@@ -7,6 +7,8 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <cstdlib>
+#include <fstream>
 
 #include <cerrno>
 #include <climits>
@@ -16,6 +18,14 @@
 extern char** environ;
 
 namespace intraday {
+
+int64_t SelfPeakRssBytes() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::atoll(line.c_str() + 6) * 1024;  // "VmHWM:   1234 kB"
+  }
+  return 0;
+}
 
 Result<std::string> SelfExecutable() {
   char buffer[PATH_MAX];

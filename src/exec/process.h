@@ -13,6 +13,9 @@
 
 namespace intraday {
 
+/// This process's peak resident set size (VmHWM of /proc/self/status), 0 if unknown.
+int64_t SelfPeakRssBytes();
+
 /// The path of the running executable (/proc/self/exe), for starting workers.
 Result<std::string> SelfExecutable();
 
@@ -26,7 +29,7 @@ struct ChildExit {
   bool exited = false;  // normal exit (then exit_code), else killed by `signal`
   int exit_code = 0;
   int signal = 0;
-  int64_t peak_rss_bytes = 0;  // ru_maxrss of the child
+  int64_t peak_rss_bytes = 0;  // ru_maxrss of the child (at least the driver's peak at spawn time)
   double cpu_seconds = 0;      // user + system
 
   bool ok() const { return exited && exit_code == 0; }

@@ -84,11 +84,9 @@ Result<Task> TaskFromJson(const std::string& text) {
 std::string TaskResultToJson(const TaskResult& result) {
   json listing_rows = json::object();
   for (const auto& [table, rows] : result.listing_rows) listing_rows[std::string(SpecOf(table).key)] = rows;
-  const json j = {{"input_rows", result.input_rows},
-                  {"output_rows", result.output_rows},
-                  {"output_bytes", result.output_bytes},
-                  {"compute_seconds", result.compute_seconds},
-                  {"listing_rows", listing_rows}};
+  const json j = {{"input_rows", result.input_rows},         {"output_rows", result.output_rows},
+                  {"output_bytes", result.output_bytes},     {"compute_seconds", result.compute_seconds},
+                  {"peak_rss_bytes", result.peak_rss_bytes}, {"listing_rows", listing_rows}};
   return j.dump();
 }
 
@@ -99,6 +97,7 @@ Result<TaskResult> TaskResultFromJson(const std::string& text) {
     result.output_rows = j.at("output_rows").get<int64_t>();
     result.output_bytes = j.at("output_bytes").get<uint64_t>();
     result.compute_seconds = j.at("compute_seconds").get<double>();
+    result.peak_rss_bytes = j.value("peak_rss_bytes", int64_t{0});
     if (j.contains("listing_rows")) {
       for (const auto& [key, rows] : j.at("listing_rows").items()) {
         INTRADAY_ASSIGN_OR_RAISE(Table table, TableFromKey(key));

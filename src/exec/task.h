@@ -50,12 +50,15 @@ struct Task {
   int threads = 1;
 };
 
-/// What a worker reports back (the driver adds wall time and peak RSS from wait4).
+/// What a worker reports back (the driver adds wall time and CPU time from wait4).
 struct TaskResult {
   int64_t input_rows = 0;
   int64_t output_rows = 0;
   uint64_t output_bytes = 0;
   double compute_seconds = 0;
+  /// The worker's own peak RSS (VmHWM). Not wait4's ru_maxrss: a child started by posix_spawn
+  /// (vfork + exec) starts that figure at the driver's peak, so it over-reports small workers.
+  int64_t peak_rss_bytes = 0;
   /// Per table the pass reads, the rows each listing of the task had, aligned with
   /// Task::listings (zeros included): exact counts, which the driver records as the size history.
   std::map<Table, std::vector<int64_t>> listing_rows;

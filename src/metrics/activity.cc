@@ -50,6 +50,7 @@ class ActivityModule final : public Module {
       const size_t column = inputs_.size();
       out.FillFloat64(column, 0.0);
       const ListingTable& trades = *listing.tables[trades_input_];
+      if (trades.empty()) return Status::OK();  // a listing with book events and no trade
       INTRADAY_ASSIGN_OR_RAISE(const arrow::DoubleArray* size, trades.Float64("Size"));
       for (int64_t row = 0; row < trades.size(); ++row) {
         if (size->IsNull(row)) continue;
