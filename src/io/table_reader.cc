@@ -213,13 +213,9 @@ Status TableFileReader::Init(const std::string& path) {
     }
     rows_left_ += metadata_->RowGroup(rg)->num_rows();
   }
-  try {
-    auto batches = reader_->GetRecordBatchReader(row_groups, leaves);
-    if (!batches.ok()) return Annotate(batches.status());
-    batches_ = std::move(*batches);
-  } catch (const std::exception& e) {
-    return Status::IOError(display_path_, ": ", e.what());
-  }
+  row_groups_ = std::move(row_groups);
+  leaves_ = std::move(leaves);
+  INTRADAY_RETURN_NOT_OK(OpenNextRowGroup());
 
   // Output schema: requested order, normalised types.
   for (const auto& name : wanted) {
@@ -275,13 +271,30 @@ Result<std::shared_ptr<arrow::RecordBatch>> TableFileReader::Normalize(
   return arrow::RecordBatch::Make(output_schema_, batch->num_rows(), std::move(columns));
 }
 
+Status TableFileReader::OpenNextRowGroup() {
+  batches_.reset();
+  if (next_row_group_ >= row_groups_.size()) return Status::OK();
+  try {
+    auto batches = reader_->GetRecordBatchReader({row_groups_[next_row_group_++]}, leaves_);
+    if (!batches.ok()) return Annotate(batches.status());
+    batches_ = std::move(*batches);
+  } catch (const std::exception& e) {
+    return Status::IOError(display_path_, ": ", e.what());
+  }
+  return Status::OK();
+}
+
 Result<std::shared_ptr<arrow::RecordBatch>> TableFileReader::Next() {
   std::shared_ptr<arrow::RecordBatch> batch;
-  try {
-    auto st = batches_->ReadNext(&batch);
-    if (!st.ok()) return Status::IOError(display_path_, ": cannot decode: ", st.message());
-  } catch (const std::exception& e) {
-    return Status::IOError(display_path_, ": cannot decode: ", e.what());
+  while (batches_ != nullptr) {
+    try {
+      auto st = batches_->ReadNext(&batch);
+      if (!st.ok()) return Status::IOError(display_path_, ": cannot decode: ", st.message());
+    } catch (const std::exception& e) {
+      return Status::IOError(display_path_, ": cannot decode: ", e.what());
+    }
+    if (batch != nullptr) break;
+    INTRADAY_RETURN_NOT_OK(OpenNextRowGroup());
   }
   if (batch == nullptr) {
     if (rows_left_ != 0) {
