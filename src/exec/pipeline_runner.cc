@@ -121,6 +121,7 @@ class PipelineRunner {
   Status PrepareEventDay(const PassContext& pass, Date day, const std::string& day_scratch, json& day_report,
                          std::deque<TrackedTask>* ready);
   Status PrepareDerivedDay(PassContext& pass, Date day, json& day_report, std::deque<TrackedTask>* ready);
+  TrackedTask NewTask(const PassContext& pass, Date day, int batch, std::vector<int64_t> listings) const;
   Status RunTasks(const PassContext& pass, Date day, std::deque<TrackedTask> ready, int* next_sequence,
                   std::vector<FinishedTask>* finished, json& day_report);
   Status Publish(const PassContext& pass, Date day, const std::string& staged_file,
@@ -237,6 +238,22 @@ Status PipelineRunner::Run() {
   return status;
 }
 
+/// A plan batch's first task; its sequence (naming its files) is the batch id, and splits get
+/// numbers after the plan's.
+TrackedTask PipelineRunner::NewTask(const PassContext& pass, Date day, int batch,
+                                    std::vector<int64_t> listings) const {
+  TrackedTask tracked;
+  tracked.origin_batch = batch;
+  tracked.sequence = batch;
+  tracked.task.config_file = config_.source_file;
+  tracked.task.config_hash = config_hash_;
+  tracked.task.pass = pass.pass->name;
+  tracked.task.day = day;
+  tracked.task.batch = batch;
+  tracked.task.listings = std::move(listings);
+  return tracked;
+}
+
 Status PipelineRunner::PrepareEventDay(const PassContext& pass, Date day, const std::string& day_scratch,
                                        json& day_report, std::deque<TrackedTask>* ready) {
   PlanRequest request;
@@ -294,17 +311,8 @@ Status PipelineRunner::PrepareEventDay(const PassContext& pass, Date day, const 
     }
   }
 
-  int sequence = 0;
   for (const auto& batch : plan.batches) {
-    TrackedTask tracked;
-    tracked.origin_batch = batch.id;
-    tracked.sequence = sequence++;
-    tracked.task.config_file = config_.source_file;
-    tracked.task.config_hash = config_hash_;
-    tracked.task.pass = pass.pass->name;
-    tracked.task.day = day;
-    tracked.task.batch = batch.id;
-    tracked.task.listings = batch.listings;
+    TrackedTask tracked = NewTask(pass, day, batch.id, batch.listings);
     tracked.task.inputs = std::move(inputs[static_cast<size_t>(batch.id)]);
     ready->push_back(std::move(tracked));
   }
@@ -336,15 +344,7 @@ Status PipelineRunner::PrepareDerivedDay(PassContext& pass, Date day, json& day_
   std::vector<std::string> sources = plan.history_files;
   sources.push_back(plan.source_file);
   for (const auto& batch : plan.batches) {
-    TrackedTask tracked;
-    tracked.origin_batch = batch.id;
-    tracked.sequence = batch.id;
-    tracked.task.config_file = config_.source_file;
-    tracked.task.config_hash = config_hash_;
-    tracked.task.pass = pass.pass->name;
-    tracked.task.day = day;
-    tracked.task.batch = batch.id;
-    tracked.task.listings = batch.listings;
+    TrackedTask tracked = NewTask(pass, day, batch.id, batch.listings);
     tracked.task.source_files = sources;
     ready->push_back(std::move(tracked));
   }

@@ -61,8 +61,7 @@ class TableFileReader {
   Status OpenNextRowGroup();
 
   // One record batch reader per row group, opened in turn, so that what the Parquet reader
-  // buffers is bounded by one row group whatever the file's size (measured on the 200-listing
-  // benchmark lake: the shredding driver's peak went from 661 to 564 MiB).
+  // buffers is bounded by one row group whatever the file's size.
   std::vector<int> row_groups_;
   std::vector<int> leaves_;
   size_t next_row_group_ = 0;

@@ -345,7 +345,8 @@ class Columns {
       }
       cache.row = row;
     }
-    return level <= depth_ ? cache.prefix[static_cast<size_t>(level)] : cache.prefix[static_cast<size_t>(depth_)];
+    return level <= depth_ ? cache.prefix[static_cast<size_t>(level)]
+                           : cache.prefix[static_cast<size_t>(depth_)];
   }
 
   struct CumCache {

@@ -46,6 +46,16 @@ std::shared_ptr<arrow::DataType> StandardUniverseColumnType(std::string_view nam
   return nullptr;
 }
 
+std::shared_ptr<arrow::Schema> ConfiguredUniverseSchema(const std::vector<std::string>& universe_columns) {
+  arrow::FieldVector fields{arrow::field("ListingId", arrow::int64())};
+  for (const auto& c : universe_columns) {
+    if (c == "ListingId") continue;
+    auto type = StandardUniverseColumnType(c);
+    fields.push_back(arrow::field(c, type ? type : arrow::utf8()));
+  }
+  return arrow::schema(std::move(fields));
+}
+
 Result<ListingGroups> GroupListings(const arrow::Table& universe, std::span<const std::string> keys) {
   INTRADAY_ASSIGN_OR_RAISE(auto combined, universe.CombineChunksToBatch());
   const auto ids_array = combined->GetColumnByName("ListingId");

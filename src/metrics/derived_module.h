@@ -33,6 +33,11 @@ std::span<const UniverseColumnType> StandardUniverseColumns();
 /// The type of a standard universe column, nullptr for other names.
 std::shared_ptr<arrow::DataType> StandardUniverseColumnType(std::string_view name);
 
+/// The universe table schema a module gets as far as the config tells: ListingId, then its
+/// universe columns, standard ones with their types and any other as text (the engine's real
+/// table may type an attribute-file column int64).
+std::shared_ptr<arrow::Schema> ConfiguredUniverseSchema(const std::vector<std::string>& universe_columns);
+
 /// A table keyed by ListingId that a module reads listing attributes from (reaggregate's group
 /// map): `path` as written in the config (relative to the config file's directory).
 struct AttributeFile {
@@ -46,7 +51,8 @@ struct DerivedInput {
   /// The source rows of the batch's listings, one table per day: the history days (oldest
   /// first), then `day` last. Each is sorted by (ListingId, TimeBucket).
   std::vector<std::shared_ptr<arrow::Table>> days;
-  /// One row per listing of the batch: ListingId, then the module's universe_columns().
+  /// One row per listing of the batch: ListingId, then the module's universe_columns() other than
+  /// ListingId.
   std::shared_ptr<arrow::Table> universe;
 };
 

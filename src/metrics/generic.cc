@@ -316,21 +316,14 @@ class GenericModule final : public DerivedModule {
 
 Result<std::shared_ptr<arrow::Table>> GenericModule::Compute(const DerivedInput& input) const {
   INTRADAY_ASSIGN_OR_RAISE(auto output_schema, OutputSchema(*input.universe->schema()));
-  // All days in one batch; remember which rows belong to the day computed.
+  // All days in one batch; rows from current_first_row on belong to the day computed.
   std::vector<std::shared_ptr<arrow::Table>> tables;
   int64_t current_first_row = 0;
-  for (size_t d = 0; d < input.days.size(); ++d) {
-    INTRADAY_ASSIGN_OR_RAISE(auto selected, input.days[d]->SelectColumns([&] {
-      std::vector<int> indices;
-      for (const auto& c : source_columns_) indices.push_back(input.days[d]->schema()->GetFieldIndex(c));
-      return indices;
-    }()));
-    if (d + 1 == input.days.size())
-      current_first_row = [&] {
-        int64_t n = 0;
-        for (const auto& t : tables) n += t->num_rows();
-        return n;
-      }();
+  for (const auto& day : input.days) {
+    std::vector<int> indices;
+    for (const auto& c : source_columns_) indices.push_back(day->schema()->GetFieldIndex(c));
+    INTRADAY_ASSIGN_OR_RAISE(auto selected, day->SelectColumns(indices));
+    if (day != input.days.back()) current_first_row += selected->num_rows();
     tables.push_back(std::move(selected));
   }
   INTRADAY_ASSIGN_OR_RAISE(auto all, arrow::ConcatenateTables(tables));
@@ -542,13 +535,8 @@ std::unique_ptr<DerivedModule> CreateGenericModule(const YamlValue& options, con
   if (diag->error_count() != errors_before) return nullptr;
   auto module = std::make_unique<GenericModule>(std::move(opts), context);
   // Output names are known now except for the types of non-standard universe columns.
-  arrow::FieldVector universe_fields{arrow::field("ListingId", arrow::int64())};
-  for (const auto& c : module->universe_columns()) {
-    if (c == kListingId) continue;
-    auto type = StandardUniverseColumnType(c);
-    universe_fields.push_back(arrow::field(c, type ? type : arrow::utf8()));
-  }
-  if (auto schema = module->OutputSchema(*arrow::schema(universe_fields)); !schema.ok()) {
+  if (auto schema = module->OutputSchema(*ConfiguredUniverseSchema(module->universe_columns()));
+      !schema.ok()) {
     diag->Error(where.location, where.path, schema.status().message());
     return nullptr;
   }

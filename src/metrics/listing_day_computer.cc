@@ -27,7 +27,8 @@ Status ListingDayComputer::Compute(int64_t listing_id, Date day, const std::vect
                                    std::vector<int64_t>* labels, std::vector<OutputBlock>* blocks) const {
   std::vector<int64_t> event_times;
   for (size_t i = 0; i < tables_.size(); ++i) {
-    if (is_event_table_[i]) event_times.insert(event_times.end(), views[i].times(), views[i].times() + views[i].size());
+    if (is_event_table_[i])
+      event_times.insert(event_times.end(), views[i].times(), views[i].times() + views[i].size());
   }
   std::vector<StateChange> changes;
   if (states_index_ >= 0) changes = StateChangesOf(views[static_cast<size_t>(states_index_)]);
@@ -45,14 +46,15 @@ Status ListingDayComputer::Compute(int64_t listing_id, Date day, const std::vect
     const Module& module = *modules_[m];
     listing.tables.clear();
     for (size_t index : inputs_of_[m]) {
-      if (index >= tables_.size()) return Status::Invalid("module ", module.name(), " reads a table not provided");
+      if (index >= tables_.size())
+        return Status::Invalid("module ", module.name(), " reads a table not provided");
       listing.tables.push_back(&views[index]);
     }
     OutputBlock block(module.outputs(), labels->size());
     auto status = module.Compute(listing, block);
     if (!status.ok()) {
-      return status.WithMessage("module ", module.name(), ", listing ", listing_id, ", ", day.ToString(), ": ",
-                                status.message());
+      return status.WithMessage("module ", module.name(), ", listing ", listing_id, ", ", day.ToString(),
+                                ": ", status.message());
     }
     blocks->push_back(std::move(block));
   }

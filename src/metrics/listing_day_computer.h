@@ -15,13 +15,13 @@ namespace intraday {
 class ListingDayComputer {
  public:
   /// `tables`: the tables whose events are handed in, in a fixed order (the pass's tables).
-  ListingDayComputer(const std::vector<std::unique_ptr<Module>>& modules, PassShape shape, int64_t session_padding_ns,
-                     std::vector<Table> tables);
+  ListingDayComputer(const std::vector<std::unique_ptr<Module>>& modules, PassShape shape,
+                     int64_t session_padding_ns, std::vector<Table> tables);
 
   /// `views[i]`: the listing's events of tables()[i], sorted by event time (may be empty).
   /// Fills the output labels and one block per module; no labels means no row for the listing.
-  Status Compute(int64_t listing_id, Date day, const std::vector<ListingTable>& views, std::vector<int64_t>* labels,
-                 std::vector<OutputBlock>* blocks) const;
+  Status Compute(int64_t listing_id, Date day, const std::vector<ListingTable>& views,
+                 std::vector<int64_t>* labels, std::vector<OutputBlock>* blocks) const;
 
   const std::vector<Table>& tables() const { return tables_; }
   const PassShape& shape() const { return shape_; }
@@ -31,8 +31,8 @@ class ListingDayComputer {
   PassShape shape_;
   int64_t session_padding_ns_;
   std::vector<Table> tables_;
-  std::vector<bool> is_event_table_;           // some module reads it
-  int states_index_ = -1;                      // index of marketstate in tables_, if any
+  std::vector<bool> is_event_table_;            // some module reads it
+  int states_index_ = -1;                       // index of marketstate in tables_, if any
   std::vector<std::vector<size_t>> inputs_of_;  // per module: indices into tables_
 };
 

@@ -161,9 +161,9 @@ std::unique_ptr<DerivedModule> CreateReaggregateModule(const YamlValue& options,
       }
       if (!opts.group_column.empty()) opts.group_file = AttributeFile{*path, {opts.group_column}};
     }
-  } else if (!opts.group_column.empty() && StandardUniverseColumnType(opts.group_column) == nullptr) {
-    // Other names may be extra columns of universe.file: checked when the universe is read.
   }
+  // A group_by that is neither a standard universe column nor in group_file may be an extra
+  // column of universe.file: checked when the universe is read.
   const auto& schema = *context.source_schema;
   auto check_column = [&](const YamlValue& at, const std::string& name) {
     if (schema.GetFieldByName(name) != nullptr && name != "ListingId" && name != "TimeBucket") return true;

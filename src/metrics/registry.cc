@@ -108,7 +108,7 @@ Result<std::vector<std::unique_ptr<Module>>> CreatePassModules(const PassConfig&
 
 bool IsDerivedPass(const PassConfig& pass) {
   return std::any_of(pass.modules.begin(), pass.modules.end(),
-                     [](const ModuleConfig& m) { return FindDerivedModule(m.name) != nullptr; });
+                     [](const ModuleConfig& m) { return ReadsEarlierPass(m.name); });
 }
 
 Result<std::shared_ptr<arrow::Schema>> ConfiguredPassSchema(const PipelineConfig& config,
@@ -118,13 +118,7 @@ Result<std::shared_ptr<arrow::Schema>> ConfiguredPassSchema(const PipelineConfig
     return PassOutputSchema(modules);
   }
   INTRADAY_ASSIGN_OR_RAISE(auto module, CreateDerivedModule(config, pass));
-  arrow::FieldVector universe{arrow::field("ListingId", arrow::int64())};
-  for (const auto& c : module->universe_columns()) {
-    if (c == "ListingId") continue;
-    auto type = StandardUniverseColumnType(c);
-    universe.push_back(arrow::field(c, type ? type : arrow::utf8()));
-  }
-  return module->OutputSchema(*arrow::schema(universe));
+  return module->OutputSchema(*ConfiguredUniverseSchema(module->universe_columns()));
 }
 
 Result<std::unique_ptr<DerivedModule>> CreateDerivedModule(const PipelineConfig& config,

@@ -356,12 +356,11 @@ TEST(Reaggregate, TwoListingsIntoAnIndexWithNotionalWeights) {
   for (const auto& e : diag.errors()) ADD_FAILURE() << e.key_path << ": " << e.message;
   ASSERT_NE(module, nullptr);
   const auto universe = UniverseTable({{1, 7, "XLON"}, {2, 7, "XPAR"}});
-  const auto out = Compute(*module,
-                           {{{1, At(10, 1), 100.0, 10, 100, 10.0, 1},
-                             {1, At(10, 2), 101.0, 0, 0, 12.0, 0},
-                             {2, At(10, 1), 102.0, 30, 300, 20.0, 2},
-                             {2, At(10, 2), 103.0, 20, 200, 30.0, 1}}},
-                           universe);
+  const std::vector<std::vector<Bar>> day{{{1, At(10, 1), 100.0, 10, 100, 10.0, 1},
+                                           {1, At(10, 2), 101.0, 0, 0, 12.0, 0},
+                                           {2, At(10, 1), 102.0, 30, 300, 20.0, 2},
+                                           {2, At(10, 2), 103.0, 20, 200, 30.0, 1}}};
+  const auto out = Compute(*module, day, universe);
   ASSERT_NE(out, nullptr);
   EXPECT_EQ(Int64s(*out, "InstrumentId"), (std::vector<int64_t>{7, 7}));
   ExpectSeries(Doubles(*out, "Volume"), {40, 20});      // flows: sum
@@ -378,12 +377,7 @@ TEST(Reaggregate, TwoListingsIntoAnIndexWithNotionalWeights) {
                 {}},
       context, &diag2);
   ASSERT_NE(daily, nullptr);
-  const auto out2 = Compute(*daily,
-                            {{{1, At(10, 1), 100.0, 10, 100, 10.0, 1},
-                              {1, At(10, 2), 101.0, 0, 0, 12.0, 0},
-                              {2, At(10, 1), 102.0, 30, 300, 20.0, 2},
-                              {2, At(10, 2), 103.0, 20, 200, 30.0, 1}}},
-                            universe);
+  const auto out2 = Compute(*daily, day, universe);
   ASSERT_NE(out2, nullptr);
   ExpectSeries(Doubles(*out2, "SpreadBps"), {(10 * 100 + 20 * 500) / 600.0, (12 * 100 + 30 * 500) / 600.0});
   ExpectSeries(Doubles(*out2, "Close"), {(100 * 100 + 102 * 500) / 600.0, (101 * 100 + 103 * 500) / 600.0});
