@@ -9,7 +9,7 @@ ru_maxrss (see docs/benchmarks.md, "How memory is measured").
 Usage (from the repository root, after scripts/setup.sh):
   .venv/bin/python bench/engine_scaling.py [--profile small] [--budget 256MiB] [--workers 2]
       [--days 1,2,4] [--listings 25,50,100] [--base-listings 50] [--base-days 2] [--data DIR] [--bin PATH]
-      [--pass activity|bars]
+      [--pass activity|bars] [--overlap on|off|both]
 Lakes are generated once into --data (default bench/data, git-ignored) and reused.
 """
 import argparse
@@ -65,7 +65,8 @@ PASSES = {
 }
 
 
-def run(data: Path, root: Path, days: int, budget: str, workers: int, passes: str = "activity") -> dict:
+def run(data: Path, root: Path, days: int, budget: str, workers: int, passes: str = "activity",
+        overlap: bool = True) -> dict:
     work = data / "runs" / root.name
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -74,7 +75,7 @@ def run(data: Path, root: Path, days: int, budget: str, workers: int, passes: st
 data: {{root: {root}}}
 universe: {{mics: [XLON, XPAR]}}
 dates: {{start: {START}, end: {weekdays_end(days)}}}
-run: {{output: {work / 'out'}, scratch: {work / 'scratch'}, workers: {workers}, memory_per_worker: {budget}}}
+run: {{output: {work / 'out'}, scratch: {work / 'scratch'}, workers: {workers}, memory_per_worker: {budget}, overlap_days: {str(overlap).lower()}}}
 """ + PASSES[passes])
     m = measure([str(BIN), "run", str(config), "--progress", "never"], log=work / "stderr.log")
     if not m.ok:
@@ -109,6 +110,8 @@ def main() -> int:
     ap.add_argument("--pass", dest="passes", choices=sorted(PASSES), default="activity",
                     help="the pass to run (default activity)")
     ap.add_argument("--bin", type=Path, default=BIN, help="intraday binary (default $INTRADAY_BIN or build/release/intraday)")
+    ap.add_argument("--overlap", choices=["on", "off", "both"], default="on",
+                    help="run.overlap_days; both = each point twice, without then with")
     args = ap.parse_args()
     BIN = args.bin
     if not BIN.exists():
@@ -119,13 +122,15 @@ def main() -> int:
     print(f"command: {' '.join(sys.argv)}")
     print(f"profile {args.profile}, budget {args.budget} per worker, {args.workers} workers, pass {args.passes}")
     print(f"{'listings':>8} {'days':>4} {'input rows':>12} {'wall s':>8} {'rows/s':>12} {'driver RSS':>11} "
-          f"{'max worker RSS':>15} {'driver HWM':>11} {'worker HWM':>11} {'batches':>7}  strategy")
-    for listings, days in series:
+          f"{'max worker RSS':>15} {'driver HWM':>11} {'worker HWM':>11} {'batches':>7} {'overlap':>7}  strategy")
+    overlaps = {"on": [True], "off": [False], "both": [False, True]}[args.overlap]
+    for (listings, days), overlap in [(point, o) for point in series for o in overlaps]:
         root = lake(args.data, listings, days, args.profile)
-        r = run(args.data, root, days, args.budget, args.workers, args.passes)
+        r = run(args.data, root, days, args.budget, args.workers, args.passes, overlap)
         print(f"{listings:>8} {days:>4} {r['rows']:>12,} {r['wall']:>8.2f} {r['rows'] / r['wall']:>12,.0f} "
               f"{r['driver_rss'] / 2**20:>8.1f} MiB {r['worker_rss'] / 2**20:>12.1f} MiB "
-              f"{r['driver_hwm'] / 2**20:>7.1f} MiB {r['worker_hwm'] / 2**20:>7.1f} MiB {r['batches']:>7}  "
+              f"{r['driver_hwm'] / 2**20:>7.1f} MiB {r['worker_hwm'] / 2**20:>7.1f} MiB {r['batches']:>7} "
+              f"{'on' if overlap else 'off':>7}  "
               f"{','.join(r['strategies'])}")
     return 0
 

@@ -22,7 +22,10 @@ std::string ConfigError::ToString() const {
 
 std::string ConfigErrorDetail::ToString() const {
   std::string out;
-  for (const auto& error : errors_) out += (out.empty() ? "" : "\n") + error.ToString();
+  for (const auto& error : errors_) {
+    if (!out.empty()) out += '\n';
+    out += error.ToString();
+  }
   return out;
 }
 

@@ -98,7 +98,8 @@ Json RunJson(const RunConfig& run) {
               {"resume", run.resume},
               {"force", run.force},
               {"shred_buffer", run.shred_buffer},
-              {"size_estimates", ToString(run.size_estimates)}};
+              {"size_estimates", ToString(run.size_estimates)},
+              {"overlap_days", run.overlap_days}};
 }
 
 Json PassJson(const PassConfig& pass) {

@@ -85,6 +85,9 @@ struct RunConfig {
   bool force = false;   // recompute days already completed
   uint64_t shred_buffer = kDefaultShredBuffer;
   SizeEstimates size_estimates = SizeEstimates::kAuto;
+  /// Plan and shred the next day of a pass while the current day's batches run. Costs the
+  /// driver's shred buffer and a second day of spill files in scratch at the same time.
+  bool overlap_days = true;
 };
 
 enum class Anchor { kEnd, kStart };

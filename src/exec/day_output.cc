@@ -3,6 +3,7 @@
 #include <arrow/array.h>
 #include <arrow/io/file.h>
 #include <arrow/ipc/reader.h>
+#include <arrow/memory_pool.h>
 #include <arrow/record_batch.h>
 #include <arrow/table.h>
 #include <parquet/arrow/writer.h>
@@ -12,7 +13,8 @@ namespace intraday {
 namespace {
 
 /// Re-cuts a stream of record batches into chunks of exactly `chunk_rows` rows (the last may be
-/// shorter) and hands them to the Parquet writer.
+/// shorter) and hands them to the Parquet writer, which fills its row groups from them: what it
+/// is given, and so the file's bytes, depends only on the rows, never on the batches' sizes.
 class ChunkedWriter {
  public:
   ChunkedWriter(parquet::arrow::FileWriter* writer, std::shared_ptr<arrow::Schema> schema, int64_t chunk_rows)
@@ -32,9 +34,13 @@ class ChunkedWriter {
 
   Status Flush() {
     if (pending_rows_ == 0) return Status::OK();
-    INTRADAY_ASSIGN_OR_RAISE(auto table, arrow::Table::FromRecordBatches(schema_, pending_));
-    INTRADAY_ASSIGN_OR_RAISE(auto chunk, table->CombineChunksToBatch());
-    INTRADAY_RETURN_NOT_OK(writer_->WriteRecordBatch(*chunk));
+    if (pending_.size() == 1) {  // a slice of one input batch: no copy
+      INTRADAY_RETURN_NOT_OK(writer_->WriteRecordBatch(*pending_.front()));
+    } else {
+      INTRADAY_ASSIGN_OR_RAISE(auto table, arrow::Table::FromRecordBatches(schema_, pending_));
+      INTRADAY_ASSIGN_OR_RAISE(auto chunk, table->CombineChunksToBatch());
+      INTRADAY_RETURN_NOT_OK(writer_->WriteRecordBatch(*chunk));
+    }
     pending_.clear();
     pending_rows_ = 0;
     return Status::OK();
@@ -138,8 +144,9 @@ Result<DayOutputStats> WriteDayParquet(const std::vector<std::string>& batch_out
   INTRADAY_ASSIGN_OR_RAISE(
       auto writer, parquet::arrow::FileWriter::Open(*schema, arrow::default_memory_pool(), sink, properties,
                                                     arrow_properties));
-  // Chunks of a row group's size: each write is then exactly one row group, whatever the input.
-  ChunkedWriter chunks(writer.get(), schema, kOutputRowGroupRows);
+  // A quarter of a row group per write: the driver holds one chunk of the wide output rows, not
+  // a whole row group of them (the writer keeps only the row group's encoded pages).
+  ChunkedWriter chunks(writer.get(), schema, kOutputRowGroupRows / 4);
   DayOutputStats stats;
   KeyOrderCheck order(key_columns);
   for (const auto& path : batch_outputs) {
@@ -160,6 +167,7 @@ Result<DayOutputStats> WriteDayParquet(const std::vector<std::string>& batch_out
   INTRADAY_ASSIGN_OR_RAISE(int64_t size, sink->Tell());
   INTRADAY_RETURN_NOT_OK(sink->Close());
   stats.bytes = static_cast<uint64_t>(size);
+  arrow::default_memory_pool()->ReleaseUnused();  // the driver lives on, beside the workers
   return stats;
 }
 

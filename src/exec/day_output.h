@@ -19,7 +19,10 @@ struct DayOutputStats {
   uint64_t bytes = 0;
 };
 
-inline constexpr int64_t kOutputRowGroupRows = 128 * 1024;
+/// The Parquet writer holds a whole row group's compressed pages until the group is complete;
+/// output rows are wide (one column per metric), so 32K rows keep that near 30 MiB for ~150
+/// columns while each column chunk stays large enough for readers.
+inline constexpr int64_t kOutputRowGroupRows = 32 * 1024;
 
 /// Writes `parquet_path` from the Arrow IPC files `batch_outputs` (in order). Fails if the rows
 /// are not strictly increasing in their first `key_columns` columns (ListingId, TimeBucket for a

@@ -16,11 +16,13 @@
 
 namespace intraday {
 
-/// Collects rows listing by listing; cuts a record batch every `batch_rows` rows.
+/// Collects rows listing by listing; cuts a record batch every `batch_rows` rows. Output rows
+/// are wide (one column per metric: ~150 for trade + l2 + l2tw + l3), and the driver holds one
+/// or two of these batches when it writes the day: 16K rows are ~20 MiB of them.
 class OutputAssembler {
  public:
   OutputAssembler(std::shared_ptr<arrow::Schema> schema, const std::vector<std::unique_ptr<Module>>& modules,
-                  int64_t batch_rows = 64 * 1024);
+                  int64_t batch_rows = 16 * 1024);
 
   /// One listing-day: its labels and one block per module (same order as the modules).
   Status Append(int64_t listing_id, std::span<const int64_t> labels, const std::vector<OutputBlock>& blocks);

@@ -11,6 +11,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <thread>
 
@@ -97,6 +98,15 @@ struct FinishedTask {
   std::map<Table, std::vector<int64_t>> listing_rows;  // for the size history
 };
 
+/// A day's plan turned into tasks (and, for the shred strategy, its spill files written), with
+/// what the day report and the warnings get from it. Prepared off the main thread when the day is
+/// prepared ahead, so it carries its report fields and warnings instead of writing them.
+struct PreparedDay {
+  json report = json::object();
+  std::vector<std::string> warnings;
+  std::deque<TrackedTask> tasks;
+};
+
 /// The state of one pass: its modules, columns and output schema, created once.
 struct PassContext {
   const PassConfig* pass = nullptr;
@@ -117,10 +127,13 @@ class PipelineRunner {
 
  private:
   Status CheckPublishedDays(OutputManifest& manifest, std::vector<std::pair<size_t, Date>>* todo);
-  Status RunDay(PassContext& pass, Date day, OutputManifest& manifest);
-  Status PrepareEventDay(const PassContext& pass, Date day, const std::string& day_scratch, json& day_report,
-                         std::deque<TrackedTask>* ready);
-  Status PrepareDerivedDay(PassContext& pass, Date day, json& day_report, std::deque<TrackedTask>* ready);
+  Status RunDay(PassContext& pass, Date day, PreparedDay prepared, OutputManifest& manifest);
+  Result<PreparedDay> PrepareDay(PassContext& pass, Date day);
+  /// Thread-safe: touches neither the report nor the progress display.
+  Result<PreparedDay> PrepareEventDay(const PassContext& pass, Date day) const;
+  Result<PreparedDay> PrepareDerivedDay(PassContext& pass, Date day);
+  std::string DayScratch(const PassContext& pass, Date day) const;
+  double SecondsSinceStart() const;
   TrackedTask NewTask(const PassContext& pass, Date day, int batch, std::vector<int64_t> listings) const;
   Status RunTasks(const PassContext& pass, Date day, std::deque<TrackedTask> ready, int* next_sequence,
                   std::vector<FinishedTask>* finished, json& day_report);
@@ -139,6 +152,7 @@ class PipelineRunner {
   std::string staging_;
   std::unique_ptr<RunReport> report_;
   std::unique_ptr<Progress> progress_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
 void PipelineRunner::Warn(const std::string& message) {
@@ -205,7 +219,12 @@ Status PipelineRunner::Run() {
 
   std::vector<PassContext> passes(config_.passes.size());
   Status status = Status::OK();
-  for (const auto& [p, day] : todo) {
+  // The next day of the same pass, planned and shredded while this day's batches run
+  // (run.overlap_days): the driver's shredding then overlaps the workers instead of leaving
+  // them idle. Later passes are not prepared ahead: planning one is reading a file.
+  std::future<Result<PreparedDay>> ahead;
+  for (size_t i = 0; i < todo.size(); ++i) {
+    const auto [p, day] = todo[i];
     PassContext& pass = passes[p];
     if (pass.pass == nullptr && IsDerivedPass(config_.passes[p])) {
       pass.pass = &config_.passes[p];
@@ -217,9 +236,33 @@ Status PipelineRunner::Run() {
       pass.group_by_instrument = PassGroupsByInstrument(pass.modules);
       INTRADAY_ASSIGN_OR_RAISE(pass.schema, PassOutputSchema(pass.modules));
     }
-    status = RunDay(pass, day, manifest);
+    if (StopRequested()) {
+      status =
+          Status::Cancelled("interrupted by signal ", StopSignalNumber(), " before ", pass.pass->name, " ",
+                            day.ToString(), ": finished days are published; run again with --resume");
+      break;
+    }
+    Result<PreparedDay> prepared = ahead.valid() ? ahead.get() : PrepareDay(pass, day);
+    if (!prepared.ok()) {
+      status = prepared.status();
+      break;
+    }
+    if (config_.run.overlap_days && !pass.derived && i + 1 < todo.size() && todo[i + 1].first == p) {
+      const Date next = todo[i + 1].second;
+      ahead = std::async(std::launch::async, [this, &pass, next]() -> Result<PreparedDay> {
+        const double started = SecondsSinceStart();
+        INTRADAY_ASSIGN_OR_RAISE(PreparedDay prepared_ahead, PrepareEventDay(pass, next));
+        prepared_ahead.report["prepared_ahead"] = true;
+        prepared_ahead.report["prepare_started_seconds"] = started;
+        prepared_ahead.report["prepare_seconds"] = SecondsSinceStart() - started;
+        return prepared_ahead;
+      });
+    }
+    status = RunDay(pass, day, std::move(*prepared), manifest);
     if (!status.ok()) break;
   }
+  // A day being prepared ahead writes into the run's scratch: let it finish before removing it.
+  if (ahead.valid()) ahead.wait();
   if (progress_) progress_->Clear();
 
   std::error_code ec;
@@ -254,8 +297,29 @@ TrackedTask PipelineRunner::NewTask(const PassContext& pass, Date day, int batch
   return tracked;
 }
 
-Status PipelineRunner::PrepareEventDay(const PassContext& pass, Date day, const std::string& day_scratch,
-                                       json& day_report, std::deque<TrackedTask>* ready) {
+std::string PipelineRunner::DayScratch(const PassContext& pass, Date day) const {
+  return fmt::format("{}/{}/{}", run_scratch_, pass.pass->name, day.ToString());
+}
+
+double PipelineRunner::SecondsSinceStart() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+}
+
+Result<PreparedDay> PipelineRunner::PrepareDay(PassContext& pass, Date day) {
+  if (pass.derived) return PrepareDerivedDay(pass, day);
+  const double started = SecondsSinceStart();
+  INTRADAY_ASSIGN_OR_RAISE(PreparedDay prepared, PrepareEventDay(pass, day));
+  prepared.report["prepared_ahead"] = false;
+  prepared.report["prepare_started_seconds"] = started;
+  prepared.report["prepare_seconds"] = SecondsSinceStart() - started;
+  return prepared;
+}
+
+Result<PreparedDay> PipelineRunner::PrepareEventDay(const PassContext& pass, Date day) const {
+  const std::string day_scratch = DayScratch(pass, day);
+  INTRADAY_RETURN_NOT_OK(MakeDirs(day_scratch));
+  PreparedDay prepared;
+  json& day_report = prepared.report;
   PlanRequest request;
   request.config = &config_;
   request.pass = pass.pass;
@@ -266,7 +330,7 @@ Status PipelineRunner::PrepareEventDay(const PassContext& pass, Date day, const 
   request.size_history_dir = DefaultSizeHistoryDir(config_);
   INTRADAY_ASSIGN_OR_RAISE(DayPlan plan, PlanDay(*lake_, request));
   for (const auto& warning : plan.warnings)
-    Warn(fmt::format("{} {}: {}", pass.pass->name, day.ToString(), warning));
+    prepared.warnings.push_back(fmt::format("{} {}: {}", pass.pass->name, day.ToString(), warning));
 
   day_report["strategy"] = std::string(ToString(plan.strategy));
   day_report["strategy_reason"] = plan.strategy_reason;
@@ -283,6 +347,7 @@ Status PipelineRunner::PrepareEventDay(const PassContext& pass, Date day, const 
     shred.spill_dir = day_scratch + "/spill";
     shred.buffer_bytes = config_.run.shred_buffer;
     shred.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    shred.stop_requested = [] { return StopRequested(); };
     const auto shred_start = std::chrono::steady_clock::now();
     INTRADAY_ASSIGN_OR_RAISE(ShredResult shredded, ShredDay(shred));
     day_report["shred"] = {
@@ -314,18 +379,19 @@ Status PipelineRunner::PrepareEventDay(const PassContext& pass, Date day, const 
   for (const auto& batch : plan.batches) {
     TrackedTask tracked = NewTask(pass, day, batch.id, batch.listings);
     tracked.task.inputs = std::move(inputs[static_cast<size_t>(batch.id)]);
-    ready->push_back(std::move(tracked));
+    prepared.tasks.push_back(std::move(tracked));
   }
-
-  return Status::OK();
+  return prepared;
 }
 
-Status PipelineRunner::PrepareDerivedDay(PassContext& pass, Date day, json& day_report,
-                                         std::deque<TrackedTask>* ready) {
+Result<PreparedDay> PipelineRunner::PrepareDerivedDay(PassContext& pass, Date day) {
+  INTRADAY_RETURN_NOT_OK(MakeDirs(DayScratch(pass, day)));
+  PreparedDay prepared;
+  json& day_report = prepared.report;
   INTRADAY_ASSIGN_OR_RAISE(DerivedDayPlan plan,
                            PlanDerivedDay(*lake_, config_, *pass.pass, *pass.derived, day));
   for (const auto& warning : plan.warnings)
-    Warn(fmt::format("{} {}: {}", pass.pass->name, day.ToString(), warning));
+    prepared.warnings.push_back(fmt::format("{} {}: {}", pass.pass->name, day.ToString(), warning));
   if (pass.schema == nullptr) {
     pass.schema = plan.output_schema;
   } else if (!pass.schema->Equals(*plan.output_schema)) {
@@ -346,32 +412,25 @@ Status PipelineRunner::PrepareDerivedDay(PassContext& pass, Date day, json& day_
   for (const auto& batch : plan.batches) {
     TrackedTask tracked = NewTask(pass, day, batch.id, batch.listings);
     tracked.task.source_files = sources;
-    ready->push_back(std::move(tracked));
+    prepared.tasks.push_back(std::move(tracked));
   }
-  return Status::OK();
+  return prepared;
 }
 
-Status PipelineRunner::RunDay(PassContext& pass, Date day, OutputManifest& manifest) {
-  if (StopRequested()) {
-    return Status::Cancelled("interrupted by signal ", StopSignalNumber(), " before ", pass.pass->name, " ",
-                             day.ToString(), ": finished days are published; run again with --resume");
-  }
+Status PipelineRunner::RunDay(PassContext& pass, Date day, PreparedDay prepared, OutputManifest& manifest) {
   const auto started = std::chrono::steady_clock::now();
   json& day_report = report_->Day(pass.pass->name, day);
-  const std::string day_scratch = fmt::format("{}/{}/{}", run_scratch_, pass.pass->name, day.ToString());
-  INTRADAY_RETURN_NOT_OK(MakeDirs(day_scratch));
-  std::deque<TrackedTask> ready;
-  if (pass.derived) {
-    INTRADAY_RETURN_NOT_OK(PrepareDerivedDay(pass, day, day_report, &ready));
-  } else {
-    INTRADAY_RETURN_NOT_OK(PrepareEventDay(pass, day, day_scratch, day_report, &ready));
-  }
+  for (auto& [key, value] : prepared.report.items()) day_report[key] = std::move(value);
+  for (const auto& warning : prepared.warnings) Warn(warning);
+  const std::string day_scratch = DayScratch(pass, day);
+  std::deque<TrackedTask> ready = std::move(prepared.tasks);
   int sequence = static_cast<int>(ready.size());
   const int key_columns = pass.derived ? static_cast<int>(pass.derived->group_keys().size()) + 1 : 2;
 
   progress_->StartDay(pass.pass->name, day.ToString(), static_cast<int>(ready.size()));
   std::vector<FinishedTask> finished;
   INTRADAY_RETURN_NOT_OK(RunTasks(pass, day, std::move(ready), &sequence, &finished, day_report));
+  day_report["batches_finished_seconds"] = SecondsSinceStart();
 
   // Batch outputs in ListingId order (splits keep their halves in order too), or in plan order
   // for a later pass, whose batches follow its group keys.
@@ -432,7 +491,7 @@ Status PipelineRunner::Publish(const PassContext& pass, Date day, const std::str
 
 Status PipelineRunner::RunTasks(const PassContext& pass, Date day, std::deque<TrackedTask> ready,
                                 int* next_sequence, std::vector<FinishedTask>* finished, json& day_report) {
-  const std::string day_scratch = fmt::format("{}/{}/{}", run_scratch_, pass.pass->name, day.ToString());
+  const std::string day_scratch = DayScratch(pass, day);
   struct Running {
     TrackedTask tracked;
     std::chrono::steady_clock::time_point started;

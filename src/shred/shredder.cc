@@ -13,6 +13,7 @@
 #include <arrow/compute/api.h>
 #include <arrow/io/file.h>
 #include <arrow/ipc/writer.h>
+#include <arrow/memory_pool.h>
 #include <arrow/util/byte_size.h>
 #include <fmt/format.h>
 
@@ -49,6 +50,7 @@ class FileShredder {
     if (columns == nullptr) return Status::Invalid("no columns planned for table ", SpecOf(file_.table).key);
     TableReadOptions options;
     options.columns = *columns;
+    options.batch_rows = BatchRows();
     INTRADAY_ASSIGN_OR_RAISE(auto reader, TableFileReader::Open(request_.lake->fs(), file_.path,
                                                                 file_.display_path, file_.table, options));
     schema_ = reader->schema();
@@ -57,7 +59,16 @@ class FileShredder {
     while (true) {
       INTRADAY_ASSIGN_OR_RAISE(auto batch, reader->Next());
       if (batch == nullptr) break;
+      if (request_.stop_requested && request_.stop_requested()) {
+        return Status::Cancelled("shredding of ", file_.display_path, " stopped");
+      }
       *rows_read += batch->num_rows();
+      // This file's share of the buffer holds the batch being read (a quarter), its routed
+      // copy (as much) and the pending rows (half): write the pending rows out first if the
+      // copy would not fit beside them.
+      const auto batch_bytes = static_cast<uint64_t>(arrow::util::TotalBufferSize(*batch));
+      if (pending_bytes_ > 0 && pending_bytes_ + batch_bytes > buffer_bytes_ / 2)
+        INTRADAY_RETURN_NOT_OK(FlushAll());
       const auto& ids = static_cast<const arrow::Int64Array&>(*batch->column(listing_column));
       for (int64_t i = 0; i < ids.length(); ++i) {
         if (ids.IsNull(i)) continue;
@@ -75,7 +86,6 @@ class FileShredder {
         pending_bytes_ += static_cast<uint64_t>(arrow::util::TotalBufferSize(*piece));
         pending_[static_cast<int>(b)].push_back(std::move(piece));
       }
-      if (pending_bytes_ > buffer_bytes_) INTRADAY_RETURN_NOT_OK(FlushAll());
     }
     INTRADAY_RETURN_NOT_OK(FlushAll());
     for (auto& [batch, writer] : writers_) {
@@ -101,6 +111,23 @@ class FileShredder {
     std::shared_ptr<arrow::ipc::RecordBatchWriter> ipc;
     int64_t rows = 0;
   };
+
+  /// Rows per read batch: a quarter of this file's buffer share, from the decoded bytes per row
+  /// the plan measured for the table. (Pages the Parquet reader decompresses come on top: one
+  /// per column, docs/engine.md "Shredding".)
+  int64_t BatchRows() const {
+    int64_t rows = 0;
+    uint64_t bytes = 0;
+    const size_t t = TableIndex(file_.table);
+    for (const auto& size : request_.plan->sizes) {
+      rows += size.rows[t];
+      bytes += size.bytes[t];
+    }
+    constexpr int64_t kMinRows = 1024, kMaxRows = 64 * 1024;
+    if (rows == 0 || bytes == 0) return kMaxRows;
+    const uint64_t row_bytes = std::max<uint64_t>(1, bytes / static_cast<uint64_t>(rows));
+    return std::clamp<int64_t>(static_cast<int64_t>(buffer_bytes_ / 4 / row_bytes), kMinRows, kMaxRows);
+  }
 
   Status FlushAll() {
     for (auto& [batch, pieces] : pending_) {
@@ -176,6 +203,9 @@ Result<ShredResult> ShredDay(const ShredRequest& request) {
   for (auto& thread : pool) thread.join();
   for (const auto& status : errors) INTRADAY_RETURN_NOT_OK(status);
 
+  // The driver lives through the whole run, beside the workers: hand the shredding's memory
+  // back to the system instead of keeping it in the allocator's caches.
+  arrow::default_memory_pool()->ReleaseUnused();
   ShredResult result;
   for (size_t i = 0; i < n_files; ++i) {
     result.rows_read += rows_read[i];

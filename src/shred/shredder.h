@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,9 @@ struct ShredRequest {
   /// Bytes of routed rows held in memory before they are written out, over all threads.
   uint64_t buffer_bytes = 256ull << 20;
   int threads = 2;
+  /// Polled between record batches: true stops the shredding with Cancelled (SIGTERM while a
+  /// day is shredded ahead of its turn). Empty = never.
+  std::function<bool()> stop_requested;
 };
 
 struct ShredResult {

@@ -37,8 +37,10 @@ mount -t tmpfs -o size=16m tmpfs "$DISK" || exit 90
 mkdir -p "$SNAP"
 step() { name=$1; shift; "$@" > "$SNAP/$name.out" 2> "$SNAP/$name.err"; echo $? > "$SNAP/$name.rc"; }
 step first "$BIN" run "$CONFIG" --end 2026-01-05 --progress never
-# The second day's size-cache entries now, so that planning it later writes nothing to the disk.
+# The size-cache entries of the days left now, so that planning them later (the third while the
+# second runs: run.overlap_days) writes nothing to the disk.
 step plan "$BIN" plan "$CONFIG" --day 2026-01-06
+step plan3 "$BIN" plan "$CONFIG" --day 2026-01-07
 dd if=/dev/zero of="$DISK/filler" bs=4096 2>/dev/null
 truncate -s "-$FREE" "$DISK/filler"
 step full "$BIN" run "$CONFIG" --resume --progress never
@@ -119,9 +121,9 @@ def test_disk_full_stops_cleanly_and_resume_completes(intraday_bin, tmpfs_in_nam
     proc = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "bash", "-c", SCRIPT],
                           env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
-    rc = {step: int((snap / f"{step}.rc").read_text()) for step in ("first", "plan", "full", "resumed")}
+    rc = {step: int((snap / f"{step}.rc").read_text()) for step in ("first", "plan", "plan3", "full", "resumed")}
     err = {step: (snap / f"{step}.err").read_text() for step in rc}
-    assert rc["first"] == 0 and rc["plan"] == 0, err
+    assert rc["first"] == 0 and rc["plan"] == 0 and rc["plan3"] == 0, err
 
     # The run stops with the path and the reason.
     assert rc["full"] == 1, err["full"]

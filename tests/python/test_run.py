@@ -99,6 +99,30 @@ def test_identical_outputs_for_any_workers_and_budget(intraday_bin, lake, refere
     assert all(len(day["batches"]) > 2 for day in report["days"])
 
 
+def test_next_day_is_shredded_while_a_day_runs_and_outputs_do_not_change(intraday_bin, lake, reference, tmp_path):
+    # Shredded days (a tiny budget), with the workers slowed down so that the overlap is real.
+    env = dict(os.environ, INTRADAY_TEST_WORKER_DELAY_MS="100")
+    config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", tmp_path / "scratch", workers=2, memory="96KiB")
+    run_intraday(intraday_bin, "run", config, env=env)
+    assert day_files(tmp_path / "out") == day_files(reference)
+    days = run_report(tmp_path / "out")["days"]
+    assert [d["prepared_ahead"] for d in days] == [False, True, True]
+    for before, ahead in zip(days, days[1:]):
+        # Planned and shredded before the previous day's batches were done.
+        assert ahead["prepare_started_seconds"] < before["batches_finished_seconds"]
+        assert ahead["strategy"] == "shred" and ahead["shred"]["rows_routed"] > 0
+
+    sequential = write_config(tmp_path / "s.yaml", lake, tmp_path / "seq", tmp_path / "scratch2", workers=2,
+                              memory="96KiB", extra_run="  overlap_days: false")
+    run_intraday(intraday_bin, "run", sequential)
+    assert day_files(tmp_path / "seq") == day_files(reference)
+    days = run_report(tmp_path / "seq")["days"]
+    assert not any(d["prepared_ahead"] for d in days)
+    for before, after in zip(days, days[1:]):
+        assert after["prepare_started_seconds"] >= before["batches_finished_seconds"]
+    assert list((tmp_path / "scratch").iterdir()) == [] and list((tmp_path / "scratch2").iterdir()) == []
+
+
 def test_identical_outputs_from_a_listing_clustered_lake(intraday_bin, reference, tmp_path):
     # Small row groups: a batch then reads only the few row groups of its listings.
     lake = generate(intraday_bin, tmp_path / "lake", layout="listing", row_group_rows=256)

@@ -97,6 +97,7 @@ run:
   resume: true
   shred_buffer: 64MiB
   size_estimates: history
+  overlap_days: false
 passes:
   - name: bars
     bucket: 250ms
@@ -153,6 +154,7 @@ passes:
   EXPECT_FALSE(c.run.force);
   EXPECT_EQ(c.run.shred_buffer, 64ull << 20);
   EXPECT_EQ(c.run.size_estimates, SizeEstimates::kHistory);
+  EXPECT_FALSE(c.run.overlap_days);
 
   ASSERT_EQ(c.passes.size(), 2u);
   const PassConfig& bars = c.passes[0];
@@ -168,7 +170,7 @@ passes:
   EXPECT_EQ(bars.modules[2].name, "l2tw");
   EXPECT_EQ(bars.modules[1].options["levels"].as<int>(), 5);
   EXPECT_EQ(bars.modules[1].key_path, "passes[0].modules.l2");
-  EXPECT_EQ(bars.modules[1].location.line, 36);
+  EXPECT_EQ(bars.modules[1].location.line, 37);
   EXPECT_TRUE(bars.modules[2].options.IsMap());  // an empty value reads as {}
   EXPECT_EQ(bars.modules[2].options.size(), 0u);
   EXPECT_EQ(bars.modules[0].options["classifications"][0].as<std::string>(), "LIT_CONTINUOUS");
@@ -184,7 +186,7 @@ passes:
   // Origins point at the value's line, for errors raised after loading.
   EXPECT_EQ(c.OriginOf("run.workers").line, 19);
   EXPECT_EQ(c.OriginOf("run.workers").column, 12);
-  EXPECT_EQ(c.OriginOf("passes[1].timeline").line, 39);
+  EXPECT_EQ(c.OriginOf("passes[1].timeline").line, 40);
   EXPECT_FALSE(c.OriginOf("run.force").has_position());  // a default
 }
 
@@ -208,6 +210,7 @@ TEST(ConfigLoader, Defaults) {
   EXPECT_FALSE(c.run.force);
   EXPECT_EQ(c.run.shred_buffer, 256ull << 20);
   EXPECT_EQ(c.run.size_estimates, SizeEstimates::kAuto);
+  EXPECT_TRUE(c.run.overlap_days);
   ASSERT_EQ(c.passes.size(), 1u);
   EXPECT_EQ(c.passes[0].bucket_ns, 60 * kNanosPerSecond);
   EXPECT_EQ(c.passes[0].anchor, Anchor::kEnd);
@@ -417,6 +420,11 @@ run:
   size_estimates: guess
 )",
               "run.size_estimates", 2, "expected one of scan, history, auto");
+  ExpectError(R"(
+run:
+  overlap_days: sometimes
+)",
+              "run.overlap_days", 2, "expected true or false");
   ExpectError(R"(
 universe:
   mics: [XLON, xpar]
