@@ -146,6 +146,24 @@ def test_s3_output_and_scratch_give_the_local_bytes_and_resume(intraday_bin, lak
     assert "skipped" not in bars15 and bars15["batches"]
 
 
+@pytest.mark.parametrize("where", ["output", "scratch"])
+def test_one_location_on_s3_the_other_local(intraday_bin, lake, local_output, s3_server, s3_env, tmp_path, where):
+    client = s3_client(s3_server)
+    bucket = f"mixed-{where}"
+    client.create_bucket(Bucket=bucket)
+    output = f"s3://{bucket}/out" if where == "output" else str(tmp_path / "out")
+    scratch = f"s3://{bucket}/scratch" if where == "scratch" else str(tmp_path / "scratch")
+    run_intraday(intraday_bin, "run", write_config(tmp_path / "p.yaml", lake, output, scratch), env=s3_env)
+    for name, data in day_files(local_output).items():
+        got = read(client, bucket, f"out/{name}") if where == "output" else (tmp_path / "out" / name).read_bytes()
+        assert got == data, name
+    if where == "output":
+        assert not (tmp_path / "scratch").exists() or not any((tmp_path / "scratch").iterdir())
+    else:
+        assert [k for k in objects(client, bucket, "scratch/") if k != "scratch/"] == []
+        assert not (tmp_path / "out" / "_staging").exists()
+
+
 def test_force_on_s3_replaces_the_day_objects(intraday_bin, lake, local_output, s3_server, s3_env, tmp_path):
     client = s3_client(s3_server)
     client.create_bucket(Bucket="force-bucket")
