@@ -4,7 +4,6 @@
 // Same code as the run's planner.
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -272,8 +271,10 @@ Status RunPlan(const PlanArgs& args) {
   for (const PassConfig* pass : passes) {
     if (const std::string source = EarlierPassOf(*pass); !source.empty()) {
       // Its input is pass `source`'s output, which exists only once a run has produced it.
-      const std::string source_file = PassDayFile(config.run.output, source, *day);
-      if (!std::filesystem::exists(source_file)) {
+      INTRADAY_ASSIGN_OR_RAISE(Location output, Location::Open(config.run.output, config.data.s3));
+      const std::string source_file = PassDayFile(output.root(), source, *day);
+      INTRADAY_ASSIGN_OR_RAISE(bool source_exists, output.Exists(source_file));
+      if (!source_exists) {
         const std::string why =
             fmt::format("reads the output of pass '{}' ({}), which does not exist yet: a run produces it",
                         source, source_file);

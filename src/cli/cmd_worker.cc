@@ -29,7 +29,10 @@ int ExitCodeFor(const Status& status) {
   return kWorkerExitRetryable;
 }
 
-int RunWorker(const std::string& task_file) {
+// The task file and the files it names live in the run's scratch, local or on S3: `s3` are the
+// driver's S3 settings (data.endpoint_override, data.region), given on the command line because
+// the config is known only once the task has been read.
+int RunWorker(const std::string& task_file, const S3Settings& s3) {
   // Fault-injection hook for the engine's own tests (docs/engine.md): hold the worker before it
   // starts so that a test can kill it mid-batch.
   if (const char* delay = std::getenv("INTRADAY_TEST_WORKER_DELAY_MS")) {
@@ -37,9 +40,10 @@ int RunWorker(const std::string& task_file) {
   }
   Status status;
   try {
-    auto text = ReadTextFile(task_file);
+    auto scratch = Location::Open(task_file, s3);
+    auto text = scratch.ok() ? scratch->ReadText(task_file) : Result<std::string>(scratch.status());
     auto task = text.ok() ? TaskFromJson(*text) : Result<Task>(text.status());
-    status = task.ok() ? RunBatchTask(*task) : task.status();
+    status = task.ok() ? RunBatchTask(*task, *scratch) : task.status();
   } catch (const std::bad_alloc&) {
     status = Status::OutOfMemory("allocation failed");
   }
@@ -51,11 +55,16 @@ int RunWorker(const std::string& task_file) {
 
 CommandRunner AddWorkerCommand(CLI::App& app) {
   auto task_file = std::make_shared<std::string>();
+  auto s3 = std::make_shared<S3Settings>();
   auto* cmd = app.add_subcommand("worker", "Compute one batch task (started by `run`; not for direct use)");
   cmd->group("");  // hidden from --help
-  cmd->add_option("task", *task_file, "Task file written by the driver")->required();
-  return [task_file]() -> Status {
-    const int code = RunWorker(*task_file);
+  cmd->add_option("task", *task_file, "Task file written by the driver (a local path or s3:// URI)")
+      ->required();
+  cmd->add_option("--s3-endpoint", s3->endpoint_override,
+                  "S3 endpoint override of the run (data.endpoint_override)");
+  cmd->add_option("--s3-region", s3->region, "S3 region of the run (data.region)");
+  return [task_file, s3]() -> Status {
+    const int code = RunWorker(*task_file, *s3);
     // The exit code carries the outcome; leave through exit() after releasing the S3 client,
     // which main's S3Lifetime would otherwise do.
     (void)arrow::fs::EnsureS3Finalized();

@@ -81,6 +81,7 @@ class PipelineParser {
     Section(reader, "run", "the run settings: {output: ..., scratch: ...}", kRunKeys,
             &PipelineParser::ParseRun);
     if (const YamlValue* passes = reader.Require("passes", "a list of passes")) ParsePasses(*passes);
+    CheckS3Settings();
   }
 
  private:
@@ -112,15 +113,10 @@ class PipelineParser {
       Assign(ReadLocation(Origin(*v), diag_, base_dir_, "the lake root: a local path or s3://bucket/prefix"),
              &data.root);
     }
+    // Checked against the run's locations in CheckS3Settings, once `run` is read.
     for (auto [key, target] :
          {std::pair{"endpoint_override", &data.s3.endpoint_override}, std::pair{"region", &data.s3.region}}) {
-      const YamlValue* v = m.Find(key);
-      if (v == nullptr) continue;
-      Assign(ReadString(Origin(*v), diag_), target);
-      if (!target->empty() && !data.root.empty() && !data.is_s3()) {
-        diag_->Error(v->location, v->path,
-                     "only applies to an s3:// data.root: remove it or use an s3:// root");
-      }
+      if (const YamlValue* v = m.Find(key)) Assign(ReadString(Origin(*v), diag_), target);
     }
     if (const YamlValue* v = m.Find("paths")) {
       const std::vector<std::string_view> tables = TableKeys();
@@ -244,6 +240,22 @@ class PipelineParser {
       }
     }
     if (start && end) config_internal::CheckDateRange(*out_, diag_);
+  }
+
+  // The S3 settings serve every s3:// location: data.root, run.output and run.scratch.
+  void CheckS3Settings() {
+    const PipelineConfig& c = *out_;
+    if (c.data.root.empty() || c.data.is_s3() || c.run.output.starts_with("s3://") ||
+        c.run.scratch.starts_with("s3://")) {
+      return;
+    }
+    for (auto [key, value] : {std::pair{"data.endpoint_override", &c.data.s3.endpoint_override},
+                              std::pair{"data.region", &c.data.s3.region}}) {
+      if (value->empty()) continue;
+      diag_->Error(c.OriginOf(key), key,
+                   "only applies to an s3:// data.root, run.output or run.scratch: remove it or use an s3:// "
+                   "location");
+    }
   }
 
   void ParseRun(const MapReader& m) {

@@ -6,7 +6,6 @@
 #include <chrono>
 #include <climits>
 #include <cstring>
-#include <filesystem>
 #include <functional>
 #include <thread>
 #include <unordered_map>
@@ -60,11 +59,16 @@ Result<std::shared_ptr<arrow::RecordBatch>> KeepListings(const std::shared_ptr<a
   return filtered.record_batch();
 }
 
-Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadSpill(const TaskInput& input) {
-  // Mapped, not read: the batches point into the page cache, so the rows are neither copied
-  // nor written to fresh (kernel-zeroed) memory before the gather copies them once.
-  INTRADAY_ASSIGN_OR_RAISE(auto file,
-                           arrow::io::MemoryMappedFile::Open(input.path, arrow::io::FileMode::READ));
+Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadSpill(const TaskInput& input,
+                                                                   const Location& scratch) {
+  std::shared_ptr<arrow::io::RandomAccessFile> file;
+  if (scratch.is_s3()) {
+    INTRADAY_ASSIGN_OR_RAISE(file, scratch.OpenInput(input.path));
+  } else {
+    // Mapped, not read: the batches point into the page cache, so the rows are neither copied
+    // nor written to fresh (kernel-zeroed) memory before the gather copies them once.
+    INTRADAY_ASSIGN_OR_RAISE(file, arrow::io::MemoryMappedFile::Open(input.path, arrow::io::FileMode::READ));
+  }
   auto reader = arrow::ipc::RecordBatchFileReader::Open(file);
   if (!reader.ok()) return reader.status().WithMessage(input.display_path, ": ", reader.status().message());
   std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
@@ -289,8 +293,9 @@ Result<std::shared_ptr<arrow::RecordBatch>> GatherRows(
   return arrow::RecordBatch::Make(schema, n, std::move(columns));
 }
 
-Result<SortedTable> LoadTable(const Lake& lake, const TableColumns& columns, const Task& task,
-                              const std::unordered_set<int64_t>& listings, int threads, int64_t* input_rows) {
+Result<SortedTable> LoadTable(const Lake& lake, const Location& scratch, const TableColumns& columns,
+                              const Task& task, const std::unordered_set<int64_t>& listings, int threads,
+                              int64_t* input_rows) {
   SortedTable out;
   out.table = columns.table;
   std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
@@ -298,7 +303,7 @@ Result<SortedTable> LoadTable(const Lake& lake, const TableColumns& columns, con
   for (const auto& input : task.inputs) {
     if (input.table != columns.table) continue;
     if (input.spill) {
-      INTRADAY_ASSIGN_OR_RAISE(auto spilled, ReadSpill(input));
+      INTRADAY_ASSIGN_OR_RAISE(auto spilled, ReadSpill(input, scratch));
       for (auto& b : spilled) {
         *input_rows += b->num_rows();
         batches.push_back(std::move(b));
@@ -366,25 +371,19 @@ std::pair<int64_t, int64_t> ListingRange(const SortedTable& table, int64_t listi
 
 }  // namespace
 
-Status WriteIpcAtomic(const std::string& path, const std::shared_ptr<arrow::Schema>& schema,
+Status WriteIpcAtomic(const Location& location, const std::string& path,
+                      const std::shared_ptr<arrow::Schema>& schema,
                       const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches, uint64_t* bytes) {
-  const std::string tmp = path + ".partial";
-  {
-    INTRADAY_ASSIGN_OR_RAISE(auto file, arrow::io::FileOutputStream::Open(tmp));
-    INTRADAY_ASSIGN_OR_RAISE(auto writer, arrow::ipc::MakeFileWriter(file, schema));
-    for (const auto& batch : batches) INTRADAY_RETURN_NOT_OK(writer->WriteRecordBatch(*batch));
-    INTRADAY_RETURN_NOT_OK(writer->Close());
-    INTRADAY_ASSIGN_OR_RAISE(int64_t size, file->Tell());
-    *bytes = static_cast<uint64_t>(size);
-    INTRADAY_RETURN_NOT_OK(file->Close());
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return Status::IOError("cannot rename ", tmp, " to ", path, ": ", ec.message());
-  return Status::OK();
+  INTRADAY_ASSIGN_OR_RAISE(auto file, location.OpenAtomic(path));
+  INTRADAY_ASSIGN_OR_RAISE(auto writer, arrow::ipc::MakeFileWriter(file->stream(), schema));
+  for (const auto& batch : batches) INTRADAY_RETURN_NOT_OK(writer->WriteRecordBatch(*batch));
+  INTRADAY_RETURN_NOT_OK(writer->Close());
+  INTRADAY_ASSIGN_OR_RAISE(int64_t size, file->Tell());
+  *bytes = static_cast<uint64_t>(size);
+  return file->Commit();
 }
 
-Status RunBatchTask(const Task& task) {
+Status RunBatchTask(const Task& task, const Location& scratch) {
   const auto started = std::chrono::steady_clock::now();
   INTRADAY_RETURN_NOT_OK(EnsureComputeInitialized());
   INTRADAY_ASSIGN_OR_RAISE(PipelineConfig config, LoadPipelineConfigWithModules(task.config_file));
@@ -394,7 +393,7 @@ Status RunBatchTask(const Task& task) {
   }
   const PassConfig* pass = config.FindPass(task.pass);
   if (pass == nullptr) return Status::Invalid("no pass '", task.pass, "' in ", task.config_file);
-  if (IsDerivedPass(*pass)) return RunDerivedTask(task, config, *pass);
+  if (IsDerivedPass(*pass)) return RunDerivedTask(task, config, *pass, scratch);
   INTRADAY_ASSIGN_OR_RAISE(auto modules, CreatePassModules(*pass, task.config_file));
   const std::vector<TableColumns> columns = PassColumns(modules, *pass);
   INTRADAY_ASSIGN_OR_RAISE(auto schema, PassOutputSchema(modules));
@@ -409,8 +408,8 @@ Status RunBatchTask(const Task& task) {
   std::vector<int64_t> rows_read(columns.size(), 0);
   INTRADAY_RETURN_NOT_OK(ParallelFor(columns.size(), task.threads, [&](size_t i) -> Status {
     const int take_threads = std::max(1, task.threads / static_cast<int>(columns.size()));
-    INTRADAY_ASSIGN_OR_RAISE(tables[i],
-                             LoadTable(*lake, columns[i], task, listings, take_threads, &rows_read[i]));
+    INTRADAY_ASSIGN_OR_RAISE(
+        tables[i], LoadTable(*lake, scratch, columns[i], task, listings, take_threads, &rows_read[i]));
     return Status::OK();
   }));
   for (int64_t rows : rows_read) result.input_rows += rows;
@@ -469,17 +468,17 @@ Status RunBatchTask(const Task& task) {
     for (auto& b : chunk) output_batches.push_back(std::move(b));
   }
   for (const auto& b : output_batches) result.output_rows += b->num_rows();
-  INTRADAY_RETURN_NOT_OK(WriteIpcAtomic(task.output_path, schema, output_batches, &result.output_bytes));
+  INTRADAY_RETURN_NOT_OK(
+      WriteIpcAtomic(scratch, task.output_path, schema, output_batches, &result.output_bytes));
 
   // The output is safe: the spill files of this batch are no longer needed.
   for (const auto& input : task.inputs) {
     if (!input.spill || !task.delete_spill_inputs) continue;
-    std::error_code ec;
-    std::filesystem::remove(input.path, ec);
+    (void)scratch.Delete(input.path);
   }
   result.compute_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   result.peak_rss_bytes = SelfPeakRssBytes();
-  return WriteFileAtomic(task.result_path, TaskResultToJson(result));
+  return scratch.WriteText(task.result_path, TaskResultToJson(result));
 }
 
 }  // namespace intraday

@@ -126,9 +126,10 @@ class KeyOrderCheck {
 
 }  // namespace
 
-Result<DayOutputStats> WriteDayParquet(const std::vector<std::string>& batch_outputs,
+Result<DayOutputStats> WriteDayParquet(const Location& inputs, const std::vector<std::string>& batch_outputs,
                                        const std::shared_ptr<arrow::Schema>& schema,
-                                       const std::string& parquet_path, int key_columns) {
+                                       const std::shared_ptr<arrow::io::OutputStream>& sink,
+                                       int key_columns) {
   // Dictionaries pay for strings (states, tickers); for measurements (float64, int64) they cost
   // more to build than ZSTD gains (the profile in docs/benchmarks.md).
   parquet::WriterProperties::Builder builder;
@@ -140,7 +141,6 @@ Result<DayOutputStats> WriteDayParquet(const std::vector<std::string>& batch_out
   }
   auto properties = builder.build();
   auto arrow_properties = parquet::ArrowWriterProperties::Builder().store_schema()->build();
-  INTRADAY_ASSIGN_OR_RAISE(auto sink, arrow::io::FileOutputStream::Open(parquet_path));
   INTRADAY_ASSIGN_OR_RAISE(
       auto writer, parquet::arrow::FileWriter::Open(*schema, arrow::default_memory_pool(), sink, properties,
                                                     arrow_properties));
@@ -150,7 +150,7 @@ Result<DayOutputStats> WriteDayParquet(const std::vector<std::string>& batch_out
   DayOutputStats stats;
   KeyOrderCheck order(key_columns);
   for (const auto& path : batch_outputs) {
-    INTRADAY_ASSIGN_OR_RAISE(auto file, arrow::io::ReadableFile::Open(path));
+    INTRADAY_ASSIGN_OR_RAISE(auto file, inputs.OpenInput(path));
     INTRADAY_ASSIGN_OR_RAISE(auto reader, arrow::ipc::RecordBatchFileReader::Open(file));
     if (!reader->schema()->Equals(*schema)) {
       return Status::Invalid(path, ": batch output schema differs from the pass's output schema");
@@ -165,9 +165,18 @@ Result<DayOutputStats> WriteDayParquet(const std::vector<std::string>& batch_out
   INTRADAY_RETURN_NOT_OK(chunks.Flush());
   INTRADAY_RETURN_NOT_OK(writer->Close());
   INTRADAY_ASSIGN_OR_RAISE(int64_t size, sink->Tell());
-  INTRADAY_RETURN_NOT_OK(sink->Close());
   stats.bytes = static_cast<uint64_t>(size);
   arrow::default_memory_pool()->ReleaseUnused();  // the driver lives on, beside the workers
+  return stats;
+}
+
+Result<DayOutputStats> WriteDayParquet(const std::vector<std::string>& batch_outputs,
+                                       const std::shared_ptr<arrow::Schema>& schema,
+                                       const std::string& parquet_path, int key_columns) {
+  INTRADAY_ASSIGN_OR_RAISE(auto local, Location::Open("/", S3Settings{}));
+  INTRADAY_ASSIGN_OR_RAISE(auto sink, arrow::io::FileOutputStream::Open(parquet_path));
+  INTRADAY_ASSIGN_OR_RAISE(auto stats, WriteDayParquet(local, batch_outputs, schema, sink, key_columns));
+  INTRADAY_RETURN_NOT_OK(sink->Close());
   return stats;
 }
 

@@ -8,9 +8,11 @@
 #include <string>
 #include <vector>
 
+#include <arrow/io/interfaces.h>
 #include <arrow/type_fwd.h>
 
 #include "common/status.h"
+#include "io/location.h"
 
 namespace intraday {
 
@@ -24,10 +26,17 @@ struct DayOutputStats {
 /// columns while each column chunk stays large enough for readers.
 inline constexpr int64_t kOutputRowGroupRows = 32 * 1024;
 
-/// Writes `parquet_path` from the Arrow IPC files `batch_outputs` (in order). Fails if the rows
-/// are not strictly increasing in their first `key_columns` columns (ListingId, TimeBucket for a
-/// pass of event modules; a later pass's group keys, then TimeBucket) across the whole day.
+/// Writes the day's Parquet file to `sink` (left open: the caller closes or commits it) from the
+/// Arrow IPC files `batch_outputs` (URIs in `inputs`, in order). Fails if the rows are not
+/// strictly increasing in their first `key_columns` columns (ListingId, TimeBucket for a pass of
+/// event modules; a later pass's group keys, then TimeBucket) across the whole day.
 /// Memory: one record batch of the inputs plus one row group of the output.
+Result<DayOutputStats> WriteDayParquet(const Location& inputs, const std::vector<std::string>& batch_outputs,
+                                       const std::shared_ptr<arrow::Schema>& schema,
+                                       const std::shared_ptr<arrow::io::OutputStream>& sink,
+                                       int key_columns = 2);
+
+/// The same from local batch outputs to a local file `parquet_path`, closed on return.
 Result<DayOutputStats> WriteDayParquet(const std::vector<std::string>& batch_outputs,
                                        const std::shared_ptr<arrow::Schema>& schema,
                                        const std::string& parquet_path, int key_columns = 2);

@@ -1,11 +1,11 @@
 // The worker body of a later pass's task (batch_worker.h): source rows in, the module's table out.
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include <arrow/array.h>
 #include <arrow/builder.h>
 #include <arrow/compute/api.h>
-#include <arrow/io/file.h>
 #include <arrow/table.h>
 #include <parquet/arrow/reader.h>
 
@@ -19,14 +19,14 @@
 namespace intraday {
 namespace {
 
-/// The rows of `listings` in one day file of the source pass, `columns` only, one row group at
-/// a time so that memory holds the kept rows plus one row group.
-Result<std::shared_ptr<arrow::Table>> ReadSourceRows(const std::string& path,
+/// The rows of `listings` in one day file of the source pass (a URI in `output`), `columns`
+/// only, one row group at a time so that memory holds the kept rows plus one row group.
+Result<std::shared_ptr<arrow::Table>> ReadSourceRows(const Location& output, const std::string& path,
                                                      const std::vector<std::string>& columns,
                                                      const std::shared_ptr<arrow::Array>& listings,
                                                      int64_t* rows_read) {
   auto annotate = [&](const Status& st) { return st.ok() ? st : st.WithMessage(path, ": ", st.message()); };
-  auto input = arrow::io::ReadableFile::Open(path);
+  auto input = output.OpenInput(path);
   if (!input.ok()) return annotate(input.status());
   auto opened = parquet::arrow::OpenFile(*input, arrow::default_memory_pool());
   if (!opened.ok()) return annotate(opened.status());
@@ -60,7 +60,8 @@ Result<std::shared_ptr<arrow::Table>> ReadSourceRows(const std::string& path,
 
 }  // namespace
 
-Status RunDerivedTask(const Task& task, const PipelineConfig& config, const PassConfig& pass) {
+Status RunDerivedTask(const Task& task, const PipelineConfig& config, const PassConfig& pass,
+                      const Location& scratch) {
   const auto started = std::chrono::steady_clock::now();
   INTRADAY_ASSIGN_OR_RAISE(auto module, CreateDerivedModule(config, pass));
   INTRADAY_ASSIGN_OR_RAISE(auto lake, Lake::Open(config.data.ToLakeOptions()));
@@ -76,9 +77,15 @@ Status RunDerivedTask(const Task& task, const PipelineConfig& config, const Pass
   std::shared_ptr<arrow::Array> id_array;
   INTRADAY_RETURN_NOT_OK(ids.Finish(&id_array));
   TaskResult result;
+  // The source files are the driver's run.output (the worker's config may name another one
+  // through a command-line override): open the location they name.
+  std::optional<Location> output;
+  if (!task.source_files.empty()) {
+    INTRADAY_ASSIGN_OR_RAISE(output, Location::Open(task.source_files.front(), config.data.s3));
+  }
   for (const auto& file : task.source_files) {
-    INTRADAY_ASSIGN_OR_RAISE(auto rows,
-                             ReadSourceRows(file, module->source_columns(), id_array, &result.input_rows));
+    INTRADAY_ASSIGN_OR_RAISE(
+        auto rows, ReadSourceRows(*output, file, module->source_columns(), id_array, &result.input_rows));
     input.days.push_back(std::move(rows));
   }
   INTRADAY_ASSIGN_OR_RAISE(auto schema, module->OutputSchema(*input.universe->schema()));
@@ -94,10 +101,10 @@ Status RunDerivedTask(const Task& task, const PipelineConfig& config, const Pass
     batches.push_back(std::move(batch));
   }
   result.output_rows = table->num_rows();
-  INTRADAY_RETURN_NOT_OK(WriteIpcAtomic(task.output_path, schema, batches, &result.output_bytes));
+  INTRADAY_RETURN_NOT_OK(WriteIpcAtomic(scratch, task.output_path, schema, batches, &result.output_bytes));
   result.compute_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   result.peak_rss_bytes = SelfPeakRssBytes();
-  return WriteFileAtomic(task.result_path, TaskResultToJson(result));
+  return scratch.WriteText(task.result_path, TaskResultToJson(result));
 }
 
 }  // namespace intraday

@@ -1,18 +1,15 @@
 #include "exec/manifest.h"
 
-#include <filesystem>
-
-#include "exec/task.h"
-
 namespace intraday {
 
 using nlohmann::json;
 
-Result<OutputManifest> OutputManifest::Load(const std::string& output_dir) {
-  OutputManifest manifest;
-  manifest.path_ = output_dir + "/_manifest.json";
-  if (!std::filesystem::exists(manifest.path_)) return manifest;
-  INTRADAY_ASSIGN_OR_RAISE(auto text, ReadTextFile(manifest.path_));
+Result<OutputManifest> OutputManifest::Load(const Location& output) {
+  OutputManifest manifest(output);
+  manifest.path_ = output.Join("_manifest.json");
+  INTRADAY_ASSIGN_OR_RAISE(bool exists, output.Exists(manifest.path_));
+  if (!exists) return manifest;
+  INTRADAY_ASSIGN_OR_RAISE(auto text, output.ReadText(manifest.path_));
   try {
     const json j = json::parse(text);
     for (const auto& [pass, days] : j.at("passes").items()) {
@@ -53,11 +50,12 @@ Status OutputManifest::Save() const {
         {"path", published.path}};
   }
   const json j = {{"format", 1}, {"passes", passes}};
-  return WriteFileAtomic(path_, j.dump(1) + "\n");
+  return output_.WriteText(path_, j.dump(1) + "\n");
 }
 
-RunReport::RunReport(std::string path, std::string run_id, std::string config_hash, std::string config_file)
-    : path_(std::move(path)) {
+RunReport::RunReport(Location output, std::string path, std::string run_id, std::string config_hash,
+                     std::string config_file)
+    : output_(std::move(output)), path_(std::move(path)) {
   root_ = {{"run_id", std::move(run_id)},
            {"config_hash", std::move(config_hash)},
            {"config_file", std::move(config_file)},
@@ -81,6 +79,6 @@ void RunReport::Retry(const std::string& pass, Date day, const std::string& what
   root_["retries"].push_back({{"pass", pass}, {"day", day.ToString()}, {"what", what}});
 }
 
-Status RunReport::Save() const { return WriteFileAtomic(path_, root_.dump(1) + "\n"); }
+Status RunReport::Save() const { return output_.WriteText(path_, root_.dump(1) + "\n"); }
 
 }  // namespace intraday

@@ -13,8 +13,10 @@
 #include <fstream>
 #include <future>
 #include <map>
+#include <optional>
 #include <thread>
 
+#include <arrow/io/file.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -137,6 +139,8 @@ class PipelineRunner {
   TrackedTask NewTask(const PassContext& pass, Date day, int batch, std::vector<int64_t> listings) const;
   Status RunTasks(const PassContext& pass, Date day, std::deque<TrackedTask> ready, int* next_sequence,
                   std::vector<FinishedTask>* finished, json& day_report);
+  Result<DayOutputStats> WriteDay(const PassContext& pass, Date day, const std::vector<std::string>& outputs,
+                                  int key_columns);
   Status Publish(const PassContext& pass, Date day, const std::string& staged_file,
                  const std::string& final_dir);
   void Warn(const std::string& message);
@@ -148,8 +152,11 @@ class PipelineRunner {
   std::shared_ptr<Lake> lake_;
   std::string exe_;
   int workers_ = 1;
-  std::string run_scratch_;
-  std::string staging_;
+  std::optional<Location> output_;   // run.output
+  std::optional<Location> scratch_;  // run.scratch
+  std::string run_scratch_;          // URI in scratch_
+  std::string staging_;              // local output only: day files wait here for their rename
+  std::string log_root_;             // local directory of the workers' logs
   std::unique_ptr<RunReport> report_;
   std::unique_ptr<Progress> progress_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
@@ -168,7 +175,10 @@ Status PipelineRunner::CheckPublishedDays(OutputManifest& manifest,
   for (size_t p = 0; p < config_.passes.size(); ++p) {
     for (Date day : config_.dates.TradingDays()) {
       const PublishedDay* published = manifest.Find(config_.passes[p].name, day);
-      const bool present = published != nullptr && fs::exists(published->path);
+      bool present = false;
+      if (published != nullptr) {
+        INTRADAY_ASSIGN_OR_RAISE(present, output_->Exists(published->path));
+      }
       if (present && !config_.run.force) {
         ++already;
         if (published->config_hash != config_hash_) {
@@ -192,23 +202,39 @@ Status PipelineRunner::CheckPublishedDays(OutputManifest& manifest,
   return Status::OK();
 }
 
+/// run.output or run.scratch, ready to be written: an error names the key.
+Result<Location> OpenRunLocation(const std::string& key, const std::string& root, const S3Settings& s3) {
+  auto location = Location::Open(root, s3);
+  Status status = location.ok() ? location->Prepare() : location.status();
+  if (!status.ok()) return status.WithMessage(key, " (", root, "): ", status.message());
+  return location;
+}
+
 Status PipelineRunner::Run() {
-  if (config_.run.output.starts_with("s3://") || config_.run.scratch.starts_with("s3://")) {
-    return Status::NotImplemented("run.output and run.scratch must be local directories in this version");
-  }
-  INTRADAY_RETURN_NOT_OK(MakeDirs(config_.run.output));
-  INTRADAY_ASSIGN_OR_RAISE(auto manifest, OutputManifest::Load(config_.run.output));
+  INTRADAY_ASSIGN_OR_RAISE(output_, OpenRunLocation("run.output", config_.run.output, config_.data.s3));
+  INTRADAY_ASSIGN_OR_RAISE(scratch_, OpenRunLocation("run.scratch", config_.run.scratch, config_.data.s3));
+  INTRADAY_ASSIGN_OR_RAISE(auto manifest, OutputManifest::Load(*output_));
   std::vector<std::pair<size_t, Date>> todo;
   INTRADAY_RETURN_NOT_OK(CheckPublishedDays(manifest, &todo));
 
   INTRADAY_ASSIGN_OR_RAISE(lake_, Lake::Open(config_.data.ToLakeOptions()));
   INTRADAY_ASSIGN_OR_RAISE(exe_, SelfExecutable());
   workers_ = config_.run.workers.value_or(DefaultWorkerCount(config_.run.memory_per_worker));
-  run_scratch_ = config_.run.scratch + "/" + run_id_;
-  staging_ = config_.run.output + "/_staging/" + run_id_;
-  INTRADAY_RETURN_NOT_OK(MakeDirs(run_scratch_));
-  INTRADAY_RETURN_NOT_OK(MakeDirs(config_.run.output + "/_runs"));
-  report_ = std::make_unique<RunReport>(config_.run.output + "/_runs/" + run_id_ + ".json", run_id_,
+  run_scratch_ = scratch_->Join(run_id_);
+  staging_ = output_->Join("_staging/" + run_id_);
+  // A worker's stdout and stderr are appended to a local log file: in the run's scratch when it
+  // is local, else in a temporary directory removed with the scratch.
+  log_root_ = run_scratch_;
+  if (scratch_->is_s3()) {
+    std::error_code ec;
+    fs::path temp = fs::temp_directory_path(ec);
+    if (ec) temp = "/tmp";
+    log_root_ = (temp / ("intraday-" + run_id_)).string();
+  }
+  INTRADAY_RETURN_NOT_OK(scratch_->CreateDirs(run_scratch_));
+  INTRADAY_RETURN_NOT_OK(MakeDirs(log_root_));
+  INTRADAY_RETURN_NOT_OK(output_->CreateDirs(output_->Join("_runs")));
+  report_ = std::make_unique<RunReport>(*output_, output_->Join("_runs/" + run_id_ + ".json"), run_id_,
                                         config_hash_, config_.source_file);
   report_->root()["workers"] = workers_;
   report_->root()["memory_per_worker"] = config_.run.memory_per_worker;
@@ -265,10 +291,14 @@ Status PipelineRunner::Run() {
   if (ahead.valid()) ahead.wait();
   if (progress_) progress_->Clear();
 
+  const Status cleaned = scratch_->DeleteTree(run_scratch_);
+  if (!cleaned.ok()) Warn("scratch not cleaned: " + cleaned.ToString());
   std::error_code ec;
-  fs::remove_all(run_scratch_, ec);
-  fs::remove_all(staging_, ec);
-  if (fs::is_empty(config_.run.output + "/_staging", ec)) fs::remove(config_.run.output + "/_staging", ec);
+  if (scratch_->is_s3()) fs::remove_all(log_root_, ec);
+  if (!output_->is_s3()) {
+    fs::remove_all(staging_, ec);
+    if (fs::is_empty(output_->Join("_staging"), ec)) fs::remove(output_->Join("_staging"), ec);
+  }
   report_->root()["status"] = status.ok() ? "finished" : (status.IsCancelled() ? "interrupted" : "failed");
   struct rusage self {};
   ::getrusage(RUSAGE_SELF, &self);
@@ -317,7 +347,7 @@ Result<PreparedDay> PipelineRunner::PrepareDay(PassContext& pass, Date day) {
 
 Result<PreparedDay> PipelineRunner::PrepareEventDay(const PassContext& pass, Date day) const {
   const std::string day_scratch = DayScratch(pass, day);
-  INTRADAY_RETURN_NOT_OK(MakeDirs(day_scratch));
+  INTRADAY_RETURN_NOT_OK(scratch_->CreateDirs(day_scratch));
   PreparedDay prepared;
   json& day_report = prepared.report;
   PlanRequest request;
@@ -344,6 +374,7 @@ Result<PreparedDay> PipelineRunner::PrepareEventDay(const PassContext& pass, Dat
     ShredRequest shred;
     shred.lake = lake_.get();
     shred.plan = &plan;
+    shred.scratch = &*scratch_;
     shred.spill_dir = day_scratch + "/spill";
     shred.buffer_bytes = config_.run.shred_buffer;
     shred.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
@@ -385,7 +416,7 @@ Result<PreparedDay> PipelineRunner::PrepareEventDay(const PassContext& pass, Dat
 }
 
 Result<PreparedDay> PipelineRunner::PrepareDerivedDay(PassContext& pass, Date day) {
-  INTRADAY_RETURN_NOT_OK(MakeDirs(DayScratch(pass, day)));
+  INTRADAY_RETURN_NOT_OK(scratch_->CreateDirs(DayScratch(pass, day)));
   PreparedDay prepared;
   json& day_report = prepared.report;
   INTRADAY_ASSIGN_OR_RAISE(DerivedDayPlan plan,
@@ -423,6 +454,7 @@ Status PipelineRunner::RunDay(PassContext& pass, Date day, PreparedDay prepared,
   for (auto& [key, value] : prepared.report.items()) day_report[key] = std::move(value);
   for (const auto& warning : prepared.warnings) Warn(warning);
   const std::string day_scratch = DayScratch(pass, day);
+  INTRADAY_RETURN_NOT_OK(MakeDirs(fmt::format("{}/{}/{}", log_root_, pass.pass->name, day.ToString())));
   std::deque<TrackedTask> ready = std::move(prepared.tasks);
   int sequence = static_cast<int>(ready.size());
   const int key_columns = pass.derived ? static_cast<int>(pass.derived->group_keys().size()) + 1 : 2;
@@ -438,19 +470,10 @@ Status PipelineRunner::RunDay(PassContext& pass, Date day, PreparedDay prepared,
             [](const FinishedTask& a, const FinishedTask& b) { return a.order < b.order; });
   std::vector<std::string> outputs;
   for (const auto& f : finished) outputs.push_back(f.output_path);
-  const std::string staged_dir = fmt::format("{}/{}/date={}", staging_, pass.pass->name, day.ToString());
-  INTRADAY_RETURN_NOT_OK(MakeDirs(staged_dir));
-  const std::string staged_file = staged_dir + "/part-00000.parquet";
-  auto written = WriteDayParquet(outputs, pass.schema, staged_file, key_columns);
-  if (!written.ok())
-    return written.status().WithMessage("writing ", staged_file, ": ", written.status().message());
-  const DayOutputStats stats = *written;
-  const std::string final_dir =
-      fmt::format("{}/{}/date={}", config_.run.output, pass.pass->name, day.ToString());
-  INTRADAY_RETURN_NOT_OK(Publish(pass, day, staged_file, final_dir));
+  INTRADAY_ASSIGN_OR_RAISE(const DayOutputStats stats, WriteDay(pass, day, outputs, key_columns));
+  const std::string final_dir = output_->Join(fmt::format("{}/date={}", pass.pass->name, day.ToString()));
 
-  std::error_code ec;
-  fs::remove_all(day_scratch, ec);
+  (void)scratch_->DeleteTree(day_scratch);
   manifest.Record(pass.pass->name, day,
                   PublishedDay{config_hash_, run_id_, stats.rows, stats.bytes, final_dir});
   INTRADAY_RETURN_NOT_OK(manifest.Save());
@@ -467,6 +490,36 @@ Status PipelineRunner::RunDay(PassContext& pass, Date day, PreparedDay prepared,
   INTRADAY_RETURN_NOT_OK(report_->Save());
   progress_->DayDone(stats.rows, seconds);
   return Status::OK();
+}
+
+/// Writes and publishes the day's file. Local output: into the run's staging directory, then one
+/// rename of the day's directory (Publish). S3 output: one upload under the final key, which
+/// appears only when the upload completes; on error the upload is aborted and nothing appears.
+Result<DayOutputStats> PipelineRunner::WriteDay(const PassContext& pass, Date day,
+                                                const std::vector<std::string>& outputs, int key_columns) {
+  if (output_->is_s3()) {
+    const std::string final_file = PassDayFile(output_->root(), pass.pass->name, day);
+    INTRADAY_ASSIGN_OR_RAISE(auto sink, output_->OpenAtomic(final_file));
+    auto written = WriteDayParquet(*scratch_, outputs, pass.schema, sink->stream(), key_columns);
+    if (!written.ok())
+      return written.status().WithMessage("writing ", final_file, ": ", written.status().message());
+    INTRADAY_RETURN_NOT_OK(sink->Commit());
+    return written;
+  }
+  const std::string staged_dir = fmt::format("{}/{}/date={}", staging_, pass.pass->name, day.ToString());
+  INTRADAY_RETURN_NOT_OK(MakeDirs(staged_dir));
+  const std::string staged_file = staged_dir + "/part-00000.parquet";
+  auto written = [&]() -> Result<DayOutputStats> {
+    INTRADAY_ASSIGN_OR_RAISE(auto sink, arrow::io::FileOutputStream::Open(staged_file));
+    INTRADAY_ASSIGN_OR_RAISE(auto stats, WriteDayParquet(*scratch_, outputs, pass.schema, sink, key_columns));
+    INTRADAY_RETURN_NOT_OK(sink->Close());
+    return stats;
+  }();
+  if (!written.ok())
+    return written.status().WithMessage("writing ", staged_file, ": ", written.status().message());
+  const std::string final_dir = output_->Join(fmt::format("{}/date={}", pass.pass->name, day.ToString()));
+  INTRADAY_RETURN_NOT_OK(Publish(pass, day, staged_file, final_dir));
+  return written;
 }
 
 Status PipelineRunner::Publish(const PassContext& pass, Date day, const std::string& staged_file,
@@ -511,11 +564,9 @@ Status PipelineRunner::RunTasks(const PassContext& pass, Date day, std::deque<Tr
       if (*exited) running.erase((*exited)->pid);
     }
   };
-  auto delete_spills = [](const Task& task) {
+  auto delete_spills = [this](const Task& task) {
     for (const auto& input : task.inputs) {
-      if (!input.spill) continue;
-      std::error_code ec;
-      fs::remove(input.path, ec);
+      if (input.spill) (void)scratch_->Delete(input.path);
     }
   };
 
@@ -528,8 +579,10 @@ Status PipelineRunner::RunTasks(const PassContext& pass, Date day, std::deque<Tr
     while (static_cast<int>(running.size()) < workers_ && !ready.empty()) {
       TrackedTask tracked = std::move(ready.front());
       ready.pop_front();
-      const std::string stem =
-          fmt::format("{}/task-{:05d}-attempt-{}", day_scratch, tracked.sequence, tracked.failures);
+      const std::string name = fmt::format("task-{:05d}-attempt-{}", tracked.sequence, tracked.failures);
+      const std::string stem = day_scratch + "/" + name;
+      const std::string log_path =
+          fmt::format("{}/{}/{}/{}.log", log_root_, pass.pass->name, day.ToString(), name);
       tracked.task.attempt = tracked.failures;
       // Cores the other workers leave idle go to this one (a day of one batch uses every core).
       const int in_flight =
@@ -537,9 +590,14 @@ Status PipelineRunner::RunTasks(const PassContext& pass, Date day, std::deque<Tr
       tracked.task.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / in_flight);
       tracked.task.output_path = fmt::format("{}/task-{:05d}.arrow", day_scratch, tracked.sequence);
       tracked.task.result_path = stem + ".result.json";
-      INTRADAY_RETURN_NOT_OK(WriteFileAtomic(stem + ".task.json", TaskToJson(tracked.task)));
-      INTRADAY_ASSIGN_OR_RAISE(pid_t pid, SpawnProcess(exe_, {"worker", stem + ".task.json"}, stem + ".log"));
-      running.emplace(pid, Running{std::move(tracked), std::chrono::steady_clock::now(), stem + ".log"});
+      INTRADAY_RETURN_NOT_OK(scratch_->WriteText(stem + ".task.json", TaskToJson(tracked.task)));
+      std::vector<std::string> args{"worker", stem + ".task.json"};
+      // The worker reads its task before it knows the config: it gets the S3 settings here.
+      if (!config_.data.s3.endpoint_override.empty())
+        args.insert(args.end(), {"--s3-endpoint", config_.data.s3.endpoint_override});
+      if (!config_.data.s3.region.empty()) args.insert(args.end(), {"--s3-region", config_.data.s3.region});
+      INTRADAY_ASSIGN_OR_RAISE(pid_t pid, SpawnProcess(exe_, args, log_path));
+      running.emplace(pid, Running{std::move(tracked), std::chrono::steady_clock::now(), log_path});
     }
     INTRADAY_ASSIGN_OR_RAISE(auto exited, WaitForAnyChild());
     if (!exited) continue;  // interrupted by a signal: loop to check the stop flag
@@ -562,7 +620,7 @@ Status PipelineRunner::RunTasks(const PassContext& pass, Date day, std::deque<Tr
                   {"peak_rss_bytes", exited->peak_rss_bytes},
                   {"exit", exited->Describe()}};
     if (exited->ok()) {
-      INTRADAY_ASSIGN_OR_RAISE(auto text, ReadTextFile(tracked.task.result_path));
+      INTRADAY_ASSIGN_OR_RAISE(auto text, scratch_->ReadText(tracked.task.result_path));
       INTRADAY_ASSIGN_OR_RAISE(TaskResult result, TaskResultFromJson(text));
       entry["input_rows"] = result.input_rows;
       entry["output_rows"] = result.output_rows;

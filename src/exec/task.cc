@@ -1,16 +1,6 @@
 #include "exec/task.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
-
-#include "common/io_errors.h"
 
 namespace intraday {
 namespace {
@@ -106,40 +96,6 @@ Result<TaskResult> TaskResultFromJson(const std::string& text) {
     }
     return result;
   });
-}
-
-Result<std::string> ReadTextFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError("cannot read ", path);
-  std::ostringstream out;
-  out << in.rdbuf();
-  if (in.bad()) return Status::IOError("cannot read ", path);
-  return out.str();
-}
-
-Status WriteFileAtomic(const std::string& path, const std::string& contents) {
-  // POSIX calls rather than a stream: each failure keeps its errno (a full disk must be told
-  // apart from other errors, common/io_errors.h) and names the file.
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoError(errno, "cannot write ", tmp);
-  Status status;
-  for (size_t done = 0; done < contents.size() && status.ok();) {
-    const ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      status = ErrnoError(errno, "cannot write ", tmp);
-    } else {
-      done += static_cast<size_t>(n);
-    }
-  }
-  // Some filesystems report a full disk only when the data is flushed, at close.
-  if (::close(fd) != 0 && status.ok()) status = ErrnoError(errno, "cannot write ", tmp);
-  if (status.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    status = ErrnoError(errno, "cannot rename ", tmp, " to ", path);
-  }
-  if (!status.ok()) ::unlink(tmp.c_str());
-  return status;
 }
 
 }  // namespace intraday

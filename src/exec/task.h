@@ -13,6 +13,7 @@
 
 #include "common/date.h"
 #include "common/status.h"
+#include "io/location.h"  // ReadTextFile, WriteFileAtomic (local), Location
 #include "io/table_catalog.h"
 
 namespace intraday {
@@ -20,7 +21,7 @@ namespace intraday {
 /// Where a task's rows of one table come from.
 struct TaskInput {
   Table table;
-  std::string path;             // inside the lake filesystem (lake files) or a local spill file
+  std::string path;             // inside the lake filesystem (lake files) or a spill file's URI in scratch
   std::string display_path;     // for messages
   std::vector<int> row_groups;  // lake files only; empty = all
   bool spill = false;           // a spill file: already projected and filtered, Arrow IPC
@@ -40,6 +41,7 @@ struct Task {
   /// A later pass (generic, reaggregate): the source pass's day files it reads, history days
   /// first and the task's day last. Empty for passes of event modules.
   std::vector<std::string> source_files;
+  /// URIs in the run's scratch (a local path or s3://...), like the task file itself.
   std::string output_path;  // the batch's output (Arrow IPC file), written atomically
   std::string result_path;  // TaskResult as JSON, written last
   /// Delete the spill inputs once the output is written. False when several tasks share them
@@ -68,10 +70,5 @@ std::string TaskToJson(const Task& task);
 Result<Task> TaskFromJson(const std::string& text);
 std::string TaskResultToJson(const TaskResult& result);
 Result<TaskResult> TaskResultFromJson(const std::string& text);
-
-/// Whole-file helpers for the small JSON files of tasks, results and manifests. WriteFileAtomic
-/// writes to "<path>.tmp-<pid>" then renames, so readers never see a partial file.
-Result<std::string> ReadTextFile(const std::string& path);
-Status WriteFileAtomic(const std::string& path, const std::string& contents);
 
 }  // namespace intraday

@@ -86,7 +86,11 @@ Result<FileSystemRoot> OpenFileSystemRoot(const std::string& root, const S3Setti
       INTRADAY_RETURN_NOT_OK(arrow::fs::EnsureS3Initialized());
       s3_used = true;
     }
-    INTRADAY_ASSIGN_OR_RAISE(auto options, arrow::fs::S3Options::FromUri(root, &out.base_path));
+    // Not S3Options::FromUri: without a region in the URI it asks AWS itself for the bucket's
+    // region, even when an endpoint override points elsewhere.
+    auto options = arrow::fs::S3Options::Defaults();
+    out.base_path = root.substr(5);
+    const std::string bucket = out.base_path.substr(0, out.base_path.find('/'));
     std::string endpoint = s3.endpoint_override;
     if (endpoint.empty()) endpoint = EnvOr("AWS_ENDPOINT_URL_S3", EnvOr("AWS_ENDPOINT_URL"));
     if (!endpoint.empty()) {
@@ -102,6 +106,9 @@ Result<FileSystemRoot> OpenFileSystemRoot(const std::string& root, const S3Setti
     }
     std::string region = s3.region;
     if (region.empty()) region = EnvOr("AWS_REGION", EnvOr("AWS_DEFAULT_REGION"));
+    if (region.empty() && endpoint.empty() && !bucket.empty()) {
+      INTRADAY_ASSIGN_OR_RAISE(region, arrow::fs::ResolveS3BucketRegion(bucket));
+    }
     if (!region.empty()) options.region = region;
     const std::string key = EnvOr("AWS_ACCESS_KEY_ID");
     const std::string secret = EnvOr("AWS_SECRET_ACCESS_KEY");

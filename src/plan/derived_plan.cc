@@ -8,7 +8,6 @@
 #include <arrow/builder.h>
 #include <arrow/compute/api.h>
 #include <arrow/csv/api.h>
-#include <arrow/filesystem/localfs.h>
 #include <arrow/io/file.h>
 #include <fmt/format.h>
 #include <parquet/arrow/reader.h>
@@ -178,14 +177,15 @@ Result<std::shared_ptr<arrow::Table>> DerivedUniverse(const Lake& lake, const Pi
   return arrow::Table::Make(arrow::schema(fields), arrays, static_cast<int64_t>(rows.size()));
 }
 
-std::vector<Date> HistoryDays(const PipelineConfig& config, const std::string& source_pass, Date day,
-                              int count) {
+Result<std::vector<Date>> HistoryDays(const Location& output, const PipelineConfig& config,
+                                      const std::string& source_pass, Date day, int count) {
   std::vector<Date> days;
   Date d = day;
   for (int step = 0; step < 4 * count + 10 && static_cast<int>(days.size()) < count; ++step) {
     d = Date::FromDaysSinceEpoch(d.days_since_epoch() - 1);
     if (!config.dates.IsTradingDay(d)) continue;
-    if (fs::exists(PassDayFile(config.run.output, source_pass, d))) days.push_back(d);
+    INTRADAY_ASSIGN_OR_RAISE(bool exists, output.Exists(PassDayFile(output.root(), source_pass, d)));
+    if (exists) days.push_back(d);
   }
   std::reverse(days.begin(), days.end());
   return days;
@@ -198,15 +198,17 @@ Result<DerivedDayPlan> PlanDerivedDay(const Lake& lake, const PipelineConfig& co
   plan.source_pass = pass.modules.front().source;
   plan.day = day;
   plan.memory_budget = config.run.memory_per_worker;
-  plan.source_file = PassDayFile(config.run.output, plan.source_pass, day);
-  if (!fs::exists(plan.source_file)) {
+  INTRADAY_ASSIGN_OR_RAISE(Location output, Location::Open(config.run.output, config.data.s3));
+  plan.source_file = PassDayFile(output.root(), plan.source_pass, day);
+  INTRADAY_ASSIGN_OR_RAISE(bool source_exists, output.Exists(plan.source_file));
+  if (!source_exists) {
     return Status::IOError("pass '", pass.name, "' reads pass '", plan.source_pass, "', whose output for ",
                            day.ToString(), " does not exist (", plan.source_file, "): run pass '",
                            plan.source_pass, "' for that day first");
   }
-  plan.history = HistoryDays(config, plan.source_pass, day, module.history_days());
-  for (Date d : plan.history)
-    plan.history_files.push_back(PassDayFile(config.run.output, plan.source_pass, d));
+  INTRADAY_ASSIGN_OR_RAISE(plan.history,
+                           HistoryDays(output, config, plan.source_pass, day, module.history_days()));
+  for (Date d : plan.history) plan.history_files.push_back(PassDayFile(output.root(), plan.source_pass, d));
   if (static_cast<int>(plan.history.size()) < module.history_days()) {
     plan.warnings.push_back(
         fmt::format("{} of the {} history days of pass '{}' before {} exist: indicators warm up on "
@@ -227,14 +229,14 @@ Result<DerivedDayPlan> PlanDerivedDay(const Lake& lake, const PipelineConfig& co
 
   // Sizes: exact rows per listing of the day file (and the history files), decoded bytes per row
   // of the columns the module reads.
-  auto local = std::make_shared<arrow::fs::LocalFileSystem>();
   std::map<int64_t, double> bytes_of;
   std::map<int64_t, int64_t> rows_of;
   std::vector<std::string> files = plan.history_files;
   files.push_back(plan.source_file);
   for (const auto& file : files) {
     // A pass's output is profiled like a reference file: ListingId int64, no event-time column.
-    INTRADAY_ASSIGN_OR_RAISE(FileProfile profile, ProfileFile(local, file, file, Table::kReference));
+    INTRADAY_ASSIGN_OR_RAISE(std::string path, output.PathOf(file));
+    INTRADAY_ASSIGN_OR_RAISE(FileProfile profile, ProfileFile(output.fs(), path, file, Table::kReference));
     INTRADAY_ASSIGN_OR_RAISE(double per_row, ProjectedBytesPerRow(profile, module.source_columns(), file));
     for (const auto& [listing, rows] : profile.listing_rows) {
       rows_of[listing] += rows;

@@ -14,12 +14,13 @@
 #include "common/status.h"
 #include "config/pipeline_config.h"
 #include "io/lake.h"
+#include "io/location.h"
 #include "metrics/derived_module.h"
 #include "plan/day_plan.h"
 
 namespace intraday {
 
-/// The path of a pass's published day file: {output}/{pass}/date=D/part-00000.parquet.
+/// The path (or s3:// URI) of a pass's published day file: {output}/{pass}/date=D/part-00000.parquet.
 std::string PassDayFile(const std::string& output, const std::string& pass, Date day);
 
 /// The universe of `day` as a table for `module`: ListingId, then the module's universe columns
@@ -31,10 +32,10 @@ Result<std::shared_ptr<arrow::Table>> DerivedUniverse(const Lake& lake, const Pi
                                                       std::vector<std::string>* warnings);
 
 /// The trading days before `day` (same weekday calendar and holidays as the config, not bounded
-/// by dates.start) whose source output exists, oldest first, at most `count`; looks back at most
-/// 4 * count + 10 calendar days.
-std::vector<Date> HistoryDays(const PipelineConfig& config, const std::string& source_pass, Date day,
-                              int count);
+/// by dates.start) whose source output exists in `output` (run.output), oldest first, at most
+/// `count`; looks back at most 4 * count + 10 calendar days.
+Result<std::vector<Date>> HistoryDays(const Location& output, const PipelineConfig& config,
+                                      const std::string& source_pass, Date day, int count);
 
 struct DerivedBatch {
   int id = 0;
@@ -60,8 +61,8 @@ struct DerivedDayPlan {
   std::vector<std::string> warnings;
 };
 
-/// Plans a day of a later pass. The source pass's file of the day must exist (an error naming it
-/// otherwise).
+/// Plans a day of a later pass. The source pass's file of the day must exist in run.output, local
+/// or on S3 (an error naming it otherwise).
 Result<DerivedDayPlan> PlanDerivedDay(const Lake& lake, const PipelineConfig& config, const PassConfig& pass,
                                       const DerivedModule& module, Date day);
 

@@ -1,12 +1,7 @@
 #include "plan/size_cache.h"
 
-#include <unistd.h>
-
-#include <atomic>
 #include <chrono>
 
-#include <arrow/buffer.h>
-#include <arrow/io/interfaces.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -20,12 +15,6 @@ uint64_t Fnv1a64(std::string_view text) {
     hash *= 0x100000001b3ULL;
   }
   return hash;
-}
-
-// Unique per process and call, so that concurrent writers never share a temporary file.
-std::string TempSuffix() {
-  static std::atomic<uint64_t> counter{0};
-  return fmt::format(".tmp-{}-{}", static_cast<long>(::getpid()), counter.fetch_add(1));
 }
 
 }  // namespace
@@ -101,41 +90,26 @@ std::optional<FileProfile> ParseProfile(const std::string& text, const FileStamp
 }
 
 Result<std::unique_ptr<SizeCache>> SizeCache::Open(const std::string& dir, const S3Settings& s3) {
-  INTRADAY_ASSIGN_OR_RAISE(auto root, OpenFileSystemRoot(dir, s3));
-  return std::unique_ptr<SizeCache>(new SizeCache(std::move(root.fs), std::move(root.base_path)));
+  INTRADAY_ASSIGN_OR_RAISE(auto location, Location::Open(dir, s3));
+  return std::unique_ptr<SizeCache>(new SizeCache(std::move(location)));
 }
 
 std::string SizeCache::EntryPath(const std::string& input_path) const {
-  return fmt::format("{}/{:016x}.json", base_, Fnv1a64(input_path));
+  return location_.Join(fmt::format("{:016x}.json", Fnv1a64(input_path)));
 }
 
 std::optional<FileProfile> SizeCache::Load(const FileStamp& stamp) const {
-  auto input = fs_->OpenInputStream(EntryPath(stamp.path));
-  if (!input.ok()) return std::nullopt;
-  std::string text;
-  while (true) {
-    auto chunk = (*input)->Read(64 * 1024);
-    if (!chunk.ok()) return std::nullopt;
-    if ((*chunk)->size() == 0) break;
-    text.append(reinterpret_cast<const char*>((*chunk)->data()), static_cast<size_t>((*chunk)->size()));
-  }
-  return ParseProfile(text, stamp);
+  auto text = location_.ReadText(EntryPath(stamp.path));
+  if (!text.ok()) return std::nullopt;
+  return ParseProfile(*text, stamp);
 }
 
 Status SizeCache::Store(const FileStamp& stamp, const FileProfile& profile) {
   if (!dir_created_) {
-    INTRADAY_RETURN_NOT_OK(fs_->CreateDir(base_, /*recursive=*/true));
+    INTRADAY_RETURN_NOT_OK(location_.CreateDirs(location_.root()));
     dir_created_ = true;
   }
-  const std::string entry = EntryPath(stamp.path);
-  const std::string temp = entry + TempSuffix();
-  const std::string text = SerializeProfile(stamp, profile);
-  INTRADAY_ASSIGN_OR_RAISE(auto out, fs_->OpenOutputStream(temp));
-  auto written = out->Write(text.data(), static_cast<int64_t>(text.size()));
-  if (written.ok()) written = out->Close();
-  if (written.ok()) written = fs_->Move(temp, entry);
-  if (!written.ok()) (void)fs_->DeleteFile(temp);
-  return written;
+  return location_.WriteText(EntryPath(stamp.path), SerializeProfile(stamp, profile));
 }
 
 }  // namespace intraday

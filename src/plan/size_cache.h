@@ -5,8 +5,9 @@
 // a rewritten file gets a new size or mtime and is profiled again. Entry files are named after a
 // hash of the input path; the key stored inside is checked on every load, so a hash collision is
 // a miss, never a wrong answer. A missing, stale or corrupt entry is a miss, and the caller
-// rewrites it. Entries are written to a temporary name and renamed into place, so a reader never
-// sees half an entry and concurrent planners at worst both write the same content.
+// rewrites it. Entries are written whole (io/location.h: a temporary name renamed into place on
+// local disk, one upload on S3), so a reader never sees half an entry and concurrent planners at
+// worst both write the same content.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +19,7 @@
 
 #include "common/status.h"
 #include "io/lake.h"
+#include "io/location.h"
 #include "plan/file_profile.h"
 
 namespace intraday {
@@ -42,14 +44,12 @@ class SizeCache {
   std::optional<FileProfile> Load(const FileStamp& stamp) const;
   Status Store(const FileStamp& stamp, const FileProfile& profile);
 
-  /// Where the entry of an input path lives (inside the cache's filesystem).
+  /// Where the entry of an input path lives (a local path or s3:// URI).
   std::string EntryPath(const std::string& input_path) const;
 
  private:
-  SizeCache(std::shared_ptr<arrow::fs::FileSystem> fs, std::string base)
-      : fs_(std::move(fs)), base_(std::move(base)) {}
-  std::shared_ptr<arrow::fs::FileSystem> fs_;
-  std::string base_;
+  explicit SizeCache(Location location) : location_(std::move(location)) {}
+  Location location_;
   bool dir_created_ = false;
 };
 

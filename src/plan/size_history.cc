@@ -1,12 +1,7 @@
 #include "plan/size_history.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 
-#include <arrow/buffer.h>
-#include <arrow/io/interfaces.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -14,12 +9,6 @@ namespace intraday {
 namespace {
 
 constexpr std::string_view kRecordSuffix = ".json";
-
-// Unique per process and call, so that concurrent writers never share a temporary file.
-std::string TempSuffix() {
-  static std::atomic<uint64_t> counter{0};
-  return fmt::format(".tmp-{}-{}", static_cast<long>(::getpid()), counter.fetch_add(1));
-}
 
 // The day a record file is named after ("2026-01-05.json"), or nullopt for any other entry
 // (temporary files included).
@@ -88,22 +77,16 @@ std::optional<RecordedDay> ParseRecordedDay(const std::string& text) {
 }
 
 Result<std::unique_ptr<SizeHistory>> SizeHistory::Open(const std::string& dir, const S3Settings& s3) {
-  INTRADAY_ASSIGN_OR_RAISE(auto root, OpenFileSystemRoot(dir, s3));
-  return std::unique_ptr<SizeHistory>(new SizeHistory(std::move(root.fs), std::move(root.base_path)));
+  INTRADAY_ASSIGN_OR_RAISE(auto location, Location::Open(dir, s3));
+  return std::unique_ptr<SizeHistory>(new SizeHistory(std::move(location)));
 }
 
 std::string SizeHistory::PathOf(Date day) const {
-  return fmt::format("{}/{}{}", base_, day.ToString(), kRecordSuffix);
+  return location_.Join(fmt::format("{}{}", day.ToString(), kRecordSuffix));
 }
 
 Result<std::optional<RecordedDay>> SizeHistory::Load(Date day) const {
-  INTRADAY_ASSIGN_OR_RAISE(auto input, fs_->OpenInputStream(PathOf(day)));
-  std::string text;
-  while (true) {
-    INTRADAY_ASSIGN_OR_RAISE(auto chunk, input->Read(1 << 20));
-    if (chunk->size() == 0) break;
-    text.append(reinterpret_cast<const char*>(chunk->data()), static_cast<size_t>(chunk->size()));
-  }
+  INTRADAY_ASSIGN_OR_RAISE(auto text, location_.ReadText(PathOf(day)));
   auto recorded = ParseRecordedDay(text);
   // A record must describe the day it is named after (a copied or renamed file is ignored).
   if (recorded && recorded->day != day) return std::optional<RecordedDay>();
@@ -113,9 +96,9 @@ Result<std::optional<RecordedDay>> SizeHistory::Load(Date day) const {
 Result<std::vector<RecordedDay>> SizeHistory::LoadBefore(Date day, size_t max_days,
                                                          std::vector<std::string>* warnings) const {
   arrow::fs::FileSelector selector;
-  selector.base_dir = base_;
+  INTRADAY_ASSIGN_OR_RAISE(selector.base_dir, location_.PathOf(location_.root()));
   selector.allow_not_found = true;
-  INTRADAY_ASSIGN_OR_RAISE(auto entries, fs_->GetFileInfo(selector));
+  INTRADAY_ASSIGN_OR_RAISE(auto entries, location_.fs()->GetFileInfo(selector));
   std::vector<Date> days;
   for (const auto& info : entries) {
     if (info.type() != arrow::fs::FileType::File) continue;
@@ -143,20 +126,10 @@ Status SizeHistory::Record(const RecordedDay& recorded) {
   if (auto before = Load(recorded.day); before.ok() && before->has_value()) {
     for (auto& [table, rows] : (*before)->rows) merged.rows.emplace(table, std::move(rows));
   }
-  INTRADAY_RETURN_NOT_OK(fs_->CreateDir(base_, /*recursive=*/true));
+  INTRADAY_RETURN_NOT_OK(location_.CreateDirs(location_.root()));
   const std::string path = PathOf(recorded.day);
-  const std::string temp = path + TempSuffix();
-  const std::string text = SerializeRecordedDay(merged);
-  INTRADAY_ASSIGN_OR_RAISE(auto out, fs_->OpenOutputStream(temp));
-  auto written = out->Write(text.data(), static_cast<int64_t>(text.size()));
-  if (written.ok()) written = out->Close();
-  if (written.ok()) written = fs_->Move(temp, path);
-  if (!written.ok()) {
-    (void)out->Abort();
-    (void)fs_->DeleteFile(temp);
-    return written.WithMessage("cannot write ", path, ": ", written.message());
-  }
-  return Status::OK();
+  const Status written = location_.WriteText(path, SerializeRecordedDay(merged));
+  return written.ok() ? written : written.WithMessage("cannot write ", path, ": ", written.message());
 }
 
 }  // namespace intraday

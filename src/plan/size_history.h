@@ -8,7 +8,8 @@
 // listings of their batches, so they are exact whatever the plan estimated, and they depend on
 // the lake's files only: one record serves every pass and config over the same lake.
 //
-// A record is written with a temporary name and a rename, so readers never see half of one. A
+// A record is written whole (io/location.h: a temporary name and a rename on local disk, one
+// upload on S3), so readers never see half of one. A
 // day computed by several passes reading different tables accumulates their tables. Records are
 // only ever estimates for planning: a missing, stale or corrupt one changes batching, never
 // outputs, and the directory is safe to delete.
@@ -27,6 +28,7 @@
 #include "common/status.h"
 #include "config/pipeline_config.h"
 #include "io/lake.h"
+#include "io/location.h"
 
 namespace intraday {
 
@@ -59,16 +61,14 @@ class SizeHistory {
   /// lose one's tables: only an estimate.)
   Status Record(const RecordedDay& recorded);
 
-  /// The record file of a day, inside the history's filesystem.
+  /// The record file of a day (a local path or s3:// URI).
   std::string PathOf(Date day) const;
 
  private:
-  SizeHistory(std::shared_ptr<arrow::fs::FileSystem> fs, std::string base)
-      : fs_(std::move(fs)), base_(std::move(base)) {}
+  explicit SizeHistory(Location location) : location_(std::move(location)) {}
   Result<std::optional<RecordedDay>> Load(Date day) const;
 
-  std::shared_ptr<arrow::fs::FileSystem> fs_;
-  std::string base_;
+  Location location_;
 };
 
 /// The record format, exposed for tests. Bump kSizeHistoryFormat when its meaning changes: older

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <filesystem>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -11,7 +10,7 @@
 #include <arrow/array.h>
 #include <arrow/builder.h>
 #include <arrow/compute/api.h>
-#include <arrow/io/file.h>
+#include <arrow/io/interfaces.h>
 #include <arrow/ipc/writer.h>
 #include <arrow/memory_pool.h>
 #include <arrow/util/byte_size.h>
@@ -107,7 +106,7 @@ class FileShredder {
  private:
   struct Writer {
     std::string path;
-    std::shared_ptr<arrow::io::FileOutputStream> file;
+    std::shared_ptr<arrow::io::OutputStream> file;
     std::shared_ptr<arrow::ipc::RecordBatchWriter> ipc;
     int64_t rows = 0;
   };
@@ -136,11 +135,9 @@ class FileShredder {
       if (it == writers_.end()) {
         Writer writer;
         const std::string dir = fmt::format("{}/batch-{:05d}", request_.spill_dir, batch);
-        std::error_code ec;
-        std::filesystem::create_directories(dir, ec);
-        if (ec) return ErrnoError(ec.value(), "cannot create ", dir);
+        INTRADAY_RETURN_NOT_OK(request_.scratch->CreateDirs(dir));
         writer.path = fmt::format("{}/{}-{}.arrow", dir, SpecOf(file_.table).key, file_.mic);
-        auto file = arrow::io::FileOutputStream::Open(writer.path);
+        auto file = request_.scratch->OpenOutput(writer.path);
         if (!file.ok()) return SpillWriteError(file.status(), writer.path);
         writer.file = *file;
         auto ipc = arrow::ipc::MakeFileWriter(writer.file, schema_);  // writes the file's header

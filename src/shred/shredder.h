@@ -12,6 +12,7 @@
 
 #include "common/status.h"
 #include "io/lake.h"
+#include "io/location.h"
 #include "plan/day_plan.h"
 
 namespace intraday {
@@ -19,7 +20,7 @@ namespace intraday {
 struct SpillFile {
   int batch = 0;
   Table table;
-  std::string path;  // local Arrow IPC file
+  std::string path;  // Arrow IPC file: a URI in the scratch location
   int64_t rows = 0;
   uint64_t bytes = 0;
 };
@@ -27,7 +28,9 @@ struct SpillFile {
 struct ShredRequest {
   const Lake* lake = nullptr;
   const DayPlan* plan = nullptr;
-  /// Private to one run, pass and day: scratch/<run>/<pass>/<day>/spill. Created if missing.
+  /// The run's scratch (local or S3), and in it the directory private to one run, pass and day:
+  /// scratch/<run>/<pass>/<day>/spill. Created if missing.
+  const Location* scratch = nullptr;
   std::string spill_dir;
   /// Bytes of routed rows held in memory before they are written out, over all threads.
   uint64_t buffer_bytes = 256ull << 20;

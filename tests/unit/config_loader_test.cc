@@ -238,6 +238,23 @@ passes: [{name: bars, bucket: 1m, modules: {trade: {}}}]
   EXPECT_EQ(result->run.output, "s3://bucket/out");
 }
 
+TEST(ConfigLoader, S3SettingsServeAnS3OutputOrScratchBesideALocalLake) {
+  for (const char* run : {"{output: s3://bucket/out, scratch: /tmp/s}", "{output: /tmp/o, scratch: s3://b/s}"}) {
+    auto result = Parse(std::string(R"(
+data:
+  root: /data/lake
+  endpoint_override: http://127.0.0.1:9000
+  region: eu-west-2
+universe: {mics: [XLON]}
+dates: {start: 2026-03-02, end: 2026-03-02}
+run: )") + run + R"(
+passes: [{name: bars, bucket: 1m, modules: {trade: {}}}]
+)");
+    ASSERT_TRUE(result.ok()) << run << ": " << result.status().ToString();
+    EXPECT_EQ(result->data.s3.endpoint_override, "http://127.0.0.1:9000");
+  }
+}
+
 TEST(ConfigLoader, UnknownKeysWithSuggestion) {
   ExpectError(R"(
 data:
