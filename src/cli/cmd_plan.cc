@@ -18,6 +18,7 @@
 #include "common/units.h"
 #include "config/config_loader.h"
 #include "config/config_overrides.h"
+#include "metrics/listing_day_computer.h"
 #include "metrics/registry.h"
 #include "plan/derived_plan.h"
 #include "plan/plan_json.h"
@@ -221,9 +222,11 @@ std::string FormatPlan(const DayPlan& plan, const PipelineConfig& config) {
       const std::string range = b.listings.size() == 1
                                     ? fmt::format("{}", b.listings.front())
                                     : fmt::format("{} .. {}", b.listings.front(), b.listings.back());
-      out +=
-          fmt::format("    {:>5}  {:<27} {:>6}{} {:>12}{}\n", b.id, range, b.listings.size(),
-                      TableCells(plan, b.rows), FormatBytes(b.memory_bytes), b.oversize ? "  OVERSIZE" : "");
+      out += fmt::format("    {:>5}  {:<27} {:>6}{} {:>12}{}\n", b.id, range, b.listings.size(),
+                         TableCells(plan, b.rows), FormatBytes(b.memory_bytes),
+                         b.streamed   ? "  OVERSIZE, streamed over time"
+                         : b.oversize ? "  OVERSIZE"
+                                      : "");
     }
   }
 
@@ -297,6 +300,7 @@ Status RunPlan(const PlanArgs& args) {
     request.pass = pass;
     request.columns = PassColumns(modules, *pass);
     request.group_by_instrument = PassGroupsByInstrument(modules);
+    request.stream_blocker = StreamBlocker(modules, ShapeOf(*pass));
     request.day = *day;
     request.size_cache_dir = cache_dir;
     request.size_history_dir = DefaultSizeHistoryDir(config);

@@ -24,6 +24,7 @@
 #include "config/config_json.h"
 #include "config/config_loader.h"
 #include "exec/output_schema.h"
+#include "exec/streamed_listing.h"
 #include "io/arrow_compute.h"
 #include "io/lake.h"
 #include "io/table_reader.h"
@@ -383,6 +384,29 @@ Status WriteIpcAtomic(const Location& location, const std::string& path,
   return file->Commit();
 }
 
+namespace {
+
+/// The end of every event task: the output written atomically, the spill inputs deleted, the result.
+Status FinishBatchTask(const Task& task, const Location& scratch,
+                       const std::shared_ptr<arrow::Schema>& schema,
+                       const std::vector<std::shared_ptr<arrow::RecordBatch>>& output_batches,
+                       std::chrono::steady_clock::time_point started, TaskResult* result) {
+  for (const auto& b : output_batches) result->output_rows += b->num_rows();
+  INTRADAY_RETURN_NOT_OK(
+      WriteIpcAtomic(scratch, task.output_path, schema, output_batches, &result->output_bytes));
+
+  // The output is safe: the spill files of this batch are no longer needed.
+  for (const auto& input : task.inputs) {
+    if (!input.spill || !task.delete_spill_inputs) continue;
+    (void)scratch.Delete(input.path);
+  }
+  result->compute_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  result->peak_rss_bytes = SelfPeakRssBytes();
+  return scratch.WriteText(task.result_path, TaskResultToJson(*result));
+}
+
+}  // namespace
+
 Status RunBatchTask(const Task& task, const Location& scratch) {
   const auto started = std::chrono::steady_clock::now();
   INTRADAY_RETURN_NOT_OK(EnsureComputeInitialized());
@@ -399,8 +423,29 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
   INTRADAY_ASSIGN_OR_RAISE(auto schema, PassOutputSchema(modules));
   INTRADAY_ASSIGN_OR_RAISE(auto lake, Lake::Open(config.data.ToLakeOptions()));
 
-  const std::unordered_set<int64_t> listings(task.listings.begin(), task.listings.end());
   TaskResult result;
+  if (task.stream_over_time) {
+    // An oversize listing: computed in time slices within the budget when its rows come in time
+    // order (else loaded whole below, which the driver reports).
+    std::vector<Table> order;
+    for (const auto& c : columns) order.push_back(c.table);
+    const ListingDayComputer computer(modules, ShapeOf(*pass), pass->session_padding_ns, order);
+    result.stream_fallback = StreamBlocker(modules, ShapeOf(*pass));
+    if (task.listings.size() != 1) result.stream_fallback = "the batch has several listings";
+    if (result.stream_fallback.empty()) {
+      OutputAssembler assembler(schema, modules);
+      INTRADAY_ASSIGN_OR_RAISE(const bool streamed,
+                               StreamListing(task, *lake, scratch, columns, computer, &assembler, &result));
+      if (streamed) {
+        INTRADAY_ASSIGN_OR_RAISE(auto output_batches, assembler.Finish());
+        return FinishBatchTask(task, scratch, schema, output_batches, started, &result);
+      }
+      result.input_rows = 0;
+      result.listing_rows.clear();
+    }
+  }
+
+  const std::unordered_set<int64_t> listings(task.listings.begin(), task.listings.end());
   // Tables load in parallel (each reads its files in turn), then listings are computed in
   // parallel in contiguous chunks whose outputs are concatenated in ListingId order: the output
   // is the same for any thread count.
@@ -467,18 +512,7 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
   for (auto& chunk : chunk_outputs) {
     for (auto& b : chunk) output_batches.push_back(std::move(b));
   }
-  for (const auto& b : output_batches) result.output_rows += b->num_rows();
-  INTRADAY_RETURN_NOT_OK(
-      WriteIpcAtomic(scratch, task.output_path, schema, output_batches, &result.output_bytes));
-
-  // The output is safe: the spill files of this batch are no longer needed.
-  for (const auto& input : task.inputs) {
-    if (!input.spill || !task.delete_spill_inputs) continue;
-    (void)scratch.Delete(input.path);
-  }
-  result.compute_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  result.peak_rss_bytes = SelfPeakRssBytes();
-  return scratch.WriteText(task.result_path, TaskResultToJson(result));
+  return FinishBatchTask(task, scratch, schema, output_batches, started, &result);
 }
 
 }  // namespace intraday

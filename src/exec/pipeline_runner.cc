@@ -31,6 +31,7 @@
 #include "exec/progress.h"
 #include "exec/stop_signal.h"
 #include "exec/task.h"
+#include "metrics/listing_day_computer.h"
 #include "metrics/registry.h"
 #include "plan/derived_plan.h"
 #include "plan/plan_json.h"
@@ -115,6 +116,7 @@ struct PassContext {
   std::vector<std::unique_ptr<Module>> modules;
   std::vector<TableColumns> columns;
   bool group_by_instrument = false;
+  std::string stream_blocker;  // StreamBlocker of the modules: empty if oversize listings stream
   std::shared_ptr<arrow::Schema> schema;
   /// A later pass (generic, reaggregate): its one module; `schema` is then set by its first day.
   std::unique_ptr<DerivedModule> derived;
@@ -260,6 +262,7 @@ Status PipelineRunner::Run() {
       INTRADAY_ASSIGN_OR_RAISE(pass.modules, CreatePassModules(*pass.pass, config_.source_file));
       pass.columns = PassColumns(pass.modules, *pass.pass);
       pass.group_by_instrument = PassGroupsByInstrument(pass.modules);
+      pass.stream_blocker = StreamBlocker(pass.modules, ShapeOf(*pass.pass));
       INTRADAY_ASSIGN_OR_RAISE(pass.schema, PassOutputSchema(pass.modules));
     }
     if (StopRequested()) {
@@ -355,6 +358,7 @@ Result<PreparedDay> PipelineRunner::PrepareEventDay(const PassContext& pass, Dat
   request.pass = pass.pass;
   request.columns = pass.columns;
   request.group_by_instrument = pass.group_by_instrument;
+  request.stream_blocker = pass.stream_blocker;
   request.day = day;
   request.size_cache_dir = DefaultSizeCacheDir(config_);
   request.size_history_dir = DefaultSizeHistoryDir(config_);
@@ -410,6 +414,8 @@ Result<PreparedDay> PipelineRunner::PrepareEventDay(const PassContext& pass, Dat
   for (const auto& batch : plan.batches) {
     TrackedTask tracked = NewTask(pass, day, batch.id, batch.listings);
     tracked.task.inputs = std::move(inputs[static_cast<size_t>(batch.id)]);
+    tracked.task.stream_over_time = batch.streamed;
+    tracked.task.memory_budget = plan.memory_budget;
     prepared.tasks.push_back(std::move(tracked));
   }
   return prepared;
@@ -625,6 +631,18 @@ Status PipelineRunner::RunTasks(const PassContext& pass, Date day, std::deque<Tr
       entry["input_rows"] = result.input_rows;
       entry["output_rows"] = result.output_rows;
       entry["output_bytes"] = result.output_bytes;
+      if (tracked.task.stream_over_time) {
+        entry["streamed"] = result.stream_fallback.empty();
+        entry["time_slices"] = result.time_slices;
+        if (!result.stream_fallback.empty()) {
+          entry["stream_fallback"] = result.stream_fallback;
+          Warn(fmt::format(
+              "{} {} batch {} (listing {}): not streamed over time, {}: its worker may exceed the "
+              "budget",
+              pass.pass->name, day.ToString(), tracked.origin_batch, tracked.task.listings.front(),
+              result.stream_fallback));
+        }
+      }
       // The worker's own VmHWM; wait4's figure starts at the driver's peak (posix_spawn = vfork).
       if (result.peak_rss_bytes > 0) {
         entry["wait4_maxrss_bytes"] = entry["peak_rss_bytes"];

@@ -39,7 +39,9 @@ std::string TaskToJson(const Task& task) {
                   {"output_path", task.output_path},
                   {"result_path", task.result_path},
                   {"delete_spill_inputs", task.delete_spill_inputs},
-                  {"threads", task.threads}};
+                  {"threads", task.threads},
+                  {"stream_over_time", task.stream_over_time},
+                  {"memory_budget", task.memory_budget}};
   return j.dump(1);
 }
 
@@ -67,6 +69,8 @@ Result<Task> TaskFromJson(const std::string& text) {
     task.result_path = j.at("result_path").get<std::string>();
     task.delete_spill_inputs = j.at("delete_spill_inputs").get<bool>();
     task.threads = j.value("threads", 1);
+    task.stream_over_time = j.value("stream_over_time", false);
+    task.memory_budget = j.value("memory_budget", uint64_t{0});
     return task;
   });
 }
@@ -76,7 +80,8 @@ std::string TaskResultToJson(const TaskResult& result) {
   for (const auto& [table, rows] : result.listing_rows) listing_rows[std::string(SpecOf(table).key)] = rows;
   const json j = {{"input_rows", result.input_rows},         {"output_rows", result.output_rows},
                   {"output_bytes", result.output_bytes},     {"compute_seconds", result.compute_seconds},
-                  {"peak_rss_bytes", result.peak_rss_bytes}, {"listing_rows", listing_rows}};
+                  {"peak_rss_bytes", result.peak_rss_bytes}, {"listing_rows", listing_rows},
+                  {"time_slices", result.time_slices},       {"stream_fallback", result.stream_fallback}};
   return j.dump();
 }
 
@@ -88,6 +93,8 @@ Result<TaskResult> TaskResultFromJson(const std::string& text) {
     result.output_bytes = j.at("output_bytes").get<uint64_t>();
     result.compute_seconds = j.at("compute_seconds").get<double>();
     result.peak_rss_bytes = j.value("peak_rss_bytes", int64_t{0});
+    result.time_slices = j.value("time_slices", 0);
+    result.stream_fallback = j.value("stream_fallback", std::string());
     if (j.contains("listing_rows")) {
       for (const auto& [key, rows] : j.at("listing_rows").items()) {
         INTRADAY_ASSIGN_OR_RAISE(Table table, TableFromKey(key));

@@ -50,6 +50,10 @@ struct Task {
   /// Threads the worker may use (tables loaded and listings computed in parallel): the cores the
   /// driver leaves idle when fewer batches than cores run at once. Never changes the output.
   int threads = 1;
+  /// A single oversize listing of a pass whose modules stream over time (Batch::streamed): the
+  /// worker computes it in time slices of about memory_budget / 4 of decoded rows.
+  bool stream_over_time = false;
+  uint64_t memory_budget = 0;
 };
 
 /// What a worker reports back (the driver adds wall time and CPU time from wait4).
@@ -64,6 +68,10 @@ struct TaskResult {
   /// Per table the pass reads, the rows each listing of the task had, aligned with
   /// Task::listings (zeros included): exact counts, which the driver records as the size history.
   std::map<Table, std::vector<int64_t>> listing_rows;
+  /// Streaming over time: the slices computed (0: the listing was loaded whole), and why a task
+  /// asked to stream did not (rows out of time order in its input), for the run report.
+  int time_slices = 0;
+  std::string stream_fallback;
 };
 
 std::string TaskToJson(const Task& task);

@@ -37,6 +37,9 @@ class ActivityModule final : public Module {
   const std::vector<InputTable>& inputs() const override { return inputs_; }
   const std::vector<OutputColumn>& outputs() const override { return outputs_; }
 
+  /// Every value is a sum or ratio over the bucket's own events: nothing is carried.
+  bool streams_over_time() const override { return true; }
+
   Status Compute(const ListingDay& listing, OutputBlock& out) const override {
     for (size_t i = 0; i < inputs_.size(); ++i) {
       out.FillInt64(i, 0);

@@ -98,6 +98,9 @@ class ExecutionModule final : public Module {
   const std::vector<InputTable>& inputs() const override { return inputs_; }
   const std::vector<OutputColumn>& outputs() const override { return outputs_; }
 
+  /// Every value is a sum or ratio over the bucket's own events: nothing is carried.
+  bool streams_over_time() const override { return true; }
+
   Status Compute(const ListingDay& listing, OutputBlock& out) const override {
     std::vector<Bucket> buckets(out.rows());
     if (l3_input_ != kNone)

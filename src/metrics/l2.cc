@@ -63,6 +63,26 @@ class L2Module final : public Module {
   const std::vector<InputTable>& inputs() const override { return inputs_; }
   const std::vector<OutputColumn>& outputs() const override { return outputs_; }
 
+  /// A bucket's values are those of the snapshot in force at its end (the last one before it
+  /// when it has none) and the OHLC of its own snapshots; prev_close repeats the last value of
+  /// each source, so the last snapshot with a value of each source is carried as well.
+  bool streams_over_time() const override { return true; }
+  void CarriedRows(size_t /*input*/, const ListingTable& events, std::vector<int64_t>* rows) const override {
+    if (!options_.prev_close || events.empty()) return;
+    auto columns = book::Columns::Load(events, depth_);
+    if (!columns.ok()) return;
+    for (OhlcSource source : options_.ohlc) {
+      for (int64_t r = events.size() - 1; r >= 0; --r) {
+        if (!std::isnan(SourceValue(*columns, r, source))) {
+          rows->push_back(r);
+          break;
+        }
+      }
+    }
+    std::sort(rows->begin(), rows->end());
+    rows->erase(std::unique(rows->begin(), rows->end()), rows->end());
+  }
+
   Status Compute(const ListingDay& listing, OutputBlock& out) const override {
     const ListingTable& table = *listing.tables[0];
     INTRADAY_ASSIGN_OR_RAISE(const book::Columns columns, book::Columns::Load(table, depth_));

@@ -57,23 +57,33 @@ class L2TwModule final : public Module {
   const std::vector<InputTable>& inputs() const override { return inputs_; }
   const std::vector<OutputColumn>& outputs() const override { return outputs_; }
 
+  /// The time-weighted averages need the snapshot in force when the slice starts (the last one
+  /// before it), and volatility sampling every snapshot the previous included one with a price.
+  /// Volatility sampled on a clock (`sample`) cannot stream: a sampling slot may straddle the
+  /// slice's start, and which snapshot it samples depends on events after it.
+  bool streams_over_time() const override { return options_.volatility.empty() || options_.sample_ns == 0; }
+  void CarriedRows(size_t /*input*/, const ListingTable& events, std::vector<int64_t>* rows) const override {
+    if (options_.volatility.empty() || events.empty()) return;
+    auto columns = book::Columns::Load(events, depth_);
+    auto in_set = IncludedSnapshots(events);
+    if (!columns.ok() || !in_set.ok()) return;
+    for (VolSource source : options_.volatility) {
+      for (int64_t i = events.size() - 1; i >= 0; --i) {
+        if (!in_set->empty() && (*in_set)[static_cast<size_t>(i)] == 0) continue;
+        const double v = SourceValue(*columns, i, source);
+        if (std::isnan(v) || v <= 0) continue;
+        rows->push_back(i);
+        break;
+      }
+    }
+    std::sort(rows->begin(), rows->end());
+    rows->erase(std::unique(rows->begin(), rows->end()), rows->end());
+  }
+
   Status Compute(const ListingDay& listing, OutputBlock& out) const override {
     const ListingTable& table = *listing.tables[0];
     INTRADAY_ASSIGN_OR_RAISE(const book::Columns columns, book::Columns::Load(table, depth_));
-    std::vector<uint8_t> in_set;  // per snapshot, with market_states only
-    if (!options_.market_states.empty()) {
-      in_set.assign(static_cast<size_t>(table.size()), 0);
-      if (table.has_column("MarketState")) {
-        INTRADAY_ASSIGN_OR_RAISE(const arrow::StringArray* states, table.String("MarketState"));
-        for (int64_t i = 0; i < table.size(); ++i) {
-          if (states->IsNull(i)) continue;
-          const std::string_view s = states->GetView(i);
-          in_set[static_cast<size_t>(i)] =
-              std::find(options_.market_states.begin(), options_.market_states.end(), s) !=
-              options_.market_states.end();
-        }
-      }
-    }
+    INTRADAY_ASSIGN_OR_RAISE(const std::vector<uint8_t> in_set, IncludedSnapshots(table));
     auto included = [&](int64_t i) { return in_set.empty() || in_set[static_cast<size_t>(i)] != 0; };
     TimeWeighted(listing, table, columns, included, out);
     for (size_t s = 0; s < options_.volatility.size(); ++s) {
@@ -83,6 +93,22 @@ class L2TwModule final : public Module {
   }
 
  private:
+  /// Per snapshot, whether its MarketState is one of market_states; empty without that option.
+  Result<std::vector<uint8_t>> IncludedSnapshots(const ListingTable& table) const {
+    std::vector<uint8_t> in_set;
+    if (options_.market_states.empty()) return in_set;
+    in_set.assign(static_cast<size_t>(table.size()), 0);
+    if (!table.has_column("MarketState")) return in_set;
+    INTRADAY_ASSIGN_OR_RAISE(const arrow::StringArray* states, table.String("MarketState"));
+    for (int64_t i = 0; i < table.size(); ++i) {
+      if (states->IsNull(i)) continue;
+      const std::string_view s = states->GetView(i);
+      in_set[static_cast<size_t>(i)] = std::find(options_.market_states.begin(), options_.market_states.end(),
+                                                 s) != options_.market_states.end();
+    }
+    return in_set;
+  }
+
   template <typename Included>
   void TimeWeighted(const ListingDay& listing, const ListingTable& table, const book::Columns& columns,
                     const Included& included, OutputBlock& out) const {

@@ -32,15 +32,26 @@ Status ListingDayComputer::Compute(int64_t listing_id, Date day, const std::vect
   }
   std::vector<StateChange> changes;
   if (states_index_ >= 0) changes = StateChangesOf(views[static_cast<size_t>(states_index_)]);
-  *labels = BuildTimeline(shape_.timeline, shape_.grid, day, changes, session_padding_ns_, event_times);
+  *labels = Timeline(day, changes, event_times);
   blocks->clear();
   if (labels->empty()) return Status::OK();
+  return ComputeModules(listing_id, day, *labels, views, blocks);
+}
 
+std::vector<int64_t> ListingDayComputer::Timeline(Date day, std::span<const StateChange> changes,
+                                                  std::span<const int64_t> event_times) const {
+  return BuildTimeline(shape_.timeline, shape_.grid, day, changes, session_padding_ns_, event_times);
+}
+
+Status ListingDayComputer::ComputeModules(int64_t listing_id, Date day, std::span<const int64_t> labels,
+                                          const std::vector<ListingTable>& views,
+                                          std::vector<OutputBlock>* blocks) const {
+  blocks->clear();
   ListingDay listing;
   listing.listing_id = listing_id;
   listing.day = day;
   listing.grid = &shape_.grid;
-  listing.labels = *labels;
+  listing.labels = labels;
   blocks->reserve(modules_.size());
   for (size_t m = 0; m < modules_.size(); ++m) {
     const Module& module = *modules_[m];
@@ -50,7 +61,7 @@ Status ListingDayComputer::Compute(int64_t listing_id, Date day, const std::vect
         return Status::Invalid("module ", module.name(), " reads a table not provided");
       listing.tables.push_back(&views[index]);
     }
-    OutputBlock block(module.outputs(), labels->size());
+    OutputBlock block(module.outputs(), labels.size());
     auto status = module.Compute(listing, block);
     if (!status.ok()) {
       return status.WithMessage("module ", module.name(), ", listing ", listing_id, ", ", day.ToString(),
@@ -72,6 +83,15 @@ std::vector<StateChange> StateChangesOf(const ListingTable& states) {
     changes.push_back({states.times()[i], continuous});
   }
   return changes;
+}
+
+std::string StreamBlocker(const std::vector<std::unique_ptr<Module>>& modules, const PassShape& shape) {
+  if (shape.timeline == TimelineKind::kDaily) return "the pass's daily timeline has one bucket per day";
+  for (const auto& module : modules) {
+    if (!module->streams_over_time())
+      return "module " + std::string(module->name()) + " does not stream over time";
+  }
+  return {};
 }
 
 }  // namespace intraday

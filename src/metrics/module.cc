@@ -93,6 +93,18 @@ void OutputBlock::FillFloat64(size_t column, double value) {
   std::fill(c.valid.begin(), c.valid.end(), 1);
 }
 
+void OutputBlock::DropFrontRows(size_t rows) {
+  rows = std::min(rows, rows_);
+  const auto n = static_cast<std::ptrdiff_t>(rows);
+  for (auto& c : columns_) {
+    if (!c.f64.empty()) c.f64.erase(c.f64.begin(), c.f64.begin() + n);
+    if (!c.i64.empty()) c.i64.erase(c.i64.begin(), c.i64.begin() + n);
+    if (!c.str.empty()) c.str.erase(c.str.begin(), c.str.begin() + n);
+    c.valid.erase(c.valid.begin(), c.valid.begin() + n);
+  }
+  rows_ -= rows;
+}
+
 size_t ListingDay::RowOf(int64_t t) const {
   const int64_t label = grid->LabelOf(t);
   const auto it = std::lower_bound(labels.begin(), labels.end(), label);

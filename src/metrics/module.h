@@ -85,6 +85,8 @@ class OutputBlock {
   /// buckets, metrics.md).
   void FillInt64(size_t column, int64_t value);
   void FillFloat64(size_t column, double value);
+  /// Drops the first `rows` rows (the carried buckets of a time slice, see Module).
+  void DropFrontRows(size_t rows);
 
   struct Column {
     ValueType type;
@@ -128,6 +130,27 @@ class Module {
   /// Fills `out` (rows = listing.labels) for one listing-day. Must be deterministic and must not
   /// keep state between calls: listings may be computed in any process, in any order.
   virtual Status Compute(const ListingDay& listing, OutputBlock& out) const = 0;
+
+  /// Streaming over time: a listing too large for one worker's memory is computed in time slices
+  /// (consecutive runs of its timeline's buckets, docs/engine.md). A module that returns true
+  /// promises that Compute gives every bucket of a slice exactly the values it gets when the
+  /// whole listing-day is computed at once, when it is called with
+  ///   - labels: the labels of the carried events' buckets (all before the slice), then the
+  ///     slice's labels;
+  ///   - tables: per input, the carried events of the earlier slices, then every event of the
+  ///     slice's buckets, in time order;
+  /// where the carried events of a table are its last event before the slice plus the rows
+  /// CarriedRows selected (any superset of them, from earlier buckets, must give the same values:
+  /// several modules may read one table). The rows of the carried buckets are discarded.
+  /// In words: a bucket's values depend on its own events and on a state carried forward that a
+  /// few earlier events determine (the book in force, the last market state, the last price).
+  /// Metrics over the whole day, or state spread over many events (l3's orders), cannot stream.
+  virtual bool streams_over_time() const { return false; }
+  /// The rows of input `input` (index into inputs()) among `events` (in time order: the carried
+  /// events of earlier slices, then the slice's) that the next slice needs besides the last one.
+  /// Sorted, unique. Only called when streams_over_time().
+  virtual void CarriedRows(size_t /*input*/, const ListingTable& /*events*/,
+                           std::vector<int64_t>* /*rows*/) const {}
 };
 
 }  // namespace intraday

@@ -26,6 +26,9 @@ class RetailImbalanceModule final : public Module {
   const std::vector<InputTable>& inputs() const override { return inputs_; }
   const std::vector<OutputColumn>& outputs() const override { return outputs_; }
 
+  /// Every value is a sum or ratio over the bucket's own events: nothing is carried.
+  bool streams_over_time() const override { return true; }
+
   Status Compute(const ListingDay& listing, OutputBlock& out) const override {
     const ListingTable& t = *listing.tables[0];
     INTRADAY_ASSIGN_OR_RAISE(Str participant, GetStr(t, "BMLLParticipantType"));

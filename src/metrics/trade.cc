@@ -406,11 +406,28 @@ class TradeModule final : public Module {
       }
     }
     inputs_.push_back({Table::kTrades, std::move(cols)});
+    for (const Metric& m : options_.metrics)
+      outputs_state_ = outputs_state_ || m.measure == Measure::kMarketState;
   }
 
   std::string_view name() const override { return "trade"; }
   const std::vector<InputTable>& inputs() const override { return inputs_; }
   const std::vector<OutputColumn>& outputs() const override { return outputs_; }
+
+  /// Every value but MarketState is over the bucket's own trades; MarketState carries the last
+  /// state seen, so the last trade with a MarketState is carried into the next slice.
+  bool streams_over_time() const override { return true; }
+  void CarriedRows(size_t /*input*/, const ListingTable& events, std::vector<int64_t>* rows) const override {
+    if (!outputs_state_ || !events.has_column("MarketState")) return;
+    auto states = events.String("MarketState");
+    if (!states.ok()) return;
+    for (int64_t r = events.size() - 1; r >= 0; --r) {
+      if ((*states)->IsValid(r)) {
+        rows->push_back(r);
+        return;
+      }
+    }
+  }
 
   Status Compute(const ListingDay& listing, OutputBlock& out) const override {
     const ListingTable& t = *listing.tables[0];
@@ -702,6 +719,7 @@ class TradeModule final : public Module {
 
   Options options_;
   double bucket_seconds_ = 60.0;
+  bool outputs_state_ = false;
   std::vector<InputTable> inputs_;
   std::vector<OutputColumn> outputs_;
 };

@@ -109,6 +109,9 @@ struct Batch {
   std::array<int64_t, kTableCount> rows{};
   uint64_t memory_bytes = 0;
   bool oversize = false;  // a single listing over the budget
+  /// Oversize, and the pass streams over time (Module::streams_over_time): the worker computes
+  /// the listing in time slices within the budget instead of loading all its rows.
+  bool streamed = false;
 };
 
 struct DayPlan {

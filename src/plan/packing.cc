@@ -95,21 +95,27 @@ PackResult PackListings(std::span<const ListingSize> sizes, const PackOptions& o
       Batch alone;
       Add(unit, &alone);
       alone.oversize = unit.known;
+      alone.streamed = alone.oversize && alone.listings.size() == 1 && options.stream_blocker.empty();
       const int id = static_cast<int>(result.batches.size());
+      const std::string consequence =
+          alone.streamed ? "; it will be streamed over time in slices within the budget"
+          : alone.listings.size() > 1
+              ? "; its worker may exceed the budget (an instrument group is not streamed over time)"
+              : "; its worker may exceed the budget (" + options.stream_blocker + ")";
       if (!unit.known) {
         result.warnings.push_back(fmt::format(
             "{} has no size estimate: planned alone in batch {}, never counted as zero", Describe(unit), id));
       } else if (over_budget) {
-        result.warnings.push_back(
-            fmt::format("{} needs an estimated {} of worker memory, over the {} budget: planned alone in "
-                        "batch {} (oversize)",
-                        Describe(unit), FormatBytes(unit.memory), FormatBytes(options.memory_budget), id));
+        result.warnings.push_back(fmt::format(
+            "{} needs an estimated {} of worker memory, over the {} budget: planned alone in "
+            "batch {} (oversize){}",
+            Describe(unit), FormatBytes(unit.memory), FormatBytes(options.memory_budget), id, consequence));
       } else {
         const Table table = *over_cap;
         result.warnings.push_back(fmt::format(
-            "{} has {} {} rows, over run.max_rows_per_table.{} = {}: planned alone in batch {} (oversize)",
+            "{} has {} {} rows, over run.max_rows_per_table.{} = {}: planned alone in batch {} (oversize){}",
             Describe(unit), unit.rows[TableIndex(table)], SpecOf(table).key, SpecOf(table).key,
-            options.max_rows_per_table.at(table), id));
+            options.max_rows_per_table.at(table), id, consequence));
       }
       close(&alone);
       continue;

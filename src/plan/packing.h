@@ -14,8 +14,9 @@
 //     so batches are no longer contiguous ranges and the engine merges the batches' sorted
 //     outputs instead of concatenating them.
 //   - A unit over the budget, or over a row cap on its own, goes alone into its batch, flagged
-//     oversize, with a warning giving its size. (It must still complete within the budget where
-//     its modules stream over time.)
+//     oversize, with a warning giving its size. A single oversize listing of a pass whose
+//     modules stream over time is flagged `streamed`: its worker computes it in time slices
+//     within the budget; otherwise the warning says its worker may exceed the budget, and why.
 //   - A unit with an unknown size (ListingSize::estimated == false) also goes alone: it is never
 //     counted as zero, nor packed with listings whose batch it could push over the budget. If it
 //     turns out too large, only its own batch fails.
@@ -37,6 +38,9 @@ struct PackOptions {
   uint64_t memory_budget = 0;                   // bytes per worker (run.memory_per_worker)
   std::map<Table, int64_t> max_rows_per_table;  // run.max_rows_per_table; absent = no cap
   bool group_by_instrument = false;
+  /// Why the pass cannot compute one listing in time slices (StreamBlocker); empty if it can:
+  /// an oversize single listing is then flagged `streamed`.
+  std::string stream_blocker = "pass modules unknown";
 };
 
 struct PackResult {

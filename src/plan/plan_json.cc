@@ -90,7 +90,8 @@ nlohmann::ordered_json ToJson(const DayPlan& plan) {
                        {"listings", b.listings},
                        {"rows", PerTable(plan, b.rows)},
                        {"memory_bytes", b.memory_bytes},
-                       {"oversize", b.oversize}});
+                       {"oversize", b.oversize},
+                       {"streamed", b.streamed}});
   }
   return {{"pass", plan.pass},
           {"day", plan.day.ToString()},

@@ -80,6 +80,7 @@ Result<DayPlan> PlanDay(const Lake& lake, const PlanRequest& request) {
   pack.memory_budget = plan.memory_budget;
   pack.max_rows_per_table = config.run.max_rows_per_table;
   pack.group_by_instrument = request.group_by_instrument;
+  pack.stream_blocker = request.stream_blocker;
   PackResult packed = PackListings(plan.sizes, pack);
   plan.batches = std::move(packed.batches);
   plan.warnings.insert(plan.warnings.end(), packed.warnings.begin(), packed.warnings.end());

@@ -30,6 +30,8 @@ struct PlanRequest {
   const PassConfig* pass = nullptr;
   std::vector<TableColumns> columns;
   bool group_by_instrument = false;
+  /// StreamBlocker of the pass's modules: empty if an oversize listing can stream over time.
+  std::string stream_blocker = "pass modules unknown";
   Date day;
   /// Directory for the per-input-file size cache; empty disables caching.
   std::string size_cache_dir;

@@ -92,6 +92,41 @@ TEST(PackListings, InputOrderDoesNotMatter) {
   EXPECT_TRUE(std::is_sorted(all.begin(), all.end()));
 }
 
+TEST(PackListings, OversizeListingStreamsWhenThePassCan) {
+  std::vector<ListingSize> sizes{Size(1, 30), Size(2, 500), Size(3, 30)};
+  PackOptions options = Budget(100);
+  options.stream_blocker = "";
+  PackResult result = PackListings(sizes, options);
+  ASSERT_EQ(result.batches.size(), 3u);
+  EXPECT_FALSE(result.batches[0].streamed);
+  EXPECT_TRUE(result.batches[1].oversize);
+  EXPECT_TRUE(result.batches[1].streamed);
+  ASSERT_EQ(result.warnings.size(), 1u);
+  EXPECT_NE(result.warnings[0].find("it will be streamed over time in slices within the budget"),
+            std::string::npos)
+      << result.warnings[0];
+
+  options.stream_blocker = "module l3 does not stream over time";
+  result = PackListings(sizes, options);
+  EXPECT_TRUE(result.batches[1].oversize);
+  EXPECT_FALSE(result.batches[1].streamed);
+  ASSERT_EQ(result.warnings.size(), 1u);
+  EXPECT_NE(result.warnings[0].find("may exceed the budget (module l3 does not stream over time)"),
+            std::string::npos)
+      << result.warnings[0];
+
+  // An instrument group over the budget is not streamed, whatever its modules.
+  options.stream_blocker = "";
+  options.group_by_instrument = true;
+  result = PackListings(std::vector<ListingSize>{Size(1, 300, 0, 9), Size(2, 300, 0, 9)}, options);
+  ASSERT_EQ(result.batches.size(), 1u);
+  EXPECT_TRUE(result.batches[0].oversize);
+  EXPECT_FALSE(result.batches[0].streamed);
+  ASSERT_EQ(result.warnings.size(), 1u);
+  EXPECT_NE(result.warnings[0].find("an instrument group is not streamed"), std::string::npos)
+      << result.warnings[0];
+}
+
 TEST(PackListings, OversizeListingAloneAndReported) {
   std::vector<ListingSize> sizes{Size(1, 30), Size(2, 30), Size(3, 500), Size(4, 30), Size(5, 30)};
   const PackResult result = PackListings(sizes, Budget(100));

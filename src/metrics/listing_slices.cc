@@ -1,0 +1,101 @@
+#include "metrics/listing_slices.h"
+
+#include <algorithm>
+
+#include <arrow/array/builder_base.h>
+#include <arrow/builder.h>
+
+namespace intraday {
+
+SlicedListingDay::SlicedListingDay(const ListingDayComputer& computer, int64_t listing_id, Date day,
+                                   std::vector<int64_t> labels)
+    : computer_(computer),
+      listing_id_(listing_id),
+      day_(day),
+      labels_(std::move(labels)),
+      carried_(computer.tables().size()) {}
+
+Status SlicedListingDay::ComputeSlice(size_t first, size_t last,
+                                      const std::vector<arrow::RecordBatchVector>& events,
+                                      std::vector<OutputBlock>* blocks) {
+  if (events.size() != computer_.tables().size())
+    return Status::Invalid("time slice with ", events.size(), " tables, expected ",
+                           computer_.tables().size());
+  if (first != next_ || last <= first || last > labels_.size())
+    return Status::Invalid("time slice [", first, ", ", last, ") out of order (next ", next_, " of ",
+                           labels_.size(), " buckets)");
+  const auto& tables = computer_.tables();
+  const TimeGrid& grid = computer_.shape().grid;
+  std::vector<ListingTable> views(tables.size());
+  std::vector<int64_t> labels;  // the carried events' buckets first, then the slice's
+  for (size_t i = 0; i < tables.size(); ++i) {
+    if (!computer_.is_event_table(i)) continue;
+    arrow::RecordBatchVector parts;
+    if (carried_[i] != nullptr) parts.push_back(carried_[i]);
+    for (const auto& batch : events[i]) {
+      if (batch->num_rows() > 0) parts.push_back(batch);
+    }
+    if (parts.empty()) continue;
+    std::shared_ptr<arrow::RecordBatch> batch = parts.front();
+    if (parts.size() > 1) {
+      INTRADAY_ASSIGN_OR_RAISE(batch, arrow::ConcatenateRecordBatches(parts));
+    }
+    const std::string time_name(SpecOf(tables[i]).event_time_column);
+    const int time_column = batch->schema()->GetFieldIndex(time_name);
+    if (time_column < 0)
+      return Status::Invalid("table ", SpecOf(tables[i]).key, " has no ", time_name, " column");
+    views[i] = ListingTable(std::move(batch), time_column);
+    const int64_t carried = carried_[i] == nullptr ? 0 : carried_[i]->num_rows();
+    for (int64_t r = 0; r < carried; ++r) labels.push_back(grid.LabelOf(views[i].times()[r]));
+  }
+  std::sort(labels.begin(), labels.end());
+  labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
+  const size_t carried_buckets = labels.size();
+  labels.insert(labels.end(), labels_.begin() + static_cast<std::ptrdiff_t>(first),
+                labels_.begin() + static_cast<std::ptrdiff_t>(last));
+  INTRADAY_RETURN_NOT_OK(computer_.ComputeModules(listing_id_, day_, labels, views, blocks));
+  for (auto& block : *blocks) block.DropFrontRows(carried_buckets);
+
+  // What the next slice needs of this one: per table, its last event and the rows any module
+  // reading it asks for, copied so that the slice's buffers can be released.
+  const auto& modules = computer_.modules();
+  for (size_t i = 0; i < tables.size(); ++i) {
+    if (views[i].empty()) continue;
+    std::vector<int64_t> rows{views[i].size() - 1};
+    for (size_t m = 0; m < modules.size(); ++m) {
+      const auto& inputs = computer_.inputs_of(m);
+      for (size_t k = 0; k < inputs.size(); ++k) {
+        if (inputs[k] == i) modules[m]->CarriedRows(k, views[i], &rows);
+      }
+    }
+    std::sort(rows.begin(), rows.end());
+    rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+    INTRADAY_ASSIGN_OR_RAISE(carried_[i], CopyRows(*views[i].batch(), rows));
+  }
+  next_ = last;
+  return Status::OK();
+}
+
+int64_t SlicedListingDay::carried_rows() const {
+  int64_t n = 0;
+  for (const auto& batch : carried_) n += batch == nullptr ? 0 : batch->num_rows();
+  return n;
+}
+
+Result<std::shared_ptr<arrow::RecordBatch>> CopyRows(const arrow::RecordBatch& batch,
+                                                     const std::vector<int64_t>& rows) {
+  std::vector<std::shared_ptr<arrow::Array>> columns;
+  for (int c = 0; c < batch.num_columns(); ++c) {
+    const auto& data = batch.column_data(c);
+    INTRADAY_ASSIGN_OR_RAISE(auto builder, arrow::MakeBuilder(data->type));
+    INTRADAY_RETURN_NOT_OK(builder->Reserve(static_cast<int64_t>(rows.size())));
+    const arrow::ArraySpan span(*data);
+    for (int64_t r : rows) INTRADAY_RETURN_NOT_OK(builder->AppendArraySlice(span, r, 1));
+    std::shared_ptr<arrow::Array> array;
+    INTRADAY_RETURN_NOT_OK(builder->Finish(&array));
+    columns.push_back(std::move(array));
+  }
+  return arrow::RecordBatch::Make(batch.schema(), static_cast<int64_t>(rows.size()), std::move(columns));
+}
+
+}  // namespace intraday
