@@ -135,6 +135,10 @@ Result<DayOutputStats> WriteDayParquet(const Location& inputs, const std::vector
   parquet::WriterProperties::Builder builder;
   builder.compression(parquet::Compression::ZSTD)
       ->max_row_group_length(kOutputRowGroupRows)
+      // Small pages: each column's page is buffered uncompressed until it is full, and a row
+      // group of ~150 wide columns rarely fills 1 MiB pages (the default): 64 KiB took the
+      // driver's peak while writing from 205 to 160 MiB (100 listings), same file size.
+      ->data_pagesize(64 * 1024)
       ->disable_dictionary();
   for (const auto& field : schema->fields()) {
     if (field->type()->id() == arrow::Type::STRING) builder.enable_dictionary(field->name());

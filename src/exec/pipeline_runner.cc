@@ -36,6 +36,7 @@
 #include "plan/derived_plan.h"
 #include "plan/plan_json.h"
 #include "plan/planner.h"
+#include "plan/size_estimator.h"
 #include "plan/size_history.h"
 #include "shred/shredder.h"
 
@@ -415,7 +416,7 @@ Result<PreparedDay> PipelineRunner::PrepareEventDay(const PassContext& pass, Dat
     TrackedTask tracked = NewTask(pass, day, batch.id, batch.listings);
     tracked.task.inputs = std::move(inputs[static_cast<size_t>(batch.id)]);
     tracked.task.stream_over_time = batch.streamed;
-    tracked.task.memory_budget = plan.memory_budget;
+    tracked.task.memory_budget = DataBudget(plan.memory_budget);
     prepared.tasks.push_back(std::move(tracked));
   }
   return prepared;

@@ -53,7 +53,7 @@ struct Task {
   /// A single oversize listing of a pass whose modules stream over time (Batch::streamed): the
   /// worker computes it in time slices of about memory_budget / 4 of decoded rows.
   bool stream_over_time = false;
-  uint64_t memory_budget = 0;
+  uint64_t memory_budget = 0;  // what the batch's data may take: DataBudget(run.memory_per_worker)
 };
 
 /// What a worker reports back (the driver adds wall time and CPU time from wait4).

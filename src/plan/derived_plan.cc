@@ -14,6 +14,7 @@
 
 #include "common/units.h"
 #include "plan/file_profile.h"
+#include "plan/size_estimator.h"
 #include "plan/universe.h"
 
 namespace intraday {
@@ -254,6 +255,7 @@ Result<DerivedDayPlan> PlanDerivedDay(const Lake& lake, const PipelineConfig& co
     plan.batches.push_back(std::move(current));
     current = DerivedBatch{};
   };
+  const uint64_t data_budget = DataBudget(plan.memory_budget);
   for (auto& group : members) {
     std::sort(group.begin(), group.end());
     uint64_t memory = 0;
@@ -262,16 +264,16 @@ Result<DerivedDayPlan> PlanDerivedDay(const Lake& lake, const PipelineConfig& co
       memory += static_cast<uint64_t>(bytes_of[listing] * kMemoryPerDecodedByte);
       rows += rows_of[listing];
     }
-    if (!current.listings.empty() && current.memory_bytes + memory > plan.memory_budget) close();
+    if (!current.listings.empty() && current.memory_bytes + memory > data_budget) close();
     current.listings.insert(current.listings.end(), group.begin(), group.end());
     current.groups += 1;
     current.rows += rows;
     current.memory_bytes += memory;
-    if (memory > plan.memory_budget) {
+    if (memory > data_budget) {
       current.oversize = true;
-      plan.warnings.push_back(
-          fmt::format("a group of {} listings (first: ListingId {}) needs about {}, over the budget {}",
-                      group.size(), group.front(), FormatBytes(memory), FormatBytes(plan.memory_budget)));
+      plan.warnings.push_back(fmt::format(
+          "a group of {} listings (first: ListingId {}) needs about {}, over the budget {} for data",
+          group.size(), group.front(), FormatBytes(memory), FormatBytes(data_budget)));
       close();
     }
   }

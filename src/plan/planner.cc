@@ -77,7 +77,7 @@ Result<DayPlan> PlanDay(const Lake& lake, const PlanRequest& request) {
 
   plan.sizes = EstimateListingSizes(plan.universe, estimates);
   PackOptions pack;
-  pack.memory_budget = plan.memory_budget;
+  pack.memory_budget = DataBudget(plan.memory_budget);
   pack.max_rows_per_table = config.run.max_rows_per_table;
   pack.group_by_instrument = request.group_by_instrument;
   pack.stream_blocker = request.stream_blocker;
@@ -85,7 +85,8 @@ Result<DayPlan> PlanDay(const Lake& lake, const PlanRequest& request) {
   plan.batches = std::move(packed.batches);
   plan.warnings.insert(plan.warnings.end(), packed.warnings.begin(), packed.warnings.end());
 
-  StrategyChoice choice = ChooseStrategy(plan.batches, plan.files, plan.sizes, plan.memory_budget);
+  StrategyChoice choice =
+      ChooseStrategy(plan.batches, plan.files, plan.sizes, DataBudget(plan.memory_budget));
   plan.strategy = choice.strategy;
   plan.strategy_reason = std::move(choice.reason);
   plan.size_estimates = sizer->Summary();

@@ -5,6 +5,8 @@
 // (size_cache.h), so a re-plan of the same day reads no Parquet.
 #pragma once
 
+#include <algorithm>
+
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -28,6 +30,17 @@ namespace intraday {
 /// Bucketed outputs are normally much smaller than the events they summarise, so 3 errs high,
 /// which is the safe side of a memory budget.
 inline constexpr uint64_t kWorkerMemoryFactor = 3;
+
+/// A worker's memory before any data: the binary, Arrow's shared libraries (relocated at load,
+/// so partly private pages), the allocator and its threads. A worker of a 10-listing day with
+/// 6.9 MiB of decoded input peaks at 101 MiB (docs/planning.md), so ~80 MiB, rounded up.
+inline constexpr uint64_t kWorkerBaseBytes = 96ull << 20;
+
+/// What a batch's data may take of a worker's budget (what packing fills): the budget less the
+/// worker's base memory, but at least half the budget (budgets that small are for tests).
+inline uint64_t DataBudget(uint64_t memory_per_worker) {
+  return memory_per_worker - std::min(kWorkerBaseBytes, memory_per_worker / 2);
+}
 
 /// What SizeEstimator did, for logs and for tests to observe the cache.
 struct SizeEstimatorStats {

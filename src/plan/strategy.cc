@@ -38,10 +38,10 @@ StrategyChoice ChooseStrategy(const std::vector<Batch>& batches, const std::vect
     if (!all_known) {
       reason = "a single batch, whose size is not known (see warnings)";
     } else if (only.oversize) {
-      reason = fmt::format("a single batch, over the budget: {} of {}", FormatBytes(only.memory_bytes),
-                           FormatBytes(memory_budget));
+      reason = fmt::format("a single batch, over the budget: {} of {} for data",
+                           FormatBytes(only.memory_bytes), FormatBytes(memory_budget));
     } else {
-      reason = fmt::format("day fits one worker's budget: {} of {}", FormatBytes(only.memory_bytes),
+      reason = fmt::format("day fits one worker's budget: {} of {} for data", FormatBytes(only.memory_bytes),
                            FormatBytes(memory_budget));
     }
     return {InputStrategy::kDirect, std::move(reason)};
