@@ -4,6 +4,8 @@
 #   - .venv: the pinned Python packages of requirements.txt (pyarrow carries Arrow C++)
 #   - build/release: the intraday binary and the unit tests
 # Idempotent: re-running only does what is missing. Set INTRADAY_SKIP_APT=1 to skip apt-get.
+# Build settings: BUILD_TYPE (Release), BUILD_DIR (build/release), CMAKE_EXTRA_ARGS, and
+# BUILD_TARGET (default: everything; scripts/test.sh builds only unit_tests for the sanitizers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,5 +39,5 @@ BUILD_TYPE=${BUILD_TYPE:-Release}
 BUILD_DIR=${BUILD_DIR:-build/release}
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" \
   -DPython3_EXECUTABLE="$PWD/.venv/bin/python" ${CMAKE_EXTRA_ARGS:-} >/dev/null
-cmake --build "$BUILD_DIR" -j "$(nproc)"
-echo "setup: built $BUILD_DIR/intraday"
+cmake --build "$BUILD_DIR" -j "$(nproc)" ${BUILD_TARGET:+--target "$BUILD_TARGET"}
+echo "setup: built $BUILD_DIR (${BUILD_TARGET:-all targets})"
