@@ -136,8 +136,8 @@ std::string FormatPlan(const DayPlan& plan, const PipelineConfig& config) {
   std::vector<std::string> caps;
   for (const auto& [table, cap] : config.run.max_rows_per_table)
     caps.push_back(fmt::format("{} <= {}", SpecOf(table).key, cap));
-  out += fmt::format("  budget     {} per worker (run.memory_per_worker); row caps: {}\n",
-                     FormatBytes(plan.memory_budget),
+  out += fmt::format("  budget     {} per worker (run.memory_per_worker), {} of it for data; row caps: {}\n",
+                     FormatBytes(plan.memory_budget), FormatBytes(DataBudget(plan.memory_budget)),
                      caps.empty() ? std::string("none") : fmt::format("{}", fmt::join(caps, ", ")));
 
   // Universe per MIC, the configured MICs included even when they have no listing on the day.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "plan/size_estimator.h"
+
 namespace intraday {
 namespace {
 
@@ -96,6 +98,7 @@ nlohmann::ordered_json ToJson(const DayPlan& plan) {
   return {{"pass", plan.pass},
           {"day", plan.day.ToString()},
           {"memory_budget", plan.memory_budget},
+          {"data_budget", DataBudget(plan.memory_budget)},
           {"strategy", ToString(plan.strategy)},
           {"strategy_reason", plan.strategy_reason},
           {"universe", {{"mics", plan.universe.mics}, {"listings", std::move(listings)}}},

@@ -82,7 +82,7 @@ def check_batches(plan: dict) -> None:
         if b["oversize"]:
             assert len(b["listings"]) == 1
         else:
-            assert b["memory_bytes"] <= plan["memory_budget"]
+            assert b["memory_bytes"] <= plan["data_budget"] < plan["memory_budget"]
         assert b["memory_bytes"] == sum(s["memory_bytes"] for s in plan["sizes"] if s["listing_id"] in b["listings"])
 
 
@@ -109,6 +109,7 @@ def test_huge_budget_is_one_direct_batch(intraday_bin, listing_lake, tmp_path):
 def test_tiny_budget_clustered_files_use_row_groups(intraday_bin, listing_lake, tmp_path):
     plan = plan_json(intraday_bin, write_config(tmp_path, listing_lake, TINY))
     assert plan["memory_budget"] == 1 << 20
+    assert plan["data_budget"] == 1 << 19  # a budget this small leaves half to data (docs/planning.md)
     assert len(plan["batches"]) > 1
     check_batches(plan)
     assert all(f["clustered"] for f in plan["files"])
