@@ -43,23 +43,6 @@ struct SortedTable {
   const int64_t* listing_ids = nullptr;
 };
 
-Result<std::shared_ptr<arrow::RecordBatch>> KeepListings(const std::shared_ptr<arrow::RecordBatch>& batch,
-                                                         const std::unordered_set<int64_t>& listings) {
-  const auto& ids = static_cast<const arrow::Int64Array&>(*batch->GetColumnByName("ListingId"));
-  arrow::BooleanBuilder keep;
-  INTRADAY_RETURN_NOT_OK(keep.Reserve(ids.length()));
-  bool all = true;
-  for (int64_t i = 0; i < ids.length(); ++i) {
-    const bool k = ids.IsValid(i) && listings.count(ids.Value(i)) != 0;
-    all = all && k;
-    keep.UnsafeAppend(k);
-  }
-  if (all) return batch;
-  INTRADAY_ASSIGN_OR_RAISE(auto mask, keep.Finish());
-  INTRADAY_ASSIGN_OR_RAISE(auto filtered, arrow::compute::Filter(batch, mask));
-  return filtered.record_batch();
-}
-
 Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadSpill(const TaskInput& input,
                                                                    const Location& scratch) {
   std::shared_ptr<arrow::io::RandomAccessFile> file;

@@ -136,6 +136,8 @@ class PipelineRunner {
   Result<PreparedDay> PrepareDay(PassContext& pass, Date day);
   /// Thread-safe: touches neither the report nor the progress display.
   Result<PreparedDay> PrepareEventDay(const PassContext& pass, Date day) const;
+  /// PrepareEventDay, with when it started and how long it took in the day's report fields.
+  Result<PreparedDay> TimedPrepareEventDay(const PassContext& pass, Date day, bool ahead) const;
   Result<PreparedDay> PrepareDerivedDay(PassContext& pass, Date day);
   std::string DayScratch(const PassContext& pass, Date day) const;
   double SecondsSinceStart() const;
@@ -279,14 +281,8 @@ Status PipelineRunner::Run() {
     }
     if (config_.run.overlap_days && !pass.derived && i + 1 < todo.size() && todo[i + 1].first == p) {
       const Date next = todo[i + 1].second;
-      ahead = std::async(std::launch::async, [this, &pass, next]() -> Result<PreparedDay> {
-        const double started = SecondsSinceStart();
-        INTRADAY_ASSIGN_OR_RAISE(PreparedDay prepared_ahead, PrepareEventDay(pass, next));
-        prepared_ahead.report["prepared_ahead"] = true;
-        prepared_ahead.report["prepare_started_seconds"] = started;
-        prepared_ahead.report["prepare_seconds"] = SecondsSinceStart() - started;
-        return prepared_ahead;
-      });
+      ahead = std::async(std::launch::async,
+                         [this, &pass, next] { return TimedPrepareEventDay(pass, next, /*ahead=*/true); });
     }
     status = RunDay(pass, day, std::move(*prepared), manifest);
     if (!status.ok()) break;
@@ -341,9 +337,14 @@ double PipelineRunner::SecondsSinceStart() const {
 
 Result<PreparedDay> PipelineRunner::PrepareDay(PassContext& pass, Date day) {
   if (pass.derived) return PrepareDerivedDay(pass, day);
+  return TimedPrepareEventDay(pass, day, /*ahead=*/false);
+}
+
+Result<PreparedDay> PipelineRunner::TimedPrepareEventDay(const PassContext& pass, Date day,
+                                                         bool ahead) const {
   const double started = SecondsSinceStart();
   INTRADAY_ASSIGN_OR_RAISE(PreparedDay prepared, PrepareEventDay(pass, day));
-  prepared.report["prepared_ahead"] = false;
+  prepared.report["prepared_ahead"] = ahead;
   prepared.report["prepare_started_seconds"] = started;
   prepared.report["prepare_seconds"] = SecondsSinceStart() - started;
   return prepared;

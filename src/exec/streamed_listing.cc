@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 #include <map>
+#include <unordered_set>
 
 #include <arrow/builder.h>
 #include <arrow/compute/api.h>
@@ -11,6 +12,7 @@
 #include <arrow/util/byte_size.h>
 #include <fmt/format.h>
 
+#include "io/arrow_compute.h"
 #include "io/table_reader.h"
 #include "metrics/listing_slices.h"
 
@@ -24,7 +26,7 @@ constexpr int64_t kStreamBatchRows = 8192;
 class ListingRowStream {
  public:
   ListingRowStream(const Lake& lake, const Location& scratch, const TableColumns& columns, const Task& task)
-      : lake_(lake), scratch_(scratch), columns_(columns), task_(task) {}
+      : lake_(lake), scratch_(scratch), columns_(columns), task_(task), listing_{task.listings.front()} {}
 
   /// The next non-empty batch of the listing's rows; nullptr after the last.
   Result<std::shared_ptr<arrow::RecordBatch>> Next() {
@@ -45,7 +47,7 @@ class ListingRowStream {
           continue;
         }
         rows_read_ += batch->num_rows();
-        INTRADAY_ASSIGN_OR_RAISE(batch, KeepListing(batch));
+        INTRADAY_ASSIGN_OR_RAISE(batch, KeepListings(batch, listing_));
       } else {
         INTRADAY_ASSIGN_OR_RAISE(bool opened, OpenNextInput());
         if (!opened) return std::shared_ptr<arrow::RecordBatch>();
@@ -86,28 +88,11 @@ class ListingRowStream {
     return false;
   }
 
-  Result<std::shared_ptr<arrow::RecordBatch>> KeepListing(
-      const std::shared_ptr<arrow::RecordBatch>& batch) const {
-    const auto& ids = static_cast<const arrow::Int64Array&>(*batch->GetColumnByName("ListingId"));
-    const int64_t listing = task_.listings.front();
-    arrow::BooleanBuilder keep;
-    INTRADAY_RETURN_NOT_OK(keep.Reserve(ids.length()));
-    bool all = true;
-    for (int64_t i = 0; i < ids.length(); ++i) {
-      const bool k = ids.IsValid(i) && ids.Value(i) == listing;
-      all = all && k;
-      keep.UnsafeAppend(k);
-    }
-    if (all) return batch;
-    INTRADAY_ASSIGN_OR_RAISE(auto mask, keep.Finish());
-    INTRADAY_ASSIGN_OR_RAISE(auto filtered, arrow::compute::Filter(batch, mask));
-    return filtered.record_batch();
-  }
-
   const Lake& lake_;
   const Location& scratch_;
   const TableColumns& columns_;
   const Task& task_;
+  const std::unordered_set<int64_t> listing_;  // the task's one listing
   size_t next_input_ = 0;
   std::shared_ptr<arrow::ipc::RecordBatchFileReader> spill_;
   int spill_batch_ = 0;

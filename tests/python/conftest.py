@@ -102,6 +102,18 @@ def upload_tree(endpoint: str, local_root: Path, bucket: str, prefix: str) -> in
 
 CONFORMANCE_DAYS = ("2026-01-05", "2026-01-06")
 
+# The engine tests' small lake (run, disk full, size estimates): Monday to Wednesday.
+ENGINE_START, ENGINE_END = "2026-01-05", "2026-01-07"
+
+
+def generate_engine_lake(binary: str, out: Path, layout: str = "time", row_group_rows: int = 131072) -> Path:
+    """12 listings on XLON and XPAR over ENGINE_START..ENGINE_END, tiny profile, listings interleaved
+    by time (layout "time": sizing needs a scan of every ListingId column) or clustered ("listing")."""
+    run_intraday(binary, "generate", "--out", out, "--listings", 12, "--start", ENGINE_START, "--end", ENGINE_END,
+                 "--mics", "XLON,XPAR", "--profile", "tiny", "--seed", 11, "--layout", layout,
+                 "--row-group-rows", row_group_rows)
+    return out
+
 
 @pytest.fixture(scope="session")
 def conformance_lake(tmp_path_factory, intraday_bin) -> Path:

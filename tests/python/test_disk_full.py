@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_intraday
+from conftest import ENGINE_END as END, ENGINE_START as START, generate_engine_lake, run_intraday
 
-START, END = "2026-01-05", "2026-01-07"  # Monday..Wednesday
 PAGE = 4096  # tmpfs allocates whole pages: directories cost nothing, a file ceil(size / PAGE) pages
 
 # What each scenario runs out of space for, with the run failing on the second day.
@@ -89,10 +88,7 @@ def tmpfs_in_namespace(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory, intraday_bin):
-    out = tmp_path_factory.mktemp("lake")
-    run_intraday(intraday_bin, "generate", "--out", out, "--listings", 12, "--start", START, "--end", END,
-                 "--mics", "XLON,XPAR", "--profile", "tiny", "--seed", 11, "--layout", "time")
-    return out
+    return generate_engine_lake(intraday_bin, tmp_path_factory.mktemp("lake"))
 
 
 @pytest.fixture(scope="module")

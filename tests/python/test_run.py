@@ -10,10 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_intraday
-
-START, END = "2026-01-05", "2026-01-07"  # Monday..Wednesday
-MICS = "XLON,XPAR"
+from conftest import ENGINE_END as END, ENGINE_START as START, generate_engine_lake, run_intraday
 
 
 def write_config(path: Path, lake: Path, out: Path, scratch: Path, workers=1, memory="4GiB", extra_run=""):
@@ -43,9 +40,7 @@ passes:
 
 
 def generate(binary, out: Path, layout="time", row_group_rows=131072):
-    run_intraday(binary, "generate", "--out", out, "--listings", 12, "--start", START, "--end", END, "--mics", MICS,
-                 "--profile", "tiny", "--seed", 11, "--layout", layout, "--row-group-rows", row_group_rows)
-    return out
+    return generate_engine_lake(binary, out, layout, row_group_rows)
 
 
 def day_files(out: Path):

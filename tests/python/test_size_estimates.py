@@ -8,9 +8,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import lake_file, run_intraday
+from conftest import ENGINE_END as END, ENGINE_START as START, generate_engine_lake, lake_file, run_intraday
 
-START, END = "2026-01-05", "2026-01-07"  # Monday..Wednesday
 TABLES = ("trades", "l2", "l3", "marketstate")
 
 
@@ -51,10 +50,7 @@ def plan_json(binary: str, config: Path, day: str, *extra: str) -> dict:
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory, intraday_bin):
     # Listings interleaved by time: sizing from the files needs a scan of every ListingId column.
-    out = tmp_path_factory.mktemp("history-lake")
-    run_intraday(intraday_bin, "generate", "--out", out, "--listings", 12, "--start", START, "--end", END,
-                 "--mics", "XLON,XPAR", "--profile", "tiny", "--seed", 11, "--layout", "time")
-    return out
+    return generate_engine_lake(intraday_bin, tmp_path_factory.mktemp("history-lake"))
 
 
 @pytest.fixture(scope="module")
