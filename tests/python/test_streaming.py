@@ -176,6 +176,7 @@ def test_peak_rss_of_a_streamed_listing_does_not_grow_with_its_rows(intraday_bin
     whole_growth = peaks[400000, "4GiB"] - peaks[100000, "4GiB"]
     streamed_growth = peaks[400000, "1MiB"] - peaks[100000, "1MiB"]
     figures = {f"{e} events, {m}": f"{p / 2**20:.1f} MiB" for (e, m), p in peaks.items()}
+    print("worker peak RSS:", figures)  # docs/engine.md records them (pytest -s shows them)
     # The data is large enough for the whole-listing path to show it...
     assert whole_growth > 40 * 2**20, figures
     # ... and the streamed worker holds a bounded slice of it.
