@@ -13,6 +13,7 @@ is in (FALLBACK); the rest counts as "other" of its process (start-up, exit).
 """
 import argparse
 import collections
+import re
 import subprocess
 import sys
 
@@ -49,6 +50,8 @@ FALLBACK = [
      "worker: unattributed copies/fills (truncated stacks)", "driver: unattributed copies/fills (truncated stacks)"),
 ]
 PAGE_FAULT = "asm_exc_page_fault"
+WORKER_ONLY = ("RunWorker", "RunBatchTask", "LoadTable", "GatherColumn", "ListingDayComputer")
+HEADER = re.compile(r"^\s*(\d+)/(\d+)\s*$")
 
 
 def samples(path: str):
@@ -59,10 +62,11 @@ def samples(path: str):
     for line in proc.stdout:
         if not line.strip():
             continue
-        if not line[0].isspace():  # a sample's header: "pid/tid"
+        header = HEADER.match(line)
+        if header:  # a sample's header: "pid/tid" (perf may indent it)
             if pid is not None:
                 yield pid, frames
-            pid, frames = int(line.split("/")[0]), []
+            pid, frames = int(header.group(1)), []
             continue
         parts = line.strip().split(" ", 1)
         rest = parts[1] if len(parts) > 1 else ""
@@ -77,6 +81,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("perf_data")
     ap.add_argument("--top", type=int, default=20)
+    ap.add_argument("--by-phase", type=int, default=0, metavar="N",
+                    help="also print the N functions with most self time within each phase")
     args = ap.parse_args()
 
     data = list(samples(args.perf_data))
@@ -84,10 +90,13 @@ def main() -> int:
         print("no samples", file=sys.stderr)
         return 1
     # A pid is a worker if any of its samples runs the worker command, else the driver.
-    workers = {pid for pid, frames in data if any("RunWorker" in s for s, _ in frames)}
+    # (Threads of a worker's pool have stacks that never reach RunWorker: any worker-only
+    # function marks the process.)
+    workers = {pid for pid, frames in data if any(w in s for s, _ in frames for w in WORKER_ONLY)}
     phases = collections.Counter()
     faults = collections.Counter()
     self_time = collections.Counter()
+    phase_self = collections.defaultdict(collections.Counter)
     for pid, frames in data:
         names = [s for s, _ in frames]
         phase = None
@@ -109,6 +118,7 @@ def main() -> int:
             faults[phase] += 1
         leaf, dso = frames[0] if frames else ("?", "?")
         self_time[(leaf[:110], dso.rsplit("/", 1)[-1])] += 1
+        phase_self[phase][leaf[:90]] += 1
 
     total = len(data)
     print(f"{total} samples; {len(workers)} worker processes")
@@ -119,6 +129,11 @@ def main() -> int:
     print(f"\n| function (self time) | library | % of samples |\n|---|---|---:|")
     for (sym, dso), n in self_time.most_common(args.top):
         print(f"| `{sym}` | {dso} | {100 * n / total:.1f} |")
+    if args.by_phase:
+        for phase, n in sorted(phases.items(), key=lambda kv: -kv[1]):
+            print(f"\n{phase} ({100 * n / total:.1f}%):")
+            for sym, k in phase_self[phase].most_common(args.by_phase):
+                print(f"  {100 * k / total:5.1f}  {sym}")
     return 0
 
 

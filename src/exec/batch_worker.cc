@@ -7,19 +7,18 @@
 #include <climits>
 #include <cstring>
 #include <functional>
+#include <span>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
 #include <arrow/array.h>
-#include <arrow/array/concatenate.h>
-#include <arrow/builder.h>
-#include <arrow/compute/api.h>
 #include <arrow/io/file.h>
 #include <arrow/ipc/reader.h>
 #include <arrow/ipc/writer.h>
 #include <arrow/table.h>
 #include <arrow/util/bit_util.h>
+#include <arrow/util/bitmap_ops.h>
 
 #include "config/config_json.h"
 #include "config/config_loader.h"
@@ -34,14 +33,6 @@
 
 namespace intraday {
 namespace {
-
-/// All rows of one table for the batch, sorted by (ListingId, time, input order).
-struct SortedTable {
-  Table table;
-  std::shared_ptr<arrow::RecordBatch> batch;  // nullptr if no input file had rows
-  int time_column = -1;
-  const int64_t* listing_ids = nullptr;
-};
 
 Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadSpill(const TaskInput& input,
                                                                    const Location& scratch) {
@@ -94,8 +85,12 @@ std::vector<int64_t> SortOrder(const int64_t* ids, const int64_t* times, int64_t
     sorted = ids[i - 1] < ids[i] || (ids[i - 1] == ids[i] && times[i - 1] <= times[i]);
   }
   if (sorted) return {};
+  // Rows of one listing come in runs in spill files (grouped by the shredder): look an id up
+  // only when it changes.
   std::unordered_map<int64_t, size_t> rank;
-  for (int64_t i = 0; i < n; ++i) rank.try_emplace(ids[i], 0);
+  for (int64_t i = 0; i < n; ++i) {
+    if (i == 0 || ids[i] != ids[i - 1]) rank.try_emplace(ids[i], 0);
+  }
   std::vector<int64_t> distinct;
   distinct.reserve(rank.size());
   for (const auto& [id, r] : rank) distinct.push_back(id);
@@ -103,9 +98,11 @@ std::vector<int64_t> SortOrder(const int64_t* ids, const int64_t* times, int64_t
   for (size_t r = 0; r < distinct.size(); ++r) rank[distinct[r]] = r;
   std::vector<int64_t> offsets(distinct.size() + 1, 0);
   std::vector<uint32_t> row_rank(static_cast<size_t>(n));
+  uint32_t current = 0;
   for (int64_t i = 0; i < n; ++i) {
-    row_rank[static_cast<size_t>(i)] = static_cast<uint32_t>(rank.at(ids[i]));
-    ++offsets[row_rank[static_cast<size_t>(i)] + 1];
+    if (i == 0 || ids[i] != ids[i - 1]) current = static_cast<uint32_t>(rank.at(ids[i]));
+    row_rank[static_cast<size_t>(i)] = current;
+    ++offsets[current + 1];
   }
   for (size_t r = 1; r < offsets.size(); ++r) offsets[r] += offsets[r - 1];
   std::vector<int64_t> order(static_cast<size_t>(n));
@@ -122,175 +119,202 @@ std::vector<int64_t> SortOrder(const int64_t* ids, const int64_t* times, int64_t
   return order;
 }
 
-/// Where each output row comes from: a batch and a row in it.
-struct RowSources {
-  std::vector<uint32_t> batch;
-  std::vector<int64_t> row;
+/// Where a listing's rows are: rows [row, row + length) of read batch `batch`.
+struct Run {
+  uint32_t batch;
+  uint32_t length;
+  int64_t row;
 };
 
-/// One column of the gathered batch: rows of several batches, in the order of `sources`, copied
-/// straight into one contiguous array (one copy, where concatenating then taking made two).
-Result<std::shared_ptr<arrow::Array>> GatherColumn(std::vector<std::shared_ptr<arrow::ArrayData>> chunks,
-                                                   const RowSources& sources) {
-  const auto type = chunks.front()->type;
-  const auto n = static_cast<int64_t>(sources.row.size());
-  std::vector<const arrow::ArrayData*> data;
-  bool has_nulls = false;
-  for (const auto& chunk : chunks) {
-    data.push_back(chunk.get());
-    if (!chunk->type->Equals(*type))
-      return Status::Invalid("column ", type->ToString(), " changes type between input files");
-    has_nulls = has_nulls || chunk->GetNullCount() != 0;
+/// One table's rows for the batch as read (spill batches mapped from the page cache, or Parquet
+/// decoded and filtered to the batch's listings), and where each listing's rows are in them, in
+/// (time, input order) order. Listings are gathered one at a time, when they are computed
+/// (ListingGatherer): the worker never holds a second, sorted copy of its input.
+struct TableRows {
+  Table table;
+  std::shared_ptr<arrow::Schema> schema;  // nullptr if no input file had rows
+  int time_column = -1;
+  std::vector<std::vector<std::shared_ptr<arrow::ArrayData>>> columns;  // [column][read batch]
+  std::vector<int64_t> batch_starts;  // first row of each read batch in the sequence of all
+  std::vector<Run> runs;              // every listing's runs, listing by listing
+  std::vector<size_t> first_run;      // per task listing, its first run; then runs.size()
+  std::vector<int64_t> rows;          // per task listing, its rows
+};
+
+template <typename T>
+void GatherValues(const std::vector<const uint8_t*>& bases, std::span<const Run> runs, uint8_t* dst) {
+  T* out = reinterpret_cast<T*>(dst);
+  for (const Run& run : runs) {
+    const T* src = reinterpret_cast<const T*>(bases[run.batch]) + run.row;
+    if (run.length == 1) {
+      *out = *src;
+    } else {
+      std::memcpy(out, src, run.length * sizeof(T));
+    }
+    out += run.length;
   }
-  std::shared_ptr<arrow::Buffer> validity;
-  int64_t null_count = 0;
-  if (has_nulls) {
-    INTRADAY_ASSIGN_OR_RAISE(validity, arrow::AllocateBitmap(n));
-    uint8_t* bits = validity->mutable_data();
-    for (int64_t i = 0; i < n; ++i) {
-      const arrow::ArrayData& d = *data[sources.batch[static_cast<size_t>(i)]];
-      const int64_t r = sources.row[static_cast<size_t>(i)];
-      const bool valid =
-          d.buffers[0] == nullptr || arrow::bit_util::GetBit(d.buffers[0]->data(), d.offset + r);
-      arrow::bit_util::SetBitTo(bits, i, valid);
-      null_count += valid ? 0 : 1;
-    }
-  }
-  const arrow::Type::type id = type->id();
-  if (id == arrow::Type::STRING) {
-    INTRADAY_ASSIGN_OR_RAISE(auto offsets,
-                             arrow::AllocateBuffer((n + 1) * static_cast<int64_t>(sizeof(int32_t))));
-    auto* out_offsets = reinterpret_cast<int32_t*>(offsets->mutable_data());
-    int64_t total = 0;
-    out_offsets[0] = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      const arrow::ArrayData& d = *data[sources.batch[static_cast<size_t>(i)]];
-      const int32_t* o = d.GetValues<int32_t>(1) + sources.row[static_cast<size_t>(i)];
-      total += o[1] - o[0];
-      if (total > INT32_MAX) return Status::CapacityError("string column over 2 GiB in one batch");
-      out_offsets[i + 1] = static_cast<int32_t>(total);
-    }
-    INTRADAY_ASSIGN_OR_RAISE(auto chars, arrow::AllocateBuffer(total));
-    uint8_t* dst = chars->mutable_data();
-    for (int64_t i = 0; i < n; ++i) {
-      const arrow::ArrayData& d = *data[sources.batch[static_cast<size_t>(i)]];
-      const int32_t* o = d.GetValues<int32_t>(1) + sources.row[static_cast<size_t>(i)];
-      if (o[1] > o[0])
-        std::memcpy(dst + out_offsets[i], d.buffers[2]->data() + o[0], static_cast<size_t>(o[1] - o[0]));
-    }
-    return arrow::MakeArray(
-        arrow::ArrayData::Make(type, n,
-                               {validity, std::shared_ptr<arrow::Buffer>(std::move(offsets)),
-                                std::shared_ptr<arrow::Buffer>(std::move(chars))},
-                               null_count));
-  }
-  if (id == arrow::Type::BOOL) {
-    INTRADAY_ASSIGN_OR_RAISE(auto values, arrow::AllocateBitmap(n));
-    uint8_t* bits = values->mutable_data();
-    for (int64_t i = 0; i < n; ++i) {
-      const arrow::ArrayData& d = *data[sources.batch[static_cast<size_t>(i)]];
-      arrow::bit_util::SetBitTo(
-          bits, i,
-          arrow::bit_util::GetBit(d.buffers[1]->data(), d.offset + sources.row[static_cast<size_t>(i)]));
-    }
-    return arrow::MakeArray(arrow::ArrayData::Make(type, n, {validity, std::move(values)}, null_count));
-  }
-  const auto* fixed = dynamic_cast<const arrow::FixedWidthType*>(type.get());
-  if (fixed == nullptr || fixed->bit_width() % 8 != 0 || id == arrow::Type::DICTIONARY) {
-    // Any other type: concatenate, then Arrow's take.
-    arrow::ArrayVector arrays;
-    std::vector<int64_t> starts{0};
-    for (const auto& chunk : chunks) {
-      arrays.push_back(arrow::MakeArray(chunk));
-      starts.push_back(starts.back() + chunk->length);
-    }
-    INTRADAY_ASSIGN_OR_RAISE(auto all, arrow::Concatenate(arrays));
-    arrow::Int64Builder indices;
-    for (int64_t i = 0; i < n; ++i)
-      INTRADAY_RETURN_NOT_OK(indices.Append(starts[sources.batch[static_cast<size_t>(i)]] +
-                                            sources.row[static_cast<size_t>(i)]));
-    INTRADAY_ASSIGN_OR_RAISE(auto index_array, indices.Finish());
-    INTRADAY_ASSIGN_OR_RAISE(auto taken, arrow::compute::Take(*all, *index_array));
-    return taken;
-  }
-  const int width = fixed->bit_width() / 8;
-  INTRADAY_ASSIGN_OR_RAISE(auto values, arrow::AllocateBuffer(n * width));
-  uint8_t* dst = values->mutable_data();
-  std::vector<const uint8_t*> bases;
-  for (const auto* d : data) bases.push_back(d->buffers[1]->data() + d->offset * width);
-  auto copy = [&]<typename T>(T*) {
-    T* out = reinterpret_cast<T*>(dst);
-    for (int64_t i = 0; i < n; ++i) {
-      const T* src = reinterpret_cast<const T*>(bases[sources.batch[static_cast<size_t>(i)]]);
-      out[i] = src[sources.row[static_cast<size_t>(i)]];
-    }
-  };
-  switch (width) {
-    case 8: copy(static_cast<uint64_t*>(nullptr)); break;
-    case 4: copy(static_cast<uint32_t*>(nullptr)); break;
-    case 2: copy(static_cast<uint16_t*>(nullptr)); break;
-    case 1: copy(static_cast<uint8_t*>(nullptr)); break;
-    default:
-      for (int64_t i = 0; i < n; ++i) {
-        std::memcpy(
-            dst + i * width,
-            bases[sources.batch[static_cast<size_t>(i)]] + sources.row[static_cast<size_t>(i)] * width,
-            static_cast<size_t>(width));
+}
+
+/// Gathers listings' rows of one table into buffers it keeps from listing to listing, so that
+/// the memory is touched once (for the largest listing) instead of once per row read: a new
+/// process's fresh memory costs the kernel a page zeroing on first touch. A gathered listing's
+/// arrays point into these buffers and stay valid until the next Gather.
+class ListingGatherer {
+ public:
+  explicit ListingGatherer(const TableRows& rows) : rows_(rows), buffers_(rows.columns.size()) {
+    for (const auto& chunks : rows.columns) {
+      std::vector<const uint8_t*> bases;
+      const auto* fixed = dynamic_cast<const arrow::FixedWidthType*>(chunks.front()->type.get());
+      const int width = fixed != nullptr ? fixed->bit_width() / 8 : 0;
+      for (const auto& d : chunks) {
+        bases.push_back(width > 0 && d->buffers.size() > 1 && d->buffers[1] != nullptr
+                            ? d->buffers[1]->data() + d->offset * width
+                            : nullptr);
       }
+      bases_.push_back(std::move(bases));
+    }
   }
-  return arrow::MakeArray(arrow::ArrayData::Make(
-      type, n, {validity, std::shared_ptr<arrow::Buffer>(std::move(values))}, null_count));
+
+  /// The rows of task listing `listing` (rows.rows[listing] > 0).
+  Result<std::shared_ptr<arrow::RecordBatch>> Gather(size_t listing) {
+    const std::span<const Run> runs(rows_.runs.data() + rows_.first_run[listing],
+                                    rows_.first_run[listing + 1] - rows_.first_run[listing]);
+    const int64_t n = rows_.rows[listing];
+    std::vector<std::shared_ptr<arrow::ArrayData>> columns(rows_.columns.size());
+    for (size_t c = 0; c < columns.size(); ++c) {
+      INTRADAY_ASSIGN_OR_RAISE(columns[c], GatherColumn(c, runs, n));
+    }
+    return arrow::RecordBatch::Make(rows_.schema, n, std::move(columns));
+  }
+
+ private:
+  struct Buffers {
+    std::vector<uint64_t> validity, values, chars;
+  };
+
+  /// At least `bytes` of `v`, grown (never shrunk) so that reuse touches no new memory. Growing
+  /// frees the old buffer first (its contents are not needed): never two at once.
+  static uint8_t* Reserve(std::vector<uint64_t>& v, int64_t bytes) {
+    const auto words = static_cast<size_t>((bytes + 7) / 8);
+    if (v.size() < words) {
+      v = {};
+      v.resize(words);
+    }
+    return reinterpret_cast<uint8_t*>(v.data());
+  }
+  static std::shared_ptr<arrow::Buffer> View(const uint8_t* data, int64_t bytes) {
+    return std::make_shared<arrow::Buffer>(data, bytes);
+  }
+
+  Result<std::shared_ptr<arrow::ArrayData>> GatherColumn(size_t c, std::span<const Run> runs, int64_t n) {
+    const auto& chunks = rows_.columns[c];
+    const auto& type = chunks.front()->type;
+    Buffers& buffers = buffers_[c];
+    // Copies bitmap bits (validity or boolean values) run by run.
+    auto gather_bits = [&](int buffer, uint8_t* bits) {
+      int64_t out = 0;
+      for (const Run& run : runs) {
+        const arrow::ArrayData& d = *chunks[run.batch];
+        if (d.buffers[buffer] == nullptr) {
+          arrow::bit_util::SetBitsTo(bits, out, run.length, true);
+        } else if (run.length == 1) {
+          arrow::bit_util::SetBitTo(bits, out,
+                                    arrow::bit_util::GetBit(d.buffers[buffer]->data(), d.offset + run.row));
+        } else {
+          arrow::internal::CopyBitmap(d.buffers[buffer]->data(), d.offset + run.row, run.length, bits, out);
+        }
+        out += run.length;
+      }
+    };
+    bool may_have_nulls = false;
+    for (const Run& run : runs) may_have_nulls = may_have_nulls || chunks[run.batch]->MayHaveNulls();
+    std::shared_ptr<arrow::Buffer> validity;
+    int64_t null_count = 0;
+    if (may_have_nulls) {
+      const int64_t bytes = arrow::bit_util::BytesForBits(n);
+      uint8_t* bits = Reserve(buffers.validity, bytes);
+      gather_bits(0, bits);
+      null_count = n - arrow::internal::CountSetBits(bits, 0, n);
+      if (null_count > 0) validity = View(bits, bytes);
+    }
+    const arrow::Type::type id = type->id();
+    if (id == arrow::Type::STRING) {
+      auto* offsets = reinterpret_cast<int32_t*>(Reserve(buffers.values, (n + 1) * 4));
+      int64_t total = 0, out = 0;
+      offsets[0] = 0;
+      for (const Run& run : runs) {
+        const int32_t* o = chunks[run.batch]->GetValues<int32_t>(1) + run.row;
+        for (uint32_t j = 0; j < run.length; ++j) {
+          total += o[j + 1] - o[j];
+          if (total > INT32_MAX) return Status::CapacityError("string column over 2 GiB for one listing");
+          offsets[++out] = static_cast<int32_t>(total);
+        }
+      }
+      uint8_t* chars = Reserve(buffers.chars, total);
+      uint8_t* dst = chars;
+      for (const Run& run : runs) {
+        const arrow::ArrayData& d = *chunks[run.batch];
+        const int32_t* o = d.GetValues<int32_t>(1) + run.row;
+        const int32_t bytes = o[run.length] - o[0];
+        if (bytes > 0) std::memcpy(dst, d.buffers[2]->data() + o[0], static_cast<size_t>(bytes));
+        dst += bytes;
+      }
+      return arrow::ArrayData::Make(
+          type, n, {validity, View(reinterpret_cast<uint8_t*>(offsets), (n + 1) * 4), View(chars, total)},
+          null_count);
+    }
+    if (id == arrow::Type::BOOL) {
+      const int64_t bytes = arrow::bit_util::BytesForBits(n);
+      uint8_t* bits = Reserve(buffers.values, bytes);
+      gather_bits(1, bits);
+      return arrow::ArrayData::Make(type, n, {validity, View(bits, bytes)}, null_count);
+    }
+    const int width = static_cast<const arrow::FixedWidthType&>(*type).bit_width() / 8;
+    uint8_t* dst = Reserve(buffers.values, n * width);
+    const auto& bases = bases_[c];
+    switch (width) {
+      case 8: GatherValues<uint64_t>(bases, runs, dst); break;
+      case 4: GatherValues<uint32_t>(bases, runs, dst); break;
+      case 2: GatherValues<uint16_t>(bases, runs, dst); break;
+      case 1: GatherValues<uint8_t>(bases, runs, dst); break;
+      default: {
+        uint8_t* out = dst;
+        for (const Run& run : runs) {
+          std::memcpy(out, bases[run.batch] + run.row * width, static_cast<size_t>(run.length) * width);
+          out += static_cast<int64_t>(run.length) * width;
+        }
+      }
+    }
+    return arrow::ArrayData::Make(type, n, {validity, View(dst, n * width)}, null_count);
+  }
+
+  const TableRows& rows_;
+  std::vector<Buffers> buffers_;
+  std::vector<std::vector<const uint8_t*>> bases_;  // per column, per read batch: its first value
+};
+
+/// Whether ListingGatherer can copy values of this type.
+bool GatheredDirectly(const arrow::DataType& type) {
+  if (type.id() == arrow::Type::STRING || type.id() == arrow::Type::BOOL) return true;
+  const auto* fixed = dynamic_cast<const arrow::FixedWidthType*>(&type);
+  return fixed != nullptr && fixed->bit_width() % 8 == 0 && type.id() != arrow::Type::DICTIONARY;
 }
 
-/// The rows of `batches` (taken as one sequence) in `order` (empty: their own order), as one
-/// record batch; columns are gathered in parallel, and each input column is released as soon as
-/// it is gathered, so that memory holds about one copy of the rows, not two.
-Result<std::shared_ptr<arrow::RecordBatch>> GatherRows(
-    std::vector<std::shared_ptr<arrow::RecordBatch>> batches, const std::vector<int64_t>& order,
-    int threads) {
-  std::vector<int64_t> starts{0};
-  for (const auto& b : batches) starts.push_back(starts.back() + b->num_rows());
-  const int64_t n = starts.back();
-  RowSources sources;
-  sources.batch.resize(static_cast<size_t>(n));
-  sources.row.resize(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t global = order.empty() ? i : order[static_cast<size_t>(i)];
-    const auto b =
-        static_cast<size_t>(std::upper_bound(starts.begin(), starts.end(), global) - starts.begin() - 1);
-    sources.batch[static_cast<size_t>(i)] = static_cast<uint32_t>(b);
-    sources.row[static_cast<size_t>(i)] = global - starts[b];
-  }
-  const auto schema = batches.front()->schema();
-  std::vector<std::vector<std::shared_ptr<arrow::ArrayData>>> inputs(
-      static_cast<size_t>(schema->num_fields()));
-  for (auto& b : batches) {
-    for (int c = 0; c < schema->num_fields(); ++c)
-      inputs[static_cast<size_t>(c)].push_back(b->column_data(c));
-  }
-  batches.clear();
-  std::vector<std::shared_ptr<arrow::Array>> columns(inputs.size());
-  INTRADAY_RETURN_NOT_OK(ParallelFor(columns.size(), threads, [&](size_t c) -> Status {
-    INTRADAY_ASSIGN_OR_RAISE(columns[c], GatherColumn(std::move(inputs[c]), sources));
-    return Status::OK();
-  }));
-  return arrow::RecordBatch::Make(schema, n, std::move(columns));
-}
-
-Result<SortedTable> LoadTable(const Lake& lake, const Location& scratch, const TableColumns& columns,
-                              const Task& task, const std::unordered_set<int64_t>& listings, int threads,
-                              int64_t* input_rows) {
-  SortedTable out;
+Result<TableRows> LoadTable(const Lake& lake, const Location& scratch, const TableColumns& columns,
+                            const Task& task, const std::unordered_set<int64_t>& listings,
+                            int64_t* input_rows) {
+  TableRows out;
   out.table = columns.table;
+  out.first_run.assign(task.listings.size() + 1, 0);
+  out.rows.assign(task.listings.size(), 0);
   std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
-  std::shared_ptr<arrow::Schema> schema;
   for (const auto& input : task.inputs) {
     if (input.table != columns.table) continue;
     if (input.spill) {
       INTRADAY_ASSIGN_OR_RAISE(auto spilled, ReadSpill(input, scratch));
       for (auto& b : spilled) {
         *input_rows += b->num_rows();
-        batches.push_back(std::move(b));
+        if (b->num_rows() > 0) batches.push_back(std::move(b));
       }
       continue;
     }
@@ -308,13 +332,29 @@ Result<SortedTable> LoadTable(const Lake& lake, const Location& scratch, const T
     }
   }
   if (batches.empty()) return out;
+  out.schema = batches.front()->schema();
   const std::string time_name(SpecOf(columns.table).event_time_column);
-  const int time_column = batches.front()->schema()->GetFieldIndex(time_name);
-  const int id_column = batches.front()->schema()->GetFieldIndex("ListingId");
+  out.time_column = out.schema->GetFieldIndex(time_name);
+  const int id_column = out.schema->GetFieldIndex("ListingId");
   int64_t n = 0, null_times = 0;
+  out.batch_starts.push_back(0);
   for (const auto& b : batches) {
+    for (int c = 0; c < out.schema->num_fields(); ++c) {
+      const auto& field = *out.schema->field(c);
+      // The table reader hands out numbers, timestamps, booleans and plain strings only.
+      if (!GatheredDirectly(*b->column(c)->type())) {
+        return Status::Invalid("table ", SpecOf(columns.table).key, ": column ", field.name(), " has type ",
+                               b->column(c)->type()->ToString(), ", which batches cannot regroup by listing");
+      }
+      if (b->num_columns() != out.schema->num_fields() || b->schema()->field(c)->name() != field.name() ||
+          !b->column(c)->type()->Equals(*field.type())) {
+        return Status::Invalid("table ", SpecOf(columns.table).key, ": column ", field.name(), " (",
+                               field.type()->ToString(), ") changes between input files");
+      }
+    }
     n += b->num_rows();
-    null_times += b->column(time_column)->null_count();
+    out.batch_starts.push_back(n);
+    null_times += b->column(out.time_column)->null_count();
   }
   // Rows without an event time cannot be bucketed: rejected with the table named, rather than
   // silently dropped.
@@ -327,30 +367,45 @@ Result<SortedTable> LoadTable(const Lake& lake, const Location& scratch, const T
   times.reserve(static_cast<size_t>(n));
   for (const auto& b : batches) {
     const auto* id = b->column_data(id_column)->GetValues<int64_t>(1);
-    const auto* t = b->column_data(time_column)->GetValues<int64_t>(1);
+    const auto* t = b->column_data(out.time_column)->GetValues<int64_t>(1);
     ids.insert(ids.end(), id, id + b->num_rows());
     times.insert(times.end(), t, t + b->num_rows());
   }
   const std::vector<int64_t> order = SortOrder(ids.data(), times.data(), n);
-  ids = {};
   times = {};
-  INTRADAY_ASSIGN_OR_RAISE(out.batch, GatherRows(std::move(batches), order, threads));
-  out.time_column = time_column;
-  out.listing_ids =
-      out.batch->column_data(out.batch->schema()->GetFieldIndex("ListingId"))->GetValues<int64_t>(1);
+  // Runs of consecutive rows of one read batch and one listing, listing by listing; the task's
+  // listings are sorted, like the order.
+  size_t listing = 0, b = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t global = order.empty() ? i : order[static_cast<size_t>(i)];
+    const int64_t id = ids[static_cast<size_t>(global)];
+    if (task.listings[listing] != id) {
+      while (listing < task.listings.size() && task.listings[listing] < id)
+        out.first_run[++listing] = out.runs.size();
+      if (listing == task.listings.size() || task.listings[listing] != id)
+        return Status::Invalid("table ", SpecOf(columns.table).key, ": ListingId ", id,
+                               " is not in the batch");
+    }
+    ++out.rows[listing];
+    Run* last = out.runs.size() > out.first_run[listing] ? &out.runs.back() : nullptr;
+    if (last != nullptr && global == out.batch_starts[b] + last->row + last->length &&
+        global < out.batch_starts[b + 1] && last->length < UINT32_MAX) {
+      ++last->length;
+      continue;
+    }
+    if (global < out.batch_starts[b] || global >= out.batch_starts[b + 1]) {
+      b = static_cast<size_t>(std::upper_bound(out.batch_starts.begin(), out.batch_starts.end(), global) -
+                              out.batch_starts.begin() - 1);
+    }
+    out.runs.push_back({static_cast<uint32_t>(b), 1, global - out.batch_starts[b]});
+  }
+  while (listing < task.listings.size()) out.first_run[++listing] = out.runs.size();
+  out.columns.resize(static_cast<size_t>(out.schema->num_fields()));
+  for (auto& batch : batches) {
+    for (int c = 0; c < out.schema->num_fields(); ++c)
+      out.columns[static_cast<size_t>(c)].push_back(batch->column_data(c));
+  }
   return out;
-}
-
-/// The rows [begin, end) of one listing in a sorted table.
-std::pair<int64_t, int64_t> ListingRange(const SortedTable& table, int64_t listing, int64_t* cursor) {
-  if (table.batch == nullptr) return {0, 0};
-  const int64_t n = table.batch->num_rows();
-  int64_t begin = *cursor;
-  while (begin < n && table.listing_ids[begin] < listing) ++begin;
-  int64_t end = begin;
-  while (end < n && table.listing_ids[end] == listing) ++end;
-  *cursor = end;
-  return {begin, end};
 }
 
 }  // namespace
@@ -431,13 +486,11 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
   const std::unordered_set<int64_t> listings(task.listings.begin(), task.listings.end());
   // Tables load in parallel (each reads its files in turn), then listings are computed in
   // parallel in contiguous chunks whose outputs are concatenated in ListingId order: the output
-  // is the same for any thread count.
-  std::vector<SortedTable> tables(columns.size());
+  // is the same for any thread count. Each chunk gathers its listings' rows one listing at a time.
+  std::vector<TableRows> tables(columns.size());
   std::vector<int64_t> rows_read(columns.size(), 0);
   INTRADAY_RETURN_NOT_OK(ParallelFor(columns.size(), task.threads, [&](size_t i) -> Status {
-    const int take_threads = std::max(1, task.threads / static_cast<int>(columns.size()));
-    INTRADAY_ASSIGN_OR_RAISE(
-        tables[i], LoadTable(*lake, scratch, columns[i], task, listings, take_threads, &rows_read[i]));
+    INTRADAY_ASSIGN_OR_RAISE(tables[i], LoadTable(*lake, scratch, columns[i], task, listings, &rows_read[i]));
     return Status::OK();
   }));
   for (int64_t rows : rows_read) result.input_rows += rows;
@@ -445,26 +498,19 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
   for (const auto& t : tables) table_order.push_back(t.table);
   const ListingDayComputer computer(modules, ShapeOf(*pass), pass->session_padding_ns, table_order);
 
-  // Each listing's rows in every table, and chunks of listings with about equal input rows.
+  // Chunks of listings with about equal input rows.
   const size_t n = task.listings.size();
-  std::vector<std::vector<std::pair<int64_t, int64_t>>> ranges(
-      n, std::vector<std::pair<int64_t, int64_t>>(tables.size()));
-  std::vector<int64_t> cursors(tables.size(), 0);
   int64_t total_rows = 0;
-  std::vector<std::vector<int64_t>*> listing_rows;  // rows read per listing, for the size history
-  for (const auto& t : tables) listing_rows.push_back(&result.listing_rows[t.table]);
-  for (size_t l = 0; l < n; ++l) {
-    for (size_t i = 0; i < tables.size(); ++i) {
-      ranges[l][i] = ListingRange(tables[i], task.listings[l], &cursors[i]);
-      listing_rows[i]->push_back(ranges[l][i].second - ranges[l][i].first);
-      total_rows += ranges[l][i].second - ranges[l][i].first;
-    }
+  for (const auto& t : tables) {
+    std::vector<int64_t>& listing_rows = result.listing_rows[t.table];  // for the size history
+    listing_rows = t.rows;
+    for (int64_t rows : t.rows) total_rows += rows;
   }
   const size_t chunks = std::min(n, static_cast<size_t>(std::max(1, task.threads)) * 4);
   std::vector<size_t> chunk_begin{0};
   int64_t acc = 0;
   for (size_t l = 0; l < n && chunks > 1; ++l) {
-    for (const auto& [b, e] : ranges[l]) acc += e - b;
+    for (const auto& t : tables) acc += t.rows[l];
     if (acc * static_cast<int64_t>(chunks) >= total_rows * static_cast<int64_t>(chunk_begin.size()) &&
         l + 1 < n && chunk_begin.size() < chunks)
       chunk_begin.push_back(l + 1);
@@ -473,15 +519,17 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
   std::vector<std::vector<std::shared_ptr<arrow::RecordBatch>>> chunk_outputs(chunk_begin.size() - 1);
   INTRADAY_RETURN_NOT_OK(ParallelFor(chunk_outputs.size(), task.threads, [&](size_t c) -> Status {
     OutputAssembler assembler(schema, modules);
+    std::vector<ListingGatherer> gatherers;
+    for (const auto& t : tables) gatherers.emplace_back(t);
     std::vector<ListingTable> views(tables.size());
     std::vector<int64_t> labels;
     std::vector<OutputBlock> blocks;
     for (size_t l = chunk_begin[c]; l < chunk_begin[c + 1]; ++l) {
       for (size_t i = 0; i < tables.size(); ++i) {
-        const auto [begin, end] = ranges[l][i];
-        views[i] = end > begin
-                       ? ListingTable(tables[i].batch->Slice(begin, end - begin), tables[i].time_column)
-                       : ListingTable();
+        views[i] = ListingTable();
+        if (tables[i].rows[l] == 0) continue;
+        INTRADAY_ASSIGN_OR_RAISE(auto rows, gatherers[i].Gather(l));
+        views[i] = ListingTable(std::move(rows), tables[i].time_column);
       }
       INTRADAY_RETURN_NOT_OK(computer.Compute(task.listings[l], task.day, views, &labels, &blocks));
       if (labels.empty()) continue;

@@ -9,6 +9,7 @@
 // book gives spread 0); a crossed or one-sided book gives null, never a crash.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -287,6 +288,38 @@ class Columns {
     return (bid * aq + ask * bq) / (aq + bq);
   }
 
+  /// Every row's value of `v` into out[0..size()): Get for all rows, a column at a time, with
+  /// the same arithmetic in the same order (so the same bits). `scratch` holds intermediate
+  /// columns between calls.
+  void Fill(const Value& v, int64_t n, double* out, std::vector<double>* scratch) const {
+    switch (v.kind) {
+      case Kind::kPrice: return FillLevel(price_[v.side][static_cast<size_t>(v.level - 1)], n, out);
+      case Kind::kQuantity: return FillLevel(quantity_[v.side][static_cast<size_t>(v.level - 1)], n, out);
+      case Kind::kNumOrders: return FillLevel(orders_[v.side][static_cast<size_t>(v.level - 1)], n, out);
+      case Kind::kCumQuantity:
+      case Kind::kCumOrders:
+      case Kind::kCumNotional: return FillCum(v.kind, v.side, v.level, n, out);
+      case Kind::kImbalanceCumQuantity:
+      case Kind::kImbalanceOrders:
+      case Kind::kImbalanceCumNotional: {
+        const Kind cum = v.kind == Kind::kImbalanceCumQuantity ? Kind::kCumQuantity
+                         : v.kind == Kind::kImbalanceOrders    ? Kind::kCumOrders
+                                                               : Kind::kCumNotional;
+        scratch->resize(static_cast<size_t>(n));
+        FillCum(cum, 0, v.level, n, scratch->data());
+        FillCum(cum, 1, v.level, n, out);
+        for (int64_t i = 0; i < n; ++i) {
+          const double b = (*scratch)[static_cast<size_t>(i)];
+          const double a = out[i];
+          out[i] = b + a > 0 ? (b - a) / (b + a) : kNull;
+        }
+        return;
+      }
+      default:
+        for (int64_t i = 0; i < n; ++i) out[i] = Get(i, v);
+    }
+  }
+
   /// Any non-string value of a snapshot; NaN for null.
   double Get(int64_t row, const Value& v) const {
     switch (v.kind) {
@@ -322,6 +355,38 @@ class Columns {
   }
 
  private:
+  template <typename ArrowArray>
+  static void FillLevel(const ArrowArray* a, int64_t n, double* out) {
+    if (a == nullptr) {
+      std::fill(out, out + n, kNull);
+      return;
+    }
+    const auto* raw = a->raw_values();
+    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<double>(raw[i]);
+    if (a->null_count() == 0) return;
+    for (int64_t i = 0; i < n; ++i) {
+      if (a->IsNull(i)) out[i] = kNull;
+    }
+  }
+
+  // Cum for every row: the same additions in the same level order as Cum.
+  void FillCum(Kind kind, int side, int level, int64_t n, double* out) const {
+    std::fill(out, out + n, 0.0);
+    for (int l = 1; l <= std::min(level, depth_); ++l) {
+      for (int64_t i = 0; i < n; ++i) {
+        double x = 0;
+        if (kind == Kind::kCumQuantity) {
+          x = Quantity(i, side, l);
+        } else if (kind == Kind::kCumOrders) {
+          x = Orders(i, side, l);
+        } else {
+          x = Price(i, side, l) * Quantity(i, side, l);
+        }
+        if (!std::isnan(x)) out[i] += x;
+      }
+    }
+  }
+
   // Cumulative values over levels 1..level. All levels' sums of a row are computed together and
   // kept until another row is asked for: time-weighted and imbalance sets ask for every level of
   // the same row in turn. The additions run in level order, so the sums are exactly those of a

@@ -109,47 +109,76 @@ class L2TwModule final : public Module {
     return in_set;
   }
 
+  /// Each value's average is accumulated a column at a time: first the stretches (which
+  /// snapshot is in force in which bucket, for how long), then per value one pass over them,
+  /// which reads the snapshot's value from a contiguous column instead of deriving 45 values
+  /// per snapshot one by one. Additions run in the same order as a snapshot-by-snapshot loop.
   template <typename Included>
   void TimeWeighted(const ListingDay& listing, const ListingTable& table, const book::Columns& columns,
                     const Included& included, OutputBlock& out) const {
-    const size_t k_count = options_.values.size();
-    if (k_count == 0) return;
+    if (options_.values.empty()) return;
     const int64_t n = table.size();
     const int64_t* t = table.times();
-    std::vector<double> values(k_count, book::kNull);  // of the snapshot in force
-    std::vector<double> num(k_count);
-    std::vector<int64_t> den(k_count);
+    struct Stretch {
+      int64_t snapshot;
+      int64_t duration;
+      size_t row;
+    };
+    std::vector<Stretch> stretches;
+    stretches.reserve(static_cast<size_t>(n) + listing.labels.size());
     int64_t cur = -1;
     int64_t next = 0;
-    auto make_current = [&](int64_t i) {
-      cur = i;
-      const bool use = included(i);
-      for (size_t k = 0; k < k_count; ++k) values[k] = use ? columns.Get(i, options_.values[k]) : book::kNull;
-    };
-    auto add = [&](int64_t from, int64_t to) {
-      if (cur < 0 || to <= from) return;
-      const int64_t dt = to - from;
-      for (size_t k = 0; k < k_count; ++k) {
-        if (std::isnan(values[k])) continue;
-        num[k] += values[k] * static_cast<double>(dt);
-        den[k] += dt;
-      }
+    auto add = [&](int64_t from, int64_t to, size_t row) {
+      if (cur >= 0 && to > from && included(cur)) stretches.push_back({cur, to - from, row});
     };
     for (size_t row = 0; row < listing.labels.size(); ++row) {
       const int64_t begin = listing.grid->IntervalBegin(listing.labels[row]);
       const int64_t end = listing.grid->IntervalEnd(listing.labels[row]);
-      while (next < n && t[next] <= begin) make_current(next++);
-      std::fill(num.begin(), num.end(), 0.0);
-      std::fill(den.begin(), den.end(), 0);
+      while (next < n && t[next] <= begin) cur = next++;
       int64_t from = begin;
       while (next < n && t[next] < end) {
-        add(from, t[next]);
+        add(from, t[next], row);
         from = t[next];
-        make_current(next++);
+        cur = next++;
       }
-      add(from, end);
-      for (size_t k = 0; k < k_count; ++k) {
-        if (den[k] > 0) out.SetFloat64(k, row, num[k] / static_cast<double>(den[k]));
+      add(from, end, row);
+    }
+    // Four values per pass over the stretches: four independent sums per bucket instead of one
+    // chain of dependent additions. A null adds 0 to the sum (never -0: sums start at +0) and 0
+    // to the time, which leaves both as skipping it would.
+    constexpr size_t kBlock = 4;
+    const size_t rows = listing.labels.size();
+    std::array<std::vector<double>, kBlock> values;
+    std::vector<double> scratch;
+    std::vector<double> num(rows * kBlock);
+    std::vector<int64_t> den(rows * kBlock);
+    for (size_t first = 0; first < options_.values.size(); first += kBlock) {
+      const size_t width = std::min(kBlock, options_.values.size() - first);
+      for (size_t j = 0; j < kBlock; ++j) {
+        values[j].resize(static_cast<size_t>(n));
+        if (j < width) {
+          columns.Fill(options_.values[first + j], n, values[j].data(), &scratch);
+        } else {
+          std::fill(values[j].begin(), values[j].end(), book::kNull);
+        }
+      }
+      std::fill(num.begin(), num.end(), 0.0);
+      std::fill(den.begin(), den.end(), 0);
+      for (const Stretch& s : stretches) {
+        const auto snapshot = static_cast<size_t>(s.snapshot);
+        const double dt = static_cast<double>(s.duration);
+        for (size_t j = 0; j < kBlock; ++j) {
+          const double v = values[j][snapshot];
+          const bool valid = !std::isnan(v);
+          num[s.row * kBlock + j] += valid ? v * dt : 0.0;
+          den[s.row * kBlock + j] += valid ? s.duration : 0;
+        }
+      }
+      for (size_t row = 0; row < rows; ++row) {
+        for (size_t j = 0; j < width; ++j) {
+          const int64_t d = den[row * kBlock + j];
+          if (d > 0) out.SetFloat64(first + j, row, num[row * kBlock + j] / static_cast<double>(d));
+        }
       }
     }
   }

@@ -1,0 +1,119 @@
+// The shredder on a file written here: every routed row lands in its listing's batch, each
+// spill record batch holds its rows grouped by ListingId (ascending), a listing's rows keep their
+// file order, and rows of listings outside the plan are dropped.
+#include <algorithm>
+#include <filesystem>
+#include <map>
+
+#include <arrow/array.h>
+#include <arrow/builder.h>
+#include <arrow/io/file.h>
+#include <arrow/ipc/reader.h>
+#include <arrow/table.h>
+#include <gtest/gtest.h>
+#include <parquet/arrow/writer.h>
+
+#include "io/lake.h"
+#include "io/location.h"
+#include "shred/shredder.h"
+#include "test_support.h"
+
+namespace intraday {
+namespace {
+
+// Trades of listings 1..5 interleaved in time order, as vendor files are; listing 9 is not
+// planned. Size holds the row's position in the file.
+std::shared_ptr<arrow::Table> InterleavedTrades(int64_t rows) {
+  arrow::Int64Builder id;
+  arrow::TimestampBuilder time(arrow::timestamp(arrow::TimeUnit::NANO), arrow::default_memory_pool());
+  arrow::DoubleBuilder size;
+  for (int64_t i = 0; i < rows; ++i) {
+    const int64_t listing = i % 7 == 6 ? 9 : 1 + (i * 7919 % 5);
+    EXPECT_TRUE(id.Append(listing).ok());
+    EXPECT_TRUE(time.Append(1'000'000'000 + i / 3).ok());  // ties in time too
+    EXPECT_TRUE(size.Append(static_cast<double>(i)).ok());
+  }
+  auto schema = arrow::schema({arrow::field("ListingId", arrow::int64()),
+                               arrow::field("TradeTimestamp", arrow::timestamp(arrow::TimeUnit::NANO)),
+                               arrow::field("Size", arrow::float64())});
+  return arrow::Table::Make(
+      schema, {id.Finish().ValueOrDie(), time.Finish().ValueOrDie(), size.Finish().ValueOrDie()});
+}
+
+TEST(Shredder, GroupsEachPieceByListingAndKeepsFileOrder) {
+  testing::TempDir tmp;
+  const std::string path = tmp.path() + "/trades.parquet";
+  constexpr int64_t kRows = 20000;
+  {
+    auto out = arrow::io::FileOutputStream::Open(path).ValueOrDie();
+    ASSERT_TRUE(
+        parquet::arrow::WriteTable(*InterleavedTrades(kRows), arrow::default_memory_pool(), out, 4096).ok());
+  }
+  LakeOptions lake_options;
+  lake_options.root = tmp.path();
+  auto lake = Lake::Open(lake_options);
+  ASSERT_TRUE(lake.ok()) << lake.status().ToString();
+  auto scratch = Location::Open(tmp.path() + "/scratch", {});
+  ASSERT_TRUE(scratch.ok()) << scratch.status().ToString();
+
+  DayPlan plan;
+  plan.columns = {{Table::kTrades, {"ListingId", "TradeTimestamp", "Size"}}};
+  InputFile file;
+  file.table = Table::kTrades;
+  file.mic = "XLON";
+  file.path = file.display_path = path;
+  plan.files = {file};
+  plan.batches.resize(2);
+  plan.batches[0].id = 0;
+  plan.batches[0].listings = {1, 2};
+  plan.batches[1].id = 1;
+  plan.batches[1].listings = {3, 4, 5};
+  ShredRequest request;
+  request.lake = lake->get();
+  request.plan = &plan;
+  request.scratch = &*scratch;
+  request.spill_dir = tmp.path() + "/scratch/spill";
+  request.buffer_bytes = 1 << 20;  // several read batches and flushes
+  request.threads = 1;
+  auto shredded = ShredDay(request);
+  ASSERT_TRUE(shredded.ok()) << shredded.status().ToString();
+  EXPECT_EQ(shredded->rows_read, kRows);
+  ASSERT_EQ(shredded->files.size(), 2u);
+
+  int64_t routed = 0;
+  int record_batches = 0;
+  for (const SpillFile& spill : shredded->files) {
+    const auto& listings = plan.batches[static_cast<size_t>(spill.batch)].listings;
+    auto spilled = arrow::io::ReadableFile::Open(spill.path).ValueOrDie();
+    auto reader = arrow::ipc::RecordBatchFileReader::Open(spilled).ValueOrDie();
+    std::map<int64_t, double> last_position;  // per listing, the file position of its last row
+    for (int b = 0; b < reader->num_record_batches(); ++b) {
+      auto batch = reader->ReadRecordBatch(b).ValueOrDie();
+      ++record_batches;
+      const auto& ids = static_cast<const arrow::Int64Array&>(*batch->column(0));
+      const auto& positions = static_cast<const arrow::DoubleArray&>(*batch->column(2));
+      for (int64_t i = 0; i < batch->num_rows(); ++i) {
+        const int64_t id = ids.Value(i);
+        ASSERT_NE(std::find(listings.begin(), listings.end(), id), listings.end()) << "listing " << id;
+        if (i > 0) {
+          ASSERT_LE(ids.Value(i - 1), id) << "rows not grouped by listing in record batch " << b;
+        }
+        // File order within a listing, across record batches too.
+        if (last_position.count(id)) {
+          ASSERT_LT(last_position[id], positions.Value(i));
+        }
+        last_position[id] = positions.Value(i);
+        // Size is the row's position in the file: the listing there must be this one.
+        const auto position = static_cast<int64_t>(positions.Value(i));
+        ASSERT_EQ(position % 7 == 6 ? 9 : 1 + (position * 7919 % 5), id);
+      }
+      routed += batch->num_rows();
+    }
+  }
+  EXPECT_GT(record_batches, 2) << "the buffer should have forced several pieces per batch";
+  EXPECT_EQ(routed, shredded->rows_routed);
+  EXPECT_EQ(routed, kRows - (kRows + 1) / 7);  // every row but listing 9's (i % 7 == 6)
+}
+
+}  // namespace
+}  // namespace intraday
