@@ -7,6 +7,8 @@
 #include <climits>
 #include <cstring>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <span>
 #include <thread>
 #include <unordered_map>
@@ -517,10 +519,25 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
   }
   chunk_begin.push_back(n);
   std::vector<std::vector<std::shared_ptr<arrow::RecordBatch>>> chunk_outputs(chunk_begin.size() - 1);
+  // Gatherers pass from chunk to chunk (at most one set per thread), so that their buffers, once
+  // touched, serve every later listing.
+  std::mutex idle_mutex;
+  std::vector<std::unique_ptr<std::vector<ListingGatherer>>> idle;
   INTRADAY_RETURN_NOT_OK(ParallelFor(chunk_outputs.size(), task.threads, [&](size_t c) -> Status {
     OutputAssembler assembler(schema, modules);
-    std::vector<ListingGatherer> gatherers;
-    for (const auto& t : tables) gatherers.emplace_back(t);
+    std::unique_ptr<std::vector<ListingGatherer>> owned;
+    {
+      std::lock_guard lock(idle_mutex);
+      if (!idle.empty()) {
+        owned = std::move(idle.back());
+        idle.pop_back();
+      }
+    }
+    if (owned == nullptr) {
+      owned = std::make_unique<std::vector<ListingGatherer>>();
+      for (const auto& t : tables) owned->emplace_back(t);
+    }
+    std::vector<ListingGatherer>& gatherers = *owned;
     std::vector<ListingTable> views(tables.size());
     std::vector<int64_t> labels;
     std::vector<OutputBlock> blocks;
@@ -536,8 +553,11 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
       INTRADAY_RETURN_NOT_OK(assembler.Append(task.listings[l], labels, blocks));
     }
     INTRADAY_ASSIGN_OR_RAISE(chunk_outputs[c], assembler.Finish());
+    std::lock_guard lock(idle_mutex);
+    idle.push_back(std::move(owned));
     return Status::OK();
   }));
+  idle.clear();
   tables.clear();
   std::vector<std::shared_ptr<arrow::RecordBatch>> output_batches;
   for (auto& chunk : chunk_outputs) {

@@ -2,17 +2,17 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
 
 #include <arrow/array.h>
-#include <arrow/builder.h>
-#include <arrow/compute/api.h>
 #include <arrow/io/interfaces.h>
 #include <arrow/ipc/writer.h>
 #include <arrow/memory_pool.h>
+#include <arrow/util/bit_util.h>
 #include <arrow/util/byte_size.h>
 #include <fmt/format.h>
 
@@ -55,6 +55,77 @@ struct RouteSlots {
   size_t slots = 0;
 };
 
+/// One column's rows moved to their places: row i of `src` becomes row place[i] of the result
+/// (place[i] < 0: dropped), `rows` rows in all. One sequential pass over the source, writing to
+/// one sequential stream per route slot (where Arrow's Take would read the source at random).
+/// The table reader hands out numbers, timestamps, booleans and plain strings only.
+Result<std::shared_ptr<arrow::ArrayData>> ScatterColumn(const arrow::ArrayData& src, const int64_t* place,
+                                                        int64_t rows) {
+  const int64_t n = src.length;
+  std::shared_ptr<arrow::Buffer> validity;
+  int64_t null_count = 0;
+  if (src.MayHaveNulls()) {
+    INTRADAY_ASSIGN_OR_RAISE(validity, arrow::AllocateBitmap(rows));
+    uint8_t* bits = validity->mutable_data();
+    const uint8_t* in = src.buffers[0]->data();
+    for (int64_t i = 0; i < n; ++i) {
+      if (place[i] < 0) continue;
+      const bool valid = arrow::bit_util::GetBit(in, src.offset + i);
+      arrow::bit_util::SetBitTo(bits, place[i], valid);
+      null_count += valid ? 0 : 1;
+    }
+    if (null_count == 0) validity = nullptr;
+  }
+  const auto& type = src.type;
+  if (type->id() == arrow::Type::STRING) {
+    INTRADAY_ASSIGN_OR_RAISE(auto offsets_buffer, arrow::AllocateBuffer((rows + 1) * 4));
+    auto* offsets = reinterpret_cast<int32_t*>(offsets_buffer->mutable_data());
+    const int32_t* in = src.GetValues<int32_t>(1);
+    offsets[0] = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      if (place[i] >= 0) offsets[place[i] + 1] = in[i + 1] - in[i];
+    }
+    for (int64_t r = 0; r < rows; ++r) offsets[r + 1] += offsets[r];
+    INTRADAY_ASSIGN_OR_RAISE(auto chars, arrow::AllocateBuffer(offsets[rows]));
+    const uint8_t* in_chars = src.buffers[2] != nullptr ? src.buffers[2]->data() : nullptr;
+    for (int64_t i = 0; i < n; ++i) {
+      if (place[i] >= 0 && in[i + 1] > in[i]) {
+        std::memcpy(chars->mutable_data() + offsets[place[i]], in_chars + in[i],
+                    static_cast<size_t>(in[i + 1] - in[i]));
+      }
+    }
+    return arrow::ArrayData::Make(type, rows, {validity, std::move(offsets_buffer), std::move(chars)},
+                                  null_count);
+  }
+  if (type->id() == arrow::Type::BOOL) {
+    INTRADAY_ASSIGN_OR_RAISE(auto values, arrow::AllocateBitmap(rows));
+    const uint8_t* in = src.buffers[1]->data();
+    for (int64_t i = 0; i < n; ++i) {
+      if (place[i] >= 0)
+        arrow::bit_util::SetBitTo(values->mutable_data(), place[i],
+                                  arrow::bit_util::GetBit(in, src.offset + i));
+    }
+    return arrow::ArrayData::Make(type, rows, {validity, std::move(values)}, null_count);
+  }
+  const auto* fixed = dynamic_cast<const arrow::FixedWidthType*>(type.get());
+  const int width = fixed != nullptr && type->id() != arrow::Type::DICTIONARY ? fixed->bit_width() : 0;
+  auto scatter = [&]<typename T>(T* out) {
+    const T* in = src.GetValues<T>(1);
+    for (int64_t i = 0; i < n; ++i) {
+      if (place[i] >= 0) out[place[i]] = in[i];
+    }
+  };
+  INTRADAY_ASSIGN_OR_RAISE(auto values, arrow::AllocateBuffer(rows * std::max(width, 8) / 8));
+  switch (width) {
+    case 64: scatter(reinterpret_cast<uint64_t*>(values->mutable_data())); break;
+    case 32: scatter(reinterpret_cast<uint32_t*>(values->mutable_data())); break;
+    case 16: scatter(reinterpret_cast<uint16_t*>(values->mutable_data())); break;
+    case 8: scatter(reinterpret_cast<uint8_t*>(values->mutable_data())); break;
+    default: return Status::Invalid("cannot shred a column of type ", type->ToString());
+  }
+  return arrow::ArrayData::Make(type, rows, {validity, std::move(values)}, null_count);
+}
+
 /// Shreds one input file: per-batch pending pieces, flushed to per-batch IPC writers whenever
 /// the pending bytes exceed this file's share of the buffer.
 class FileShredder {
@@ -74,9 +145,9 @@ class FileShredder {
     schema_ = reader->schema();
     const int listing_column = schema_->GetFieldIndex("ListingId");
     const size_t n_batches = request_.plan->batches.size();
-    std::vector<int32_t> order;   // the read batch's routed rows, grouped (see below)
-    std::vector<int64_t> starts;  // per route slot, its first position in `order`
-    std::vector<int32_t> slot_of_row;
+    std::vector<int64_t> starts;       // per route slot, its first row in the routed order
+    std::vector<int32_t> slot_of_row;  // -1: a listing outside the plan
+    std::vector<int64_t> place;        // per row read, its row in the routed order (or -1)
     while (true) {
       INTRADAY_ASSIGN_OR_RAISE(auto batch, reader->Next());
       if (batch == nullptr) break;
@@ -113,30 +184,35 @@ class FileShredder {
         slot_of_row[static_cast<size_t>(i)] = last_slot;
         ++starts[static_cast<size_t>(last_slot) + 1];
       }
-      for (size_t s = 1; s < starts.size(); ++s) starts[s] += starts[s - 1];
-      order.resize(static_cast<size_t>(starts.back()));
+      for (size_t slot = 1; slot < starts.size(); ++slot) starts[slot] += starts[slot - 1];
+      place.assign(static_cast<size_t>(n), -1);
       {
-        std::vector<int64_t> fill(starts.begin(), starts.end() - 1);
+        std::vector<int64_t> next(starts.begin(), starts.end() - 1);
         for (int64_t i = 0; i < n; ++i) {
           const int32_t slot = slot_of_row[static_cast<size_t>(i)];
-          if (slot >= 0)
-            order[static_cast<size_t>(fill[static_cast<size_t>(slot)]++)] = static_cast<int32_t>(i);
+          if (slot >= 0) place[static_cast<size_t>(i)] = next[static_cast<size_t>(slot)]++;
         }
       }
-      auto indices_buffer = arrow::Buffer::Wrap(order.data(), static_cast<int64_t>(order.size()));
+      const int64_t routed = starts.back();
+      if (routed == 0) continue;
+      std::vector<std::shared_ptr<arrow::ArrayData>> scattered(static_cast<size_t>(batch->num_columns()));
+      for (int c = 0; c < batch->num_columns(); ++c) {
+        auto column = ScatterColumn(*batch->column_data(c), place.data(), routed);
+        if (!column.ok()) {
+          return column.status().WithMessage(file_.display_path, ": column ", schema_->field(c)->name(), ": ",
+                                             column.status().message());
+        }
+        scattered[static_cast<size_t>(c)] = *std::move(column);
+      }
+      auto all = arrow::RecordBatch::Make(schema_, routed, std::move(scattered));
+      // Each batch's piece is a slice of the routed rows; the slices share the buffers, which
+      // go when the last of them is written.
       for (size_t b = 0; b < n_batches; ++b) {
         const int64_t begin = starts[slots_.first_slot[b]], end = starts[slots_.first_slot[b + 1]];
         if (end == begin) continue;
-        arrow::Int32Array indices(end - begin,
-                                  arrow::SliceBuffer(indices_buffer, begin * 4, (end - begin) * 4));
-        // The indices are the batch's own rows: no bounds check.
-        INTRADAY_ASSIGN_OR_RAISE(auto taken,
-                                 arrow::compute::Take(arrow::Datum(batch), arrow::Datum(indices),
-                                                      arrow::compute::TakeOptions::NoBoundsCheck()));
-        auto piece = taken.record_batch();
-        *rows_routed += piece->num_rows();
-        pending_bytes_ += static_cast<uint64_t>(arrow::util::TotalBufferSize(*piece));
-        pending_[request_.plan->batches[b].id].push_back(std::move(piece));
+        *rows_routed += end - begin;
+        pending_bytes_ += batch_bytes * static_cast<uint64_t>(end - begin) / static_cast<uint64_t>(n);
+        pending_[request_.plan->batches[b].id].push_back(all->Slice(begin, end - begin));
       }
     }
     INTRADAY_RETURN_NOT_OK(FlushAll());

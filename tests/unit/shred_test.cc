@@ -1,6 +1,7 @@
-// The shredder on a file written here: every routed row lands in its listing's batch, each
-// spill record batch holds its rows grouped by ListingId (ascending), a listing's rows keep their
-// file order, and rows of listings outside the plan are dropped.
+// The shredder on a file written here: every routed row lands in its listing's batch with all
+// its values (numbers, strings, booleans, nulls), each spill record batch holds its rows grouped
+// by ListingId (ascending), a listing's rows keep their file order, and rows of listings outside
+// the plan are dropped.
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -21,23 +22,33 @@
 namespace intraday {
 namespace {
 
+int64_t ListingAt(int64_t row) { return row % 7 == 6 ? 9 : 1 + (row * 7919 % 5); }
+
 // Trades of listings 1..5 interleaved in time order, as vendor files are; listing 9 is not
-// planned. Size holds the row's position in the file.
+// planned. Size holds the row's position in the file; the other columns (with nulls) are
+// functions of it.
 std::shared_ptr<arrow::Table> InterleavedTrades(int64_t rows) {
   arrow::Int64Builder id;
   arrow::TimestampBuilder time(arrow::timestamp(arrow::TimeUnit::NANO), arrow::default_memory_pool());
   arrow::DoubleBuilder size;
+  arrow::Int32Builder small;  // null on every fifth row
+  arrow::StringBuilder text;  // null on every fourth row, "" on every sixth
+  arrow::BooleanBuilder flag;
   for (int64_t i = 0; i < rows; ++i) {
-    const int64_t listing = i % 7 == 6 ? 9 : 1 + (i * 7919 % 5);
-    EXPECT_TRUE(id.Append(listing).ok());
+    EXPECT_TRUE(id.Append(ListingAt(i)).ok());
     EXPECT_TRUE(time.Append(1'000'000'000 + i / 3).ok());  // ties in time too
     EXPECT_TRUE(size.Append(static_cast<double>(i)).ok());
+    EXPECT_TRUE((i % 5 == 0 ? small.AppendNull() : small.Append(static_cast<int32_t>(i))).ok());
+    EXPECT_TRUE((i % 4 == 0 ? text.AppendNull() : text.Append(i % 6 == 0 ? "" : std::to_string(i))).ok());
+    EXPECT_TRUE(flag.Append(i % 3 == 0).ok());
   }
   auto schema = arrow::schema({arrow::field("ListingId", arrow::int64()),
                                arrow::field("TradeTimestamp", arrow::timestamp(arrow::TimeUnit::NANO)),
-                               arrow::field("Size", arrow::float64())});
+                               arrow::field("Size", arrow::float64()), arrow::field("Small", arrow::int32()),
+                               arrow::field("Text", arrow::utf8()), arrow::field("Flag", arrow::boolean())});
   return arrow::Table::Make(
-      schema, {id.Finish().ValueOrDie(), time.Finish().ValueOrDie(), size.Finish().ValueOrDie()});
+      schema, {id.Finish().ValueOrDie(), time.Finish().ValueOrDie(), size.Finish().ValueOrDie(),
+               small.Finish().ValueOrDie(), text.Finish().ValueOrDie(), flag.Finish().ValueOrDie()});
 }
 
 TEST(Shredder, GroupsEachPieceByListingAndKeepsFileOrder) {
@@ -57,7 +68,7 @@ TEST(Shredder, GroupsEachPieceByListingAndKeepsFileOrder) {
   ASSERT_TRUE(scratch.ok()) << scratch.status().ToString();
 
   DayPlan plan;
-  plan.columns = {{Table::kTrades, {"ListingId", "TradeTimestamp", "Size"}}};
+  plan.columns = {{Table::kTrades, {"ListingId", "TradeTimestamp", "Size", "Small", "Text", "Flag"}}};
   InputFile file;
   file.table = Table::kTrades;
   file.mic = "XLON";
@@ -92,6 +103,9 @@ TEST(Shredder, GroupsEachPieceByListingAndKeepsFileOrder) {
       ++record_batches;
       const auto& ids = static_cast<const arrow::Int64Array&>(*batch->column(0));
       const auto& positions = static_cast<const arrow::DoubleArray&>(*batch->column(2));
+      const auto& small = static_cast<const arrow::Int32Array&>(*batch->column(3));
+      const auto& text = static_cast<const arrow::StringArray&>(*batch->column(4));
+      const auto& flag = static_cast<const arrow::BooleanArray&>(*batch->column(5));
       for (int64_t i = 0; i < batch->num_rows(); ++i) {
         const int64_t id = ids.Value(i);
         ASSERT_NE(std::find(listings.begin(), listings.end(), id), listings.end()) << "listing " << id;
@@ -103,9 +117,18 @@ TEST(Shredder, GroupsEachPieceByListingAndKeepsFileOrder) {
           ASSERT_LT(last_position[id], positions.Value(i));
         }
         last_position[id] = positions.Value(i);
-        // Size is the row's position in the file: the listing there must be this one.
+        // Size is the row's position in the file: every value must be that row's.
         const auto position = static_cast<int64_t>(positions.Value(i));
-        ASSERT_EQ(position % 7 == 6 ? 9 : 1 + (position * 7919 % 5), id);
+        ASSERT_EQ(ListingAt(position), id);
+        ASSERT_EQ(small.IsNull(i), position % 5 == 0);
+        if (!small.IsNull(i)) {
+          ASSERT_EQ(small.Value(i), position);
+        }
+        ASSERT_EQ(text.IsNull(i), position % 4 == 0);
+        if (!text.IsNull(i)) {
+          ASSERT_EQ(text.GetView(i), position % 6 == 0 ? "" : std::to_string(position));
+        }
+        ASSERT_EQ(flag.Value(i), position % 3 == 0);
       }
       routed += batch->num_rows();
     }
