@@ -174,6 +174,8 @@ class ListingGatherer {
                             : nullptr);
       }
       bases_.push_back(std::move(bases));
+      may_have_nulls_.push_back(
+          std::any_of(chunks.begin(), chunks.end(), [](const auto& d) { return d->MayHaveNulls(); }));
     }
   }
 
@@ -228,11 +230,9 @@ class ListingGatherer {
         out += run.length;
       }
     };
-    bool may_have_nulls = false;
-    for (const Run& run : runs) may_have_nulls = may_have_nulls || chunks[run.batch]->MayHaveNulls();
     std::shared_ptr<arrow::Buffer> validity;
     int64_t null_count = 0;
-    if (may_have_nulls) {
+    if (may_have_nulls_[c]) {
       const int64_t bytes = arrow::bit_util::BytesForBits(n);
       uint8_t* bits = Reserve(buffers.validity, bytes);
       gather_bits(0, bits);
@@ -293,6 +293,7 @@ class ListingGatherer {
   const TableRows& rows_;
   std::vector<Buffers> buffers_;
   std::vector<std::vector<const uint8_t*>> bases_;  // per column, per read batch: its first value
+  std::vector<bool> may_have_nulls_;                // per column: in some read batch
 };
 
 /// Whether ListingGatherer can copy values of this type.

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +27,8 @@ int64_t SelfPeakRssBytes() {
   }
   return 0;
 }
+
+void DisableTransparentHugePages() { (void)::prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0); }
 
 Result<std::string> SelfExecutable() {
   char buffer[PATH_MAX];

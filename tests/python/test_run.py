@@ -145,6 +145,46 @@ def test_workers_are_fresh_processes_and_scratch_is_left_empty(intraday_bin, lak
     assert not (tmp_path / "out" / "_staging").exists()
 
 
+def _status_field(pid: int, name: str):
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(name + ":"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
+def test_driver_and_workers_run_without_transparent_huge_pages(intraday_bin, lake, tmp_path):
+    """Transparent huge pages are off in the driver and in every worker (exec/process.h): the last
+    THP_enabled each process showed while it ran is 0."""
+    if _status_field(os.getpid(), "THP_enabled") != "1":
+        pytest.skip("this kernel does not report THP_enabled, or huge pages are already off here")
+    config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", tmp_path / "scratch", workers=2,
+                          memory="96KiB")
+    proc = subprocess.Popen([intraday_bin, "run", str(config)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    last = {}  # pid -> the last THP_enabled seen
+    while proc.poll() is None:
+        pids = [proc.pid]
+        for task in Path(f"/proc/{proc.pid}/task").glob("*"):
+            try:
+                pids += [int(p) for p in (task / "children").read_text().split()]
+            except OSError:
+                pass
+        for pid in pids:
+            value = _status_field(pid, "THP_enabled")
+            if value is not None:
+                last[pid] = value
+        time.sleep(0.002)
+    assert proc.returncode == 0, proc.stderr.read()
+    workers = [b["pid"] for day in run_report(tmp_path / "out")["days"] for b in day["batches"]]
+    seen_workers = [pid for pid in workers if pid in last]
+    assert last.get(proc.pid) == "0", last
+    assert seen_workers, "no worker was seen running"
+    assert all(last[pid] == "0" for pid in seen_workers), last
+
+
 def test_rerun_needs_resume_or_force(intraday_bin, lake, tmp_path):
     config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", tmp_path / "scratch")
     run_intraday(intraday_bin, "run", config)
