@@ -12,7 +12,6 @@
 #include <span>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
 
 #include <arrow/array.h>
 #include <arrow/io/file.h>
@@ -27,6 +26,7 @@
 #include "exec/output_schema.h"
 #include "exec/streamed_listing.h"
 #include "io/arrow_compute.h"
+#include "io/group_rows.h"
 #include "io/lake.h"
 #include "io/table_reader.h"
 #include "metrics/listing_day_computer.h"
@@ -304,7 +304,7 @@ bool GatheredDirectly(const arrow::DataType& type) {
 }
 
 Result<TableRows> LoadTable(const Lake& lake, const Location& scratch, const TableColumns& columns,
-                            const Task& task, const std::unordered_set<int64_t>& listings,
+                            const Task& task, const std::unordered_map<int64_t, int32_t>& slot_of,
                             int64_t* input_rows) {
   TableRows out;
   out.table = columns.table;
@@ -330,8 +330,12 @@ Result<TableRows> LoadTable(const Lake& lake, const Location& scratch, const Tab
       INTRADAY_ASSIGN_OR_RAISE(auto batch, reader->Next());
       if (batch == nullptr) break;
       *input_rows += batch->num_rows();
-      INTRADAY_ASSIGN_OR_RAISE(batch, KeepListings(batch, listings));
-      if (batch->num_rows() > 0) batches.push_back(std::move(batch));
+      // The batch's listings only, grouped by listing: their rows are then copied in runs.
+      std::vector<int64_t> starts;
+      auto grouped = GroupRowsBySlot(*batch, slot_of, task.listings.size(), &starts);
+      if (!grouped.ok())
+        return grouped.status().WithMessage(input.display_path, ": ", grouped.status().message());
+      if ((*grouped)->num_rows() > 0) batches.push_back(*std::move(grouped));
     }
   }
   if (batches.empty()) return out;
@@ -486,14 +490,16 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
     }
   }
 
-  const std::unordered_set<int64_t> listings(task.listings.begin(), task.listings.end());
+  std::unordered_map<int64_t, int32_t> slot_of;  // the batch's listings, by their index
+  for (size_t l = 0; l < task.listings.size(); ++l)
+    slot_of.emplace(task.listings[l], static_cast<int32_t>(l));
   // Tables load in parallel (each reads its files in turn), then listings are computed in
   // parallel in contiguous chunks whose outputs are concatenated in ListingId order: the output
   // is the same for any thread count. Each chunk gathers its listings' rows one listing at a time.
   std::vector<TableRows> tables(columns.size());
   std::vector<int64_t> rows_read(columns.size(), 0);
   INTRADAY_RETURN_NOT_OK(ParallelFor(columns.size(), task.threads, [&](size_t i) -> Status {
-    INTRADAY_ASSIGN_OR_RAISE(tables[i], LoadTable(*lake, scratch, columns[i], task, listings, &rows_read[i]));
+    INTRADAY_ASSIGN_OR_RAISE(tables[i], LoadTable(*lake, scratch, columns[i], task, slot_of, &rows_read[i]));
     return Status::OK();
   }));
   for (int64_t rows : rows_read) result.input_rows += rows;

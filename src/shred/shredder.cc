@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstring>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -12,12 +11,12 @@
 #include <arrow/io/interfaces.h>
 #include <arrow/ipc/writer.h>
 #include <arrow/memory_pool.h>
-#include <arrow/util/bit_util.h>
 #include <arrow/util/byte_size.h>
 #include <fmt/format.h>
 
 #include "common/io_errors.h"
 #include "io/arrow_compute.h"
+#include "io/group_rows.h"
 #include "io/table_reader.h"
 
 namespace intraday {
@@ -55,77 +54,6 @@ struct RouteSlots {
   size_t slots = 0;
 };
 
-/// One column's rows moved to their places: row i of `src` becomes row place[i] of the result
-/// (place[i] < 0: dropped), `rows` rows in all. One sequential pass over the source, writing to
-/// one sequential stream per route slot (where Arrow's Take would read the source at random).
-/// The table reader hands out numbers, timestamps, booleans and plain strings only.
-Result<std::shared_ptr<arrow::ArrayData>> ScatterColumn(const arrow::ArrayData& src, const int64_t* place,
-                                                        int64_t rows) {
-  const int64_t n = src.length;
-  std::shared_ptr<arrow::Buffer> validity;
-  int64_t null_count = 0;
-  if (src.MayHaveNulls()) {
-    INTRADAY_ASSIGN_OR_RAISE(validity, arrow::AllocateBitmap(rows));
-    uint8_t* bits = validity->mutable_data();
-    const uint8_t* in = src.buffers[0]->data();
-    for (int64_t i = 0; i < n; ++i) {
-      if (place[i] < 0) continue;
-      const bool valid = arrow::bit_util::GetBit(in, src.offset + i);
-      arrow::bit_util::SetBitTo(bits, place[i], valid);
-      null_count += valid ? 0 : 1;
-    }
-    if (null_count == 0) validity = nullptr;
-  }
-  const auto& type = src.type;
-  if (type->id() == arrow::Type::STRING) {
-    INTRADAY_ASSIGN_OR_RAISE(auto offsets_buffer, arrow::AllocateBuffer((rows + 1) * 4));
-    auto* offsets = reinterpret_cast<int32_t*>(offsets_buffer->mutable_data());
-    const int32_t* in = src.GetValues<int32_t>(1);
-    offsets[0] = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      if (place[i] >= 0) offsets[place[i] + 1] = in[i + 1] - in[i];
-    }
-    for (int64_t r = 0; r < rows; ++r) offsets[r + 1] += offsets[r];
-    INTRADAY_ASSIGN_OR_RAISE(auto chars, arrow::AllocateBuffer(offsets[rows]));
-    const uint8_t* in_chars = src.buffers[2] != nullptr ? src.buffers[2]->data() : nullptr;
-    for (int64_t i = 0; i < n; ++i) {
-      if (place[i] >= 0 && in[i + 1] > in[i]) {
-        std::memcpy(chars->mutable_data() + offsets[place[i]], in_chars + in[i],
-                    static_cast<size_t>(in[i + 1] - in[i]));
-      }
-    }
-    return arrow::ArrayData::Make(type, rows, {validity, std::move(offsets_buffer), std::move(chars)},
-                                  null_count);
-  }
-  if (type->id() == arrow::Type::BOOL) {
-    INTRADAY_ASSIGN_OR_RAISE(auto values, arrow::AllocateBitmap(rows));
-    const uint8_t* in = src.buffers[1]->data();
-    for (int64_t i = 0; i < n; ++i) {
-      if (place[i] >= 0)
-        arrow::bit_util::SetBitTo(values->mutable_data(), place[i],
-                                  arrow::bit_util::GetBit(in, src.offset + i));
-    }
-    return arrow::ArrayData::Make(type, rows, {validity, std::move(values)}, null_count);
-  }
-  const auto* fixed = dynamic_cast<const arrow::FixedWidthType*>(type.get());
-  const int width = fixed != nullptr && type->id() != arrow::Type::DICTIONARY ? fixed->bit_width() : 0;
-  auto scatter = [&]<typename T>(T* out) {
-    const T* in = src.GetValues<T>(1);
-    for (int64_t i = 0; i < n; ++i) {
-      if (place[i] >= 0) out[place[i]] = in[i];
-    }
-  };
-  INTRADAY_ASSIGN_OR_RAISE(auto values, arrow::AllocateBuffer(rows * std::max(width, 8) / 8));
-  switch (width) {
-    case 64: scatter(reinterpret_cast<uint64_t*>(values->mutable_data())); break;
-    case 32: scatter(reinterpret_cast<uint32_t*>(values->mutable_data())); break;
-    case 16: scatter(reinterpret_cast<uint16_t*>(values->mutable_data())); break;
-    case 8: scatter(reinterpret_cast<uint8_t*>(values->mutable_data())); break;
-    default: return Status::Invalid("cannot shred a column of type ", type->ToString());
-  }
-  return arrow::ArrayData::Make(type, rows, {validity, std::move(values)}, null_count);
-}
-
 /// Shreds one input file: per-batch pending pieces, flushed to per-batch IPC writers whenever
 /// the pending bytes exceed this file's share of the buffer.
 class FileShredder {
@@ -143,11 +71,7 @@ class FileShredder {
     INTRADAY_ASSIGN_OR_RAISE(auto reader, TableFileReader::Open(request_.lake->fs(), file_.path,
                                                                 file_.display_path, file_.table, options));
     schema_ = reader->schema();
-    const int listing_column = schema_->GetFieldIndex("ListingId");
     const size_t n_batches = request_.plan->batches.size();
-    std::vector<int64_t> starts;       // per route slot, its first row in the routed order
-    std::vector<int32_t> slot_of_row;  // -1: a listing outside the plan
-    std::vector<int64_t> place;        // per row read, its row in the routed order (or -1)
     while (true) {
       INTRADAY_ASSIGN_OR_RAISE(auto batch, reader->Next());
       if (batch == nullptr) break;
@@ -161,50 +85,16 @@ class FileShredder {
       const auto batch_bytes = static_cast<uint64_t>(arrow::util::TotalBufferSize(*batch));
       if (pending_bytes_ > 0 && pending_bytes_ + batch_bytes > buffer_bytes_ / 2)
         INTRADAY_RETURN_NOT_OK(FlushAll());
-      // A stable counting sort of the rows by route slot (batch, then listing within it): each
-      // batch's piece then holds its listings' rows in runs, in source order within a listing,
-      // which the worker gathers run by run instead of row by row.
-      const auto& ids = static_cast<const arrow::Int64Array&>(*batch->column(listing_column));
-      const int64_t n = ids.length();
-      slot_of_row.assign(static_cast<size_t>(n), -1);
-      starts.assign(slots_.slots + 1, 0);
-      int64_t last_id = 0;
-      int32_t last_slot = -1;
-      bool looked_up = false;
-      for (int64_t i = 0; i < n; ++i) {
-        if (ids.IsNull(i)) continue;
-        const int64_t id = ids.Value(i);
-        if (!looked_up || id != last_id) {
-          const auto it = slots_.slot_of.find(id);
-          last_slot = it == slots_.slot_of.end() ? -1 : it->second;
-          last_id = id;
-          looked_up = true;
-        }
-        if (last_slot < 0) continue;
-        slot_of_row[static_cast<size_t>(i)] = last_slot;
-        ++starts[static_cast<size_t>(last_slot) + 1];
-      }
-      for (size_t slot = 1; slot < starts.size(); ++slot) starts[slot] += starts[slot - 1];
-      place.assign(static_cast<size_t>(n), -1);
-      {
-        std::vector<int64_t> next(starts.begin(), starts.end() - 1);
-        for (int64_t i = 0; i < n; ++i) {
-          const int32_t slot = slot_of_row[static_cast<size_t>(i)];
-          if (slot >= 0) place[static_cast<size_t>(i)] = next[static_cast<size_t>(slot)]++;
-        }
-      }
-      const int64_t routed = starts.back();
-      if (routed == 0) continue;
-      std::vector<std::shared_ptr<arrow::ArrayData>> scattered(static_cast<size_t>(batch->num_columns()));
-      for (int c = 0; c < batch->num_columns(); ++c) {
-        auto column = ScatterColumn(*batch->column_data(c), place.data(), routed);
-        if (!column.ok()) {
-          return column.status().WithMessage(file_.display_path, ": column ", schema_->field(c)->name(), ": ",
-                                             column.status().message());
-        }
-        scattered[static_cast<size_t>(c)] = *std::move(column);
-      }
-      auto all = arrow::RecordBatch::Make(schema_, routed, std::move(scattered));
+      // Grouped by route slot (batch, then listing within it): each batch's piece then holds
+      // its listings' rows in runs, in source order within a listing, which the worker copies
+      // run by run instead of row by row.
+      std::vector<int64_t> starts;
+      auto grouped = GroupRowsBySlot(*batch, slots_.slot_of, slots_.slots, &starts);
+      if (!grouped.ok())
+        return grouped.status().WithMessage(file_.display_path, ": ", grouped.status().message());
+      const auto all = *std::move(grouped);
+      const int64_t n = batch->num_rows();
+      if (all->num_rows() == 0) continue;
       // Each batch's piece is a slice of the routed rows; the slices share the buffers, which
       // go when the last of them is written.
       for (size_t b = 0; b < n_batches; ++b) {

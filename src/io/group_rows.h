@@ -1,0 +1,28 @@
+// Regrouping the rows of a record batch by listing: a stable counting sort on a slot per
+// ListingId, done by scattering each column in one sequential pass (one write stream per slot).
+// The shredder routes rows to batches with it (slots ordered by batch, then ListingId), and a
+// worker reading Parquet itself groups each read batch by listing with it, so that the rows of
+// one listing are copied in runs, not one by one.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include <arrow/record_batch.h>
+
+#include "common/status.h"
+
+namespace intraday {
+
+/// The rows of `batch` whose int64 `ListingId` has a slot in `slot_of` (slots 0..slots-1; other
+/// listings and null ids dropped), grouped by slot in slot order, in their batch order within a
+/// slot. `starts` receives slots + 1 entries: the first row of each slot, then the row count.
+/// Numbers, timestamps, booleans and plain strings only (what the table reader hands out); another
+/// type is an error naming the column.
+Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlot(
+    const arrow::RecordBatch& batch, const std::unordered_map<int64_t, int32_t>& slot_of, size_t slots,
+    std::vector<int64_t>* starts);
+
+}  // namespace intraday
