@@ -1,7 +1,11 @@
 #include "plan/file_profile.h"
 
+#include <algorithm>
+#include <climits>
 #include <exception>
+#include <map>
 #include <optional>
+#include <vector>
 
 #include <arrow/array.h>
 #include <parquet/size_statistics.h>
@@ -121,8 +125,46 @@ ListingStats ListingStatsOf(const parquet::RowGroupMetaData& row_group, int inde
   return out;
 }
 
-// Counts ListingIds in the given row groups, reading that column alone. Runs of equal ids (the
-// usual layout) cost one map update per run.
+// Adds each id's rows to `rows`. Ids counted in a dense array over the batch's id range when it
+// is small against the batch (a venue's ListingIds are usually close together, and files in time
+// order interleave them row by row), else run by run (files clustered by listing).
+void CountIds(const arrow::Int64Array& ids, std::vector<int64_t>* counts, std::map<int64_t, int64_t>* rows) {
+  const int64_t n = ids.length();
+  const int64_t max_dense_range = std::max<int64_t>(4096, 4 * n);
+  const int64_t* values = ids.raw_values();
+  int64_t min = INT64_MAX, max = INT64_MIN;
+  for (int64_t i = 0; i < n; ++i) {
+    if (ids.IsValid(i)) {
+      min = std::min(min, values[i]);
+      max = std::max(max, values[i]);
+    }
+  }
+  if (min > max) return;
+  if (max - min < max_dense_range) {
+    counts->assign(static_cast<size_t>(max - min + 1), 0);
+    const bool nulls = ids.null_count() != 0;
+    for (int64_t i = 0; i < n; ++i) {
+      if (!nulls || ids.IsValid(i)) ++(*counts)[static_cast<size_t>(values[i] - min)];
+    }
+    for (size_t k = 0; k < counts->size(); ++k) {
+      if ((*counts)[k] != 0) (*rows)[min + static_cast<int64_t>(k)] += (*counts)[k];
+    }
+    return;
+  }
+  int64_t run_id = 0, run_rows = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (ids.IsNull(i)) continue;
+    if (run_rows > 0 && values[i] != run_id) {
+      (*rows)[run_id] += run_rows;
+      run_rows = 0;
+    }
+    run_id = values[i];
+    ++run_rows;
+  }
+  if (run_rows > 0) (*rows)[run_id] += run_rows;
+}
+
+// Counts ListingIds in the given row groups, reading that column alone.
 Status ScanListingIds(const std::shared_ptr<arrow::fs::FileSystem>& fs, const std::string& path,
                       const std::string& display_path, Table table, std::vector<int> row_groups,
                       FileProfile* profile) {
@@ -132,6 +174,7 @@ Status ScanListingIds(const std::shared_ptr<arrow::fs::FileSystem>& fs, const st
   options.batch_rows = kScanBatchRows;
   INTRADAY_ASSIGN_OR_RAISE(auto reader,
                            TableFileReader::Open(fs, path, display_path, table, std::move(options)));
+  std::vector<int64_t> counts;
   while (true) {
     auto next = reader->Next();
     if (!next.ok()) {
@@ -145,18 +188,7 @@ Status ScanListingIds(const std::shared_ptr<arrow::fs::FileSystem>& fs, const st
     if (batch == nullptr) break;
     const auto& ids = static_cast<const arrow::Int64Array&>(*batch->column(0));
     profile->scanned_rows += ids.length();
-    int64_t run_id = 0, run_rows = 0;
-    for (int64_t i = 0; i < ids.length(); ++i) {
-      if (ids.IsNull(i)) continue;
-      const int64_t id = ids.Value(i);
-      if (run_rows > 0 && id != run_id) {
-        profile->listing_rows[run_id] += run_rows;
-        run_rows = 0;
-      }
-      run_id = id;
-      ++run_rows;
-    }
-    if (run_rows > 0) profile->listing_rows[run_id] += run_rows;
+    CountIds(ids, &counts, &profile->listing_rows);
   }
   return Status::OK();
 }

@@ -136,6 +136,23 @@ TEST(SizeProfile, InterleavedListingsAreCountedExactlyByScanning) {
   EXPECT_NE(missing.status().message().find("'BidPrice1'"), std::string::npos);
 }
 
+TEST(SizeProfile, FarApartListingIdsAreCountedExactlyToo) {
+  // Ids spread far wider than a read batch (counted run by run, not in a dense array), with
+  // runs, interleaving and nulls.
+  testing::TempDir tmp;
+  const std::string path = tmp.path() + "/trades.parquet";
+  Ids ids;
+  for (int i = 0; i < 1000; ++i) {
+    const int64_t id = i < 200 ? 7 : (i % 3 == 0 ? 5'000'000'000'000 : 1 + (i % 4) * 1'000'000'000);
+    ids.push_back(i % 17 == 3 ? std::nullopt : std::optional<int64_t>(id));
+  }
+  WriteRowGroups(Trades(ids), path, {500, 500});
+  auto profile = ProfileFile(LocalFs(), path, path, Table::kTrades);
+  ASSERT_TRUE(profile.ok()) << profile.status().ToString();
+  EXPECT_EQ(profile->listing_rows, CountOf(ids));
+  EXPECT_EQ(profile->listing_rows.size(), 6u);
+}
+
 TEST(SizeProfile, ClusteredFileIsCountedFromRowGroupStatistics) {
   testing::TempDir tmp;
   const std::string path = tmp.path() + "/trades.parquet";
