@@ -1,6 +1,7 @@
 #include "io/group_rows.h"
 
 #include <algorithm>
+#include <climits>
 #include <cstring>
 
 #include <arrow/array.h>
@@ -13,7 +14,7 @@ namespace {
 /// One column's rows moved to their places: row i of `src` becomes row place[i] of the result
 /// (place[i] < 0: dropped), `rows` rows in all. One sequential pass over the source, writing to
 /// one sequential stream per route slot (where Arrow's Take would read the source at random).
-Result<std::shared_ptr<arrow::ArrayData>> ScatterColumn(const arrow::ArrayData& src, const int64_t* place,
+Result<std::shared_ptr<arrow::ArrayData>> ScatterColumn(const arrow::ArrayData& src, const int32_t* place,
                                                         int64_t rows) {
   const int64_t n = src.length;
   std::shared_ptr<arrow::Buffer> validity;
@@ -89,6 +90,7 @@ Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlot(
   if (listing_column < 0) return Status::Invalid("no ListingId column");
   const auto& ids = static_cast<const arrow::Int64Array&>(*batch.column(listing_column));
   const int64_t n = ids.length();
+  if (n > INT32_MAX) return Status::CapacityError("a record batch of ", n, " rows");
   // Each row's slot (a listing's rows come in runs in spill files: look an id up when it
   // changes), the slots' sizes, then each row's place.
   std::vector<int32_t> slot_of_row(static_cast<size_t>(n), -1);
@@ -110,11 +112,12 @@ Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlot(
     ++(*starts)[static_cast<size_t>(last_slot) + 1];
   }
   for (size_t slot = 1; slot < starts->size(); ++slot) (*starts)[slot] += (*starts)[slot - 1];
-  std::vector<int64_t> place(static_cast<size_t>(n), -1);
+  // Places as int32: half the bytes re-read for every column.
+  std::vector<int32_t> place(static_cast<size_t>(n), -1);
   std::vector<int64_t> next(starts->begin(), starts->end() - 1);
   for (int64_t i = 0; i < n; ++i) {
     const int32_t slot = slot_of_row[static_cast<size_t>(i)];
-    if (slot >= 0) place[static_cast<size_t>(i)] = next[static_cast<size_t>(slot)]++;
+    if (slot >= 0) place[static_cast<size_t>(i)] = static_cast<int32_t>(next[static_cast<size_t>(slot)]++);
   }
   const int64_t rows = starts->back();
   std::vector<std::shared_ptr<arrow::ArrayData>> columns(static_cast<size_t>(batch.num_columns()));
