@@ -143,7 +143,7 @@ TEST(SizeProfile, FarApartListingIdsAreCountedExactlyToo) {
   const std::string path = tmp.path() + "/trades.parquet";
   Ids ids;
   for (int i = 0; i < 1000; ++i) {
-    const int64_t id = i < 200 ? 7 : (i % 3 == 0 ? 5'000'000'000'000 : 1 + (i % 4) * 1'000'000'000);
+    const int64_t id = i < 200 ? 7 : (i % 3 == 0 ? 5'000'000'000'000 : 1 + int64_t{i % 4} * 1'000'000'000);
     ids.push_back(i % 17 == 3 ? std::nullopt : std::optional<int64_t>(id));
   }
   WriteRowGroups(Trades(ids), path, {500, 500});
