@@ -554,6 +554,10 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
         if (tables[i].rows[l] == 0) continue;
         INTRADAY_ASSIGN_OR_RAISE(auto rows, gatherers[i].Gather(l));
         views[i] = ListingTable(std::move(rows), tables[i].time_column);
+        // A batch of one listing (an oversize listing computed whole: one chunk, one thread)
+        // lets go of each table's input once its rows are copied, so that the input and its
+        // copy are never held in full at once (the input of a spill file is its mapping).
+        if (n == 1) tables[i].columns.clear();
       }
       INTRADAY_RETURN_NOT_OK(computer.Compute(task.listings[l], task.day, views, &labels, &blocks));
       if (labels.empty()) continue;

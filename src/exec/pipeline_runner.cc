@@ -46,13 +46,17 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+/// "20261126T041947.123-0000940": UTC start time to the millisecond, then the driver's pid, zero-padded
+/// so that run reports (`_runs/<run>.json`) list in the order the runs started (with an unpadded
+/// pid, two runs started in the same second sorted by the pid's digits: "-1023" before "-940").
 std::string MakeRunId() {
   const auto now = std::chrono::system_clock::now();
-  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  const int64_t secs = ms / 1000;
   const Date day = DateOfNanos(secs * kNanosPerSecond);
   const int64_t in_day = secs % 86400;
-  return fmt::format("{}T{:02d}{:02d}{:02d}-{}", day.Compact(), in_day / 3600, in_day / 60 % 60, in_day % 60,
-                     ::getpid());
+  return fmt::format("{}T{:02d}{:02d}{:02d}.{:03d}-{:07d}", day.Compact(), in_day / 3600, in_day / 60 % 60,
+                     in_day % 60, ms % 1000, ::getpid());
 }
 
 Status MakeDirs(const std::string& dir) {

@@ -2,6 +2,7 @@
 input layouts; process isolation and cleanup; faults (kill -9, truncated file, SIGTERM + resume)."""
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -192,8 +193,12 @@ def test_rerun_needs_resume_or_force(intraday_bin, lake, tmp_path):
     assert again.returncode == 1 and "--resume" in again.stderr
     before = day_files(tmp_path / "out")
     run_intraday(intraday_bin, "run", config, "--resume")  # nothing to do
-    run_intraday(intraday_bin, "run", config, "--force")
+    forced = run_intraday(intraday_bin, "run", config, "--force")
     assert day_files(tmp_path / "out") == before
+    # Run ids (report names) sort in start order: time to the millisecond, then a padded pid.
+    names = [p.stem for p in sorted((tmp_path / "out" / "_runs").glob("*.json"))]
+    assert all(re.fullmatch(r"\d{8}T\d{6}\.\d{3}-\d{7}", name) for name in names), names
+    assert names[-1] in forced.stderr, (names, forced.stderr)
 
 
 def _worker_pids(scratch: Path):
