@@ -11,41 +11,41 @@ namespace {
 
 using MS = MarketState;
 constexpr int H(int hours, int minutes = 0) { return hours * 3600 + minutes * 60; }
-constexpr int64_t kMs = 1'000'000;
-constexpr int64_t kSec = 1'000 * kMs;
+constexpr int64_t kMillisNs = 1'000'000;
+constexpr int64_t kSecondNs = 1'000 * kMillisNs;
 
 // Local times. Jitter: uncrossings end at a random instant (LSE and Xetra randomise up to 30 s).
 constexpr ScheduleEntry kLondon[] = {
-    {H(7, 15), MS::kClosed, 'T', 50 * kMs},      {H(7, 50), MS::kOpeningAuction, 'a', 50 * kMs},
-    {H(8), MS::kContinuous, 'T', 30 * kSec},     {H(16, 30), MS::kClosingAuction, 'd', 100 * kMs},
-    {H(16, 35), MS::kPostTrade, 'u', 30 * kSec}, {H(16, 40), MS::kClosed, 'b', 50 * kMs},
-    {H(17, 15), MS::kClosed, 'x', 50 * kMs},     {H(17, 30), MS::kClosed, 'c', 100 * kMs},
+    {H(7, 15), MS::kClosed, 'T', 50 * kMillisNs},     {H(7, 50), MS::kOpeningAuction, 'a', 50 * kMillisNs},
+    {H(8), MS::kContinuous, 'T', 30 * kSecondNs},     {H(16, 30), MS::kClosingAuction, 'd', 100 * kMillisNs},
+    {H(16, 35), MS::kPostTrade, 'u', 30 * kSecondNs}, {H(16, 40), MS::kClosed, 'b', 50 * kMillisNs},
+    {H(17, 15), MS::kClosed, 'x', 50 * kMillisNs},    {H(17, 30), MS::kClosed, 'c', 100 * kMillisNs},
 };
 constexpr ScheduleEntry kEuronext[] = {
-    {H(6, 45), MS::kClosed, 'C', 50 * kMs},     {H(7, 15), MS::kOpeningAuction, 'P', 50 * kMs},
-    {H(9), MS::kContinuous, 'O', 2 * kSec},     {H(17, 30), MS::kClosingAuction, 'P', 100 * kMs},
-    {H(17, 35), MS::kPostTrade, 'T', 2 * kSec}, {H(17, 40), MS::kClosed, 'C', 50 * kMs},
+    {H(6, 45), MS::kClosed, 'C', 50 * kMillisNs},    {H(7, 15), MS::kOpeningAuction, 'P', 50 * kMillisNs},
+    {H(9), MS::kContinuous, 'O', 2 * kSecondNs},     {H(17, 30), MS::kClosingAuction, 'P', 100 * kMillisNs},
+    {H(17, 35), MS::kPostTrade, 'T', 2 * kSecondNs}, {H(17, 40), MS::kClosed, 'C', 50 * kMillisNs},
 };
 constexpr ScheduleEntry kXetra[] = {
-    {H(7, 30), MS::kPreOpen, 'p', 50 * kMs},     {H(8, 50), MS::kOpeningAuction, 'a', 50 * kMs},
-    {H(9), MS::kContinuous, 'T', 30 * kSec},     {H(17, 30), MS::kClosingAuction, 'd', 100 * kMs},
-    {H(17, 35), MS::kPostTrade, 'u', 30 * kSec}, {H(17, 45), MS::kClosed, 'c', 50 * kMs},
-    {H(20), MS::kClosed, 'x', 50 * kMs},
+    {H(7, 30), MS::kPreOpen, 'p', 50 * kMillisNs},    {H(8, 50), MS::kOpeningAuction, 'a', 50 * kMillisNs},
+    {H(9), MS::kContinuous, 'T', 30 * kSecondNs},     {H(17, 30), MS::kClosingAuction, 'd', 100 * kMillisNs},
+    {H(17, 35), MS::kPostTrade, 'u', 30 * kSecondNs}, {H(17, 45), MS::kClosed, 'c', 50 * kMillisNs},
+    {H(20), MS::kClosed, 'x', 50 * kMillisNs},
 };
 constexpr ScheduleEntry kMilan[] = {
-    {H(7, 30), MS::kPreOpen, 'p', 50 * kMs},     {H(8), MS::kOpeningAuction, 'a', 50 * kMs},
-    {H(9), MS::kContinuous, 'T', 60 * kSec},     {H(17, 30), MS::kClosingAuction, 'd', 100 * kMs},
-    {H(17, 35), MS::kPostTrade, 'u', 60 * kSec}, {H(17, 42), MS::kClosed, 'c', 50 * kMs},
+    {H(7, 30), MS::kPreOpen, 'p', 50 * kMillisNs},    {H(8), MS::kOpeningAuction, 'a', 50 * kMillisNs},
+    {H(9), MS::kContinuous, 'T', 60 * kSecondNs},     {H(17, 30), MS::kClosingAuction, 'd', 100 * kMillisNs},
+    {H(17, 35), MS::kPostTrade, 'u', 60 * kSecondNs}, {H(17, 42), MS::kClosed, 'c', 50 * kMillisNs},
 };
 constexpr ScheduleEntry kMadrid[] = {
-    {H(8), MS::kClosed, 'C', 50 * kMs},          {H(8, 30), MS::kOpeningAuction, 'a', 50 * kMs},
-    {H(9), MS::kContinuous, 'T', 30 * kSec},     {H(17, 30), MS::kClosingAuction, 'd', 100 * kMs},
-    {H(17, 35), MS::kPostTrade, 'u', 30 * kSec}, {H(17, 40), MS::kClosed, 'c', 50 * kMs},
+    {H(8), MS::kClosed, 'C', 50 * kMillisNs},         {H(8, 30), MS::kOpeningAuction, 'a', 50 * kMillisNs},
+    {H(9), MS::kContinuous, 'T', 30 * kSecondNs},     {H(17, 30), MS::kClosingAuction, 'd', 100 * kMillisNs},
+    {H(17, 35), MS::kPostTrade, 'u', 30 * kSecondNs}, {H(17, 40), MS::kClosed, 'c', 50 * kMillisNs},
 };
 constexpr ScheduleEntry kSwiss[] = {
-    {H(6), MS::kPreOpen, 'p', 50 * kMs},        {H(6, 30), MS::kOpeningAuction, 'a', 50 * kMs},
-    {H(9), MS::kContinuous, 'T', 5 * kSec},     {H(17, 20), MS::kClosingAuction, 'd', 100 * kMs},
-    {H(17, 30), MS::kPostTrade, 'u', 5 * kSec}, {H(17, 40), MS::kClosed, 'c', 50 * kMs},
+    {H(6), MS::kPreOpen, 'p', 50 * kMillisNs},       {H(6, 30), MS::kOpeningAuction, 'a', 50 * kMillisNs},
+    {H(9), MS::kContinuous, 'T', 5 * kSecondNs},     {H(17, 20), MS::kClosingAuction, 'd', 100 * kMillisNs},
+    {H(17, 30), MS::kPostTrade, 'u', 5 * kSecondNs}, {H(17, 40), MS::kClosed, 'c', 50 * kMillisNs},
 };
 
 // FX (fixed): GBP = 1.1469 EUR = 1.3443 USD, EUR = 1.1721 USD, CHF = 1.0650 EUR.
@@ -115,10 +115,10 @@ MarketState Session::StateAt(int64_t t) const {
 
 Session MakeSession(const VenueInfo& venue, Date day, Rng* rng) {
   Session session;
-  const int64_t local_offset_ns = int64_t{UtcOffsetMinutes(venue.tz, day)} * 60 * kSec;
+  const int64_t local_offset_ns = int64_t{UtcOffsetMinutes(venue.tz, day)} * 60 * kSecondNs;
   int64_t last = 0;
   for (const auto& entry : venue.schedule) {
-    int64_t t = day.start_ns() + int64_t{entry.local_seconds} * kSec - local_offset_ns;
+    int64_t t = day.start_ns() + int64_t{entry.local_seconds} * kSecondNs - local_offset_ns;
     if (rng != nullptr) t += static_cast<int64_t>(rng->Below(static_cast<uint64_t>(entry.jitter_ns)));
     t = std::max(t, last + 1);
     last = t;

@@ -154,7 +154,7 @@ class L2Module final : public Module {
   std::vector<OutputColumn> outputs_;
 };
 
-std::vector<book::Value> DefaultValues(int levels) {
+std::vector<book::Value> DefaultStateValues(int levels) {
   std::vector<book::Value> values;
   for (book::Kind kind : {book::Kind::kPrice, book::Kind::kQuantity, book::Kind::kNumOrders,
                           book::Kind::kCumQuantity, book::Kind::kCumOrders, book::Kind::kImbalanceCumQuantity,
@@ -181,7 +181,7 @@ std::unique_ptr<Module> CreateL2Module(const YamlValue& options, const PassShape
     if (auto values = book::ParseSelection(*metrics, opts.levels, true, "", diag))
       opts.values = std::move(*values);
   } else {
-    opts.values = DefaultValues(opts.levels);
+    opts.values = DefaultStateValues(opts.levels);
   }
   if (const YamlValue* ohlc = reader.Find("ohlc")) {
     MapReader ohlc_reader(*ohlc, kOhlcKeysOfMap, diag);

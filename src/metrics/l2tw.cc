@@ -244,7 +244,7 @@ class L2TwModule final : public Module {
   std::vector<OutputColumn> outputs_;
 };
 
-std::vector<book::Value> DefaultValues(int levels) {
+std::vector<book::Value> DefaultTwaValues(int levels) {
   std::vector<book::Value> values;
   for (book::Kind kind : {book::Kind::kSpreadAbs, book::Kind::kSpreadBps, book::Kind::kMid,
                           book::Kind::kWeightedMid, book::Kind::kPrice, book::Kind::kQuantity}) {
@@ -270,7 +270,7 @@ std::unique_ptr<Module> CreateL2TwModule(const YamlValue& options, const PassSha
     if (auto values = book::ParseSelection(*metrics, opts.levels, false, "TWA", diag))
       opts.values = std::move(*values);
   } else {
-    opts.values = DefaultValues(opts.levels);
+    opts.values = DefaultTwaValues(opts.levels);
   }
   if (const YamlValue* states = reader.Find("market_states")) {
     if (auto items = ReadList(*states, diag, "[CONTINUOUS_TRADING]")) {

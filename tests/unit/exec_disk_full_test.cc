@@ -26,7 +26,7 @@ constexpr const char* kDevFull = "/dev/full";
 #define REQUIRE_DEV_FULL() \
   if (::access(kDevFull, W_OK) != 0) GTEST_SKIP() << kDevFull << " is not writable here"
 
-std::shared_ptr<arrow::Schema> Schema() {
+std::shared_ptr<arrow::Schema> DiskFullSchema() {
   return arrow::schema({arrow::field("ListingId", arrow::int64(), false),
                         arrow::field("TimeBucket", arrow::timestamp(arrow::TimeUnit::NANO), false)});
 }
@@ -38,7 +38,8 @@ std::shared_ptr<arrow::RecordBatch> Rows(int64_t count) {
     EXPECT_TRUE(ids.Append(1 + r / 100).ok());
     EXPECT_TRUE(times.Append(r % 100).ok());
   }
-  return arrow::RecordBatch::Make(Schema(), count, {ids.Finish().ValueOrDie(), times.Finish().ValueOrDie()});
+  return arrow::RecordBatch::Make(DiskFullSchema(), count,
+                                  {ids.Finish().ValueOrDie(), times.Finish().ValueOrDie()});
 }
 
 RunConfig Locations() {
@@ -106,17 +107,17 @@ TEST(DiskFull, ArrowWritersKeepTheErrno) {
   const std::string batch = tmp.path() + "/task-00000.arrow";
   {
     auto file = arrow::io::FileOutputStream::Open(batch).ValueOrDie();
-    auto writer = arrow::ipc::MakeFileWriter(file, Schema()).ValueOrDie();
+    auto writer = arrow::ipc::MakeFileWriter(file, DiskFullSchema()).ValueOrDie();
     ASSERT_TRUE(writer->WriteRecordBatch(*Rows(50'000)).ok());
     ASSERT_TRUE(writer->Close().ok());
   }
-  auto day = WriteDayParquet({batch}, Schema(), kDevFull);
+  auto day = WriteDayParquet({batch}, DiskFullSchema(), kDevFull);
   ASSERT_FALSE(day.ok());
   EXPECT_TRUE(IsDiskFull(day.status())) << day.status().ToString();
 
   // A spill file or a worker's output: an Arrow IPC file.
   auto file = arrow::io::FileOutputStream::Open(kDevFull).ValueOrDie();
-  Status st = arrow::ipc::MakeFileWriter(file, Schema()).status();
+  Status st = arrow::ipc::MakeFileWriter(file, DiskFullSchema()).status();
   if (st.ok()) st = file->Write(std::string(1 << 16, 'x').data(), 1 << 16);
   ASSERT_FALSE(st.ok());
   EXPECT_TRUE(IsDiskFull(st)) << st.ToString();

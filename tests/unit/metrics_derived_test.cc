@@ -320,13 +320,13 @@ TEST(Generic, OptionErrorsNameTheKey) {
   EXPECT_TRUE(
       has("passes[1].modules.generic.aggregations.Closee: pass 'bars' has no column 'Closee' (did you mean "
           "'Close'?)"))
-      << testing::PrintToString(messages);
+      << ::testing::PrintToString(messages);
   EXPECT_TRUE(has("passes[1].modules.generic.aggregations.Volume: 'avg'"))
-      << testing::PrintToString(messages);
+      << ::testing::PrintToString(messages);
   EXPECT_TRUE(has("passes[1].modules.generic.group_by: 'Close' is a column of pass 'bars'"))
-      << testing::PrintToString(messages);
-  EXPECT_TRUE(has("indicators[0].period")) << testing::PrintToString(messages);
-  EXPECT_TRUE(has("indicators[1].name: 'KAMA'")) << testing::PrintToString(messages);
+      << ::testing::PrintToString(messages);
+  EXPECT_TRUE(has("indicators[0].period")) << ::testing::PrintToString(messages);
+  EXPECT_TRUE(has("indicators[1].name: 'KAMA'")) << ::testing::PrintToString(messages);
 }
 
 TEST(Generic, ResampleMustBeAMultipleAndMatchThePassBucket) {

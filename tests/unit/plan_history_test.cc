@@ -13,7 +13,7 @@
 namespace intraday {
 namespace {
 
-const Date kMonday = Date::FromYmd(2026, 1, 12);
+const Date kFirstMonday = Date::FromYmd(2026, 1, 12);
 
 Date DaysBefore(Date day, int n) { return Date::FromDaysSinceEpoch(day.days_since_epoch() - n); }
 
@@ -24,18 +24,18 @@ RecordedDay Day(Date day, std::map<Table, std::map<int64_t, int64_t>> rows) {
 
 Universe TwoVenues() {
   Universe universe;
-  universe.day = kMonday;
+  universe.day = kFirstMonday;
   for (int64_t id : {1, 2}) universe.listings.push_back(Listing{id, 0, "XLON", "", "", "", true, {}});
   universe.listings.push_back(Listing{11, 0, "XPAR", "", "", "", true, {}});
   universe.mics = {"XLON", "XPAR"};
   return universe;
 }
 
-// `n` recorded days before kMonday where every listing of TwoVenues has `rows` in each table.
+// `n` recorded days before kFirstMonday where every listing of TwoVenues has `rows` in each table.
 std::vector<RecordedDay> Recorded(int n, std::initializer_list<Table> tables, int64_t rows = 10) {
   std::vector<RecordedDay> days;
   for (int i = 1; i <= n; ++i) {
-    RecordedDay day{DaysBefore(kMonday, i), {}};
+    RecordedDay day{DaysBefore(kFirstMonday, i), {}};
     for (Table table : tables) day.rows[table] = {{1, rows}, {2, rows}, {11, rows}};
     days.push_back(std::move(day));
   }
@@ -53,11 +53,11 @@ TEST(HistoryMedian, UpperMedianErrsHigh) {
 
 TEST(HistoryWindow, PerListingAndTableMediansAndDayCounts) {
   const HistoryWindow window(
-      {Day(DaysBefore(kMonday, 3), {{Table::kTrades, {{1, 10}, {2, 0}}}}),
-       Day(DaysBefore(kMonday, 1), {{Table::kTrades, {{1, 30}}}, {Table::kL3, {{1, 5}}}}),
-       Day(DaysBefore(kMonday, 2), {{Table::kTrades, {{1, 20}, {2, 4}}}})});
-  EXPECT_EQ(window.days(), (std::vector<Date>{DaysBefore(kMonday, 1), DaysBefore(kMonday, 2),
-                                              DaysBefore(kMonday, 3)}));  // latest first
+      {Day(DaysBefore(kFirstMonday, 3), {{Table::kTrades, {{1, 10}, {2, 0}}}}),
+       Day(DaysBefore(kFirstMonday, 1), {{Table::kTrades, {{1, 30}}}, {Table::kL3, {{1, 5}}}}),
+       Day(DaysBefore(kFirstMonday, 2), {{Table::kTrades, {{1, 20}, {2, 4}}}})});
+  EXPECT_EQ(window.days(), (std::vector<Date>{DaysBefore(kFirstMonday, 1), DaysBefore(kFirstMonday, 2),
+                                              DaysBefore(kFirstMonday, 3)}));  // latest first
   EXPECT_EQ(window.DaysOf(Table::kTrades, 1), 3);
   EXPECT_EQ(window.MedianRows(Table::kTrades, 1), 20);
   EXPECT_EQ(window.DaysOf(Table::kTrades, 2), 2);
@@ -137,11 +137,11 @@ TEST(HistoryChoice, HistoryModeScansOnlyTheFilesOfListingsWithoutHistory) {
 }
 
 TEST(SizeHistoryRecords, SerializeParseRoundTripAndRejectBadRecords) {
-  const RecordedDay day = Day(kMonday, {{Table::kTrades, {{1, 10}, {2, 0}}}, {Table::kL2, {{1, 7}}}});
+  const RecordedDay day = Day(kFirstMonday, {{Table::kTrades, {{1, 10}, {2, 0}}}, {Table::kL2, {{1, 7}}}});
   const std::string text = SerializeRecordedDay(day);
   auto parsed = ParseRecordedDay(text);
   ASSERT_TRUE(parsed.has_value());
-  EXPECT_EQ(parsed->day, kMonday);
+  EXPECT_EQ(parsed->day, kFirstMonday);
   EXPECT_EQ(parsed->rows, day.rows);
   EXPECT_FALSE(ParseRecordedDay(text.substr(0, text.size() / 2)));  // truncated
   EXPECT_FALSE(ParseRecordedDay(R"({"format": 999, "day": "2026-01-12", "tables": {}})"));
@@ -154,7 +154,7 @@ TEST(SizeHistoryRecords, SerializeParseRoundTripAndRejectBadRecords) {
 }
 
 TEST(SizeHistoryRecords, AddListingRowsAlignsWithTheTaskListings) {
-  RecordedDay day{kMonday, {}};
+  RecordedDay day{kFirstMonday, {}};
   AddListingRows({3, 5}, {{Table::kTrades, {30, 0}}, {Table::kL3, {1, 2}}}, &day);
   AddListingRows({8}, {{Table::kTrades, {80}}}, &day);
   EXPECT_EQ(day.rows[Table::kTrades], (std::map<int64_t, int64_t>{{3, 30}, {5, 0}, {8, 80}}));
@@ -166,24 +166,24 @@ TEST(SizeHistoryStore, RecordsMergeTablesAndLoadTheLatestDaysBefore) {
   const std::string dir = tmp.path() + "/out/_size_history";
   auto history = SizeHistory::Open(dir, {}).ValueOrDie();
   std::vector<std::string> warnings;
-  EXPECT_TRUE(history->LoadBefore(kMonday, 14, &warnings).ValueOrDie().empty());  // no directory yet
+  EXPECT_TRUE(history->LoadBefore(kFirstMonday, 14, &warnings).ValueOrDie().empty());  // no directory yet
 
   for (int i = 1; i <= 20; ++i) {
-    ASSERT_TRUE(history->Record(Day(DaysBefore(kMonday, i), {{Table::kTrades, {{1, i}}}})).ok());
+    ASSERT_TRUE(history->Record(Day(DaysBefore(kFirstMonday, i), {{Table::kTrades, {{1, i}}}})).ok());
   }
   // A second pass of the same day adds its table and keeps the other.
-  ASSERT_TRUE(history->Record(Day(DaysBefore(kMonday, 1), {{Table::kL3, {{1, 99}}}})).ok());
+  ASSERT_TRUE(history->Record(Day(DaysBefore(kFirstMonday, 1), {{Table::kL3, {{1, 99}}}})).ok());
   // The day itself and later days are not history of the day.
-  ASSERT_TRUE(history->Record(Day(kMonday, {{Table::kTrades, {{1, 1000}}}})).ok());
-  ASSERT_TRUE(history->Record(Day(kMonday.next(), {{Table::kTrades, {{1, 1000}}}})).ok());
+  ASSERT_TRUE(history->Record(Day(kFirstMonday, {{Table::kTrades, {{1, 1000}}}})).ok());
+  ASSERT_TRUE(history->Record(Day(kFirstMonday.next(), {{Table::kTrades, {{1, 1000}}}})).ok());
   // Nothing to record: no file.
-  ASSERT_TRUE(history->Record(RecordedDay{DaysBefore(kMonday, 30), {}}).ok());
-  EXPECT_FALSE(std::filesystem::exists(history->PathOf(DaysBefore(kMonday, 30))));
+  ASSERT_TRUE(history->Record(RecordedDay{DaysBefore(kFirstMonday, 30), {}}).ok());
+  EXPECT_FALSE(std::filesystem::exists(history->PathOf(DaysBefore(kFirstMonday, 30))));
 
-  const auto days = history->LoadBefore(kMonday, kHistoryDays, &warnings).ValueOrDie();
+  const auto days = history->LoadBefore(kFirstMonday, kHistoryDays, &warnings).ValueOrDie();
   ASSERT_EQ(days.size(), kHistoryDays);
-  EXPECT_EQ(days.front().day, DaysBefore(kMonday, 1));
-  EXPECT_EQ(days.back().day, DaysBefore(kMonday, 14));
+  EXPECT_EQ(days.front().day, DaysBefore(kFirstMonday, 1));
+  EXPECT_EQ(days.back().day, DaysBefore(kFirstMonday, 14));
   EXPECT_EQ(days.front().rows.at(Table::kTrades).at(1), 1);
   EXPECT_EQ(days.front().rows.at(Table::kL3).at(1), 99);
   EXPECT_TRUE(warnings.empty());
@@ -191,15 +191,15 @@ TEST(SizeHistoryStore, RecordsMergeTablesAndLoadTheLatestDaysBefore) {
   EXPECT_EQ(window.MedianRows(Table::kTrades, 1), 8);  // upper median of 1..14
 
   // A corrupt record is skipped with a warning; the window reaches one day further back.
-  std::ofstream(history->PathOf(DaysBefore(kMonday, 2))) << "{not json";
+  std::ofstream(history->PathOf(DaysBefore(kFirstMonday, 2))) << "{not json";
   // Temporary and foreign files in the directory are ignored.
   std::ofstream(dir + "/2026-01-09.json.tmp-1-0") << "x";
   std::ofstream(dir + "/notes.txt") << "x";
-  const auto again = history->LoadBefore(kMonday, kHistoryDays, &warnings).ValueOrDie();
+  const auto again = history->LoadBefore(kFirstMonday, kHistoryDays, &warnings).ValueOrDie();
   ASSERT_EQ(again.size(), kHistoryDays);
-  EXPECT_EQ(again.back().day, DaysBefore(kMonday, 15));
+  EXPECT_EQ(again.back().day, DaysBefore(kFirstMonday, 15));
   ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_NE(warnings[0].find(history->PathOf(DaysBefore(kMonday, 2))), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find(history->PathOf(DaysBefore(kFirstMonday, 2))), std::string::npos) << warnings[0];
 }
 
 }  // namespace

@@ -11,7 +11,7 @@
 namespace intraday {
 namespace {
 
-constexpr size_t kTrades = static_cast<size_t>(Table::kTrades);
+constexpr size_t kTradesIndex = static_cast<size_t>(Table::kTrades);
 constexpr size_t kL3 = static_cast<size_t>(Table::kL3);
 
 ListingSize Size(int64_t id, uint64_t memory, int64_t trade_rows = 0, int64_t instrument = 0) {
@@ -19,8 +19,8 @@ ListingSize Size(int64_t id, uint64_t memory, int64_t trade_rows = 0, int64_t in
   s.listing_id = id;
   s.instrument_id = instrument;
   s.memory_bytes = memory;
-  s.rows[kTrades] = trade_rows;
-  s.bytes[kTrades] = memory / 3;
+  s.rows[kTradesIndex] = trade_rows;
+  s.bytes[kTradesIndex] = memory / 3;
   return s;
 }
 
@@ -154,7 +154,7 @@ TEST(PackListings, RowCapsPerTable) {
   ExpectWellFormed(result, sizes);
   for (const auto& b : result.batches) {
     if (b.oversize) continue;
-    EXPECT_LE(b.rows[kTrades], 1000);
+    EXPECT_LE(b.rows[kTradesIndex], 1000);
     EXPECT_LE(b.rows[kL3], 1000);
   }
   ASSERT_EQ(result.batches.size(), 4u);

@@ -57,8 +57,8 @@ std::shared_ptr<arrow::Table> Trades(const Ids& ids) {
 }
 
 // Writes `table` with the given row-group sizes (which must add up to its rows).
-void WriteRowGroups(const std::shared_ptr<arrow::Table>& table, const std::string& path,
-                    const std::vector<int64_t>& row_groups, bool compress = true) {
+void WriteFileRowGroups(const std::shared_ptr<arrow::Table>& table, const std::string& path,
+                        const std::vector<int64_t>& row_groups, bool compress = true) {
   auto out = arrow::io::FileOutputStream::Open(path).ValueOrDie();
   parquet::WriterProperties::Builder props;
   if (!compress) props.compression(parquet::Compression::UNCOMPRESSED)->disable_dictionary();
@@ -107,7 +107,7 @@ TEST(SizeProfile, InterleavedListingsAreCountedExactlyByScanning) {
   testing::TempDir tmp;
   const std::string path = tmp.path() + "/trades.parquet";
   const Ids ids = Interleaved();
-  WriteRowGroups(Trades(ids), path, {300, 300, 400});
+  WriteFileRowGroups(Trades(ids), path, {300, 300, 400});
   auto profile = ProfileFile(LocalFs(), path, path, Table::kTrades);
   ASSERT_TRUE(profile.ok()) << profile.status().ToString();
   EXPECT_TRUE(profile->listings_known);
@@ -146,7 +146,7 @@ TEST(SizeProfile, FarApartListingIdsAreCountedExactlyToo) {
     const int64_t id = i < 200 ? 7 : (i % 3 == 0 ? 5'000'000'000'000 : 1 + int64_t{i % 4} * 1'000'000'000);
     ids.push_back(i % 17 == 3 ? std::nullopt : std::optional<int64_t>(id));
   }
-  WriteRowGroups(Trades(ids), path, {500, 500});
+  WriteFileRowGroups(Trades(ids), path, {500, 500});
   auto profile = ProfileFile(LocalFs(), path, path, Table::kTrades);
   ASSERT_TRUE(profile.ok()) << profile.status().ToString();
   EXPECT_EQ(profile->listing_rows, CountOf(ids));
@@ -164,7 +164,7 @@ TEST(SizeProfile, ClusteredFileIsCountedFromRowGroupStatistics) {
     groups.push_back(n);
   }
   ids[ids.size() - 1] = std::nullopt;
-  WriteRowGroups(Trades(ids), path, groups);
+  WriteFileRowGroups(Trades(ids), path, groups);
   auto profile = ProfileFile(LocalFs(), path, path, Table::kTrades);
   ASSERT_TRUE(profile.ok()) << profile.status().ToString();
   EXPECT_EQ(profile->scanned_rows, 0);  // statistics alone
@@ -184,7 +184,7 @@ TEST(SizeProfile, SortedFileScansOnlyItsMultiListingRowGroups) {
     for (int64_t i = 0; i < n; ++i) ids.push_back(id);
   }
   // Row groups: [1 x10, 2 x90] (mixed), [2 x60] (one listing), [3 x5, 4 x35] (mixed).
-  WriteRowGroups(Trades(ids), path, {100, 60, 40});
+  WriteFileRowGroups(Trades(ids), path, {100, 60, 40});
   auto profile = ProfileFile(LocalFs(), path, path, Table::kTrades);
   ASSERT_TRUE(profile.ok()) << profile.status().ToString();
   EXPECT_EQ(profile->listing_rows, CountOf(ids));
@@ -202,7 +202,7 @@ TEST(SizeProfile, BadFilesAreErrorsNamingTheFile) {
 
   // No ListingId column.
   const std::string no_id = tmp.path() + "/no_id.parquet";
-  WriteRowGroups(Trades({1, 2, 3})->RemoveColumn(0).ValueOrDie(), no_id, {3});
+  WriteFileRowGroups(Trades({1, 2, 3})->RemoveColumn(0).ValueOrDie(), no_id, {3});
   auto missing = ProfileFile(LocalFs(), no_id, "lake/no_id.parquet", Table::kTrades);
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("lake/no_id.parquet"), std::string::npos);
@@ -212,7 +212,7 @@ TEST(SizeProfile, BadFilesAreErrorsNamingTheFile) {
 TEST(SizeProfile, UndecodableListingIdsMakeSizesUnknownNotZero) {
   testing::TempDir tmp;
   const std::string path = tmp.path() + "/trades.parquet";
-  WriteRowGroups(Trades(Interleaved()), path, {1000}, /*compress=*/false);
+  WriteFileRowGroups(Trades(Interleaved()), path, {1000}, /*compress=*/false);
   // Overwrite the ListingId data page (header and values) with garbage; the footer stays intact.
   auto metadata = parquet::ReadMetaData(arrow::io::ReadableFile::Open(path).ValueOrDie());
   const int64_t offset = metadata->RowGroup(0)->ColumnChunk(0)->data_page_offset();
@@ -234,7 +234,7 @@ TEST(SizeCache, SecondProfileComesFromTheCacheWithoutScanning) {
   const std::string path = tmp.path() + "/trades.parquet";
   const std::string cache_dir = tmp.path() + "/cache";
   const Ids ids = Interleaved();
-  WriteRowGroups(Trades(ids), path, {500, 500});
+  WriteFileRowGroups(Trades(ids), path, {500, 500});
 
   auto first_cache = SizeCache::Open(cache_dir, {});
   ASSERT_TRUE(first_cache.ok());
@@ -272,12 +272,12 @@ TEST(SizeCache, ChangedFileIsProfiledAgain) {
   testing::TempDir tmp;
   const std::string path = tmp.path() + "/trades.parquet";
   const std::string cache_dir = tmp.path() + "/cache";
-  WriteRowGroups(Trades(Interleaved()), path, {1000});
+  WriteFileRowGroups(Trades(Interleaved()), path, {1000});
   SizeEstimator first(LocalFs(), SizeCache::Open(cache_dir, {}).ValueOrDie());
   ASSERT_TRUE(first.Profile(path, path, Table::kTrades).ok());
 
   const Ids other{1, 1, 2};
-  WriteRowGroups(Trades(other), path, {3});
+  WriteFileRowGroups(Trades(other), path, {3});
   std::filesystem::last_write_time(path, std::filesystem::last_write_time(path) + std::chrono::seconds(5));
   SizeEstimator second(LocalFs(), SizeCache::Open(cache_dir, {}).ValueOrDie());
   auto profile = second.Profile(path, path, Table::kTrades);
@@ -291,7 +291,7 @@ TEST(SizeCache, CorruptEntryIsIgnoredAndRewritten) {
   const std::string path = tmp.path() + "/trades.parquet";
   const std::string cache_dir = tmp.path() + "/cache";
   const Ids ids = Interleaved();
-  WriteRowGroups(Trades(ids), path, {1000});
+  WriteFileRowGroups(Trades(ids), path, {1000});
   auto cache = SizeCache::Open(cache_dir, {}).ValueOrDie();
   const std::string entry = cache->EntryPath(path);
   std::filesystem::create_directories(cache_dir);
