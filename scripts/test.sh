@@ -10,7 +10,7 @@ scripts/setup.sh
 ctest --test-dir build/release --output-on-failure -j "$(nproc)"
 
 # Only the unit tests: the Python tests run the release binary, so an ASan binary would go unused.
-# A unity build (sources compiled in batches): 4 minutes from scratch on 2 cores (docs/status.md).
+# A unity build (sources compiled in batches): 4 minutes from scratch on 2 cores (docs/status.md, "CI time").
 BUILD_TYPE=Debug BUILD_DIR=build/asan BUILD_TARGET=unit_tests \
   CMAKE_EXTRA_ARGS="-DINTRADAY_SANITIZE=ON -DCMAKE_UNITY_BUILD=ON" scripts/setup.sh
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
