@@ -279,13 +279,8 @@ class ListingGatherer {
       case 4: GatherValues<uint32_t>(bases, runs, dst); break;
       case 2: GatherValues<uint16_t>(bases, runs, dst); break;
       case 1: GatherValues<uint8_t>(bases, runs, dst); break;
-      default: {
-        uint8_t* out = dst;
-        for (const Run& run : runs) {
-          std::memcpy(out, bases[run.batch] + run.row * width, static_cast<size_t>(run.length) * width);
-          out += static_cast<int64_t>(run.length) * width;
-        }
-      }
+      // Every batch here was regrouped by GroupRowsBySlot (io/group_rows), which takes no other width.
+      default: return Status::Invalid("cannot gather a column of type ", type->ToString());
     }
     return arrow::ArrayData::Make(type, n, {validity, View(dst, n * width)}, null_count);
   }
@@ -295,13 +290,6 @@ class ListingGatherer {
   std::vector<std::vector<const uint8_t*>> bases_;  // per column, per read batch: its first value
   std::vector<bool> may_have_nulls_;                // per column: in some read batch
 };
-
-/// Whether ListingGatherer can copy values of this type.
-bool GatheredDirectly(const arrow::DataType& type) {
-  if (type.id() == arrow::Type::STRING || type.id() == arrow::Type::BOOL) return true;
-  const auto* fixed = dynamic_cast<const arrow::FixedWidthType*>(&type);
-  return fixed != nullptr && fixed->bit_width() % 8 == 0 && type.id() != arrow::Type::DICTIONARY;
-}
 
 Result<TableRows> LoadTable(const Lake& lake, const Location& scratch, const TableColumns& columns,
                             const Task& task, const std::unordered_map<int64_t, int32_t>& slot_of,
@@ -348,11 +336,6 @@ Result<TableRows> LoadTable(const Lake& lake, const Location& scratch, const Tab
   for (const auto& b : batches) {
     for (int c = 0; c < out.schema->num_fields(); ++c) {
       const auto& field = *out.schema->field(c);
-      // The table reader hands out numbers, timestamps, booleans and plain strings only.
-      if (!GatheredDirectly(*b->column(c)->type())) {
-        return Status::Invalid("table ", SpecOf(columns.table).key, ": column ", field.name(), " has type ",
-                               b->column(c)->type()->ToString(), ", which batches cannot regroup by listing");
-      }
       if (b->num_columns() != out.schema->num_fields() || b->schema()->field(c)->name() != field.name() ||
           !b->column(c)->type()->Equals(*field.type())) {
         return Status::Invalid("table ", SpecOf(columns.table).key, ": column ", field.name(), " (",
@@ -386,7 +369,7 @@ Result<TableRows> LoadTable(const Lake& lake, const Location& scratch, const Tab
   for (int64_t i = 0; i < n; ++i) {
     const int64_t global = order.empty() ? i : order[static_cast<size_t>(i)];
     const int64_t id = ids[static_cast<size_t>(global)];
-    if (task.listings[listing] != id) {
+    if (listing == task.listings.size() || task.listings[listing] != id) {
       while (listing < task.listings.size() && task.listings[listing] < id)
         out.first_run[++listing] = out.runs.size();
       if (listing == task.listings.size() || task.listings[listing] != id)

@@ -76,7 +76,7 @@ Result<std::shared_ptr<arrow::ArrayData>> ScatterColumn(const arrow::ArrayData& 
     case 32: scatter(reinterpret_cast<uint32_t*>(values->mutable_data())); break;
     case 16: scatter(reinterpret_cast<uint16_t*>(values->mutable_data())); break;
     case 8: scatter(reinterpret_cast<uint8_t*>(values->mutable_data())); break;
-    default: return Status::Invalid("cannot shred a column of type ", type->ToString());
+    default: return Status::Invalid("cannot regroup by listing a column of type ", type->ToString());
   }
   return arrow::ArrayData::Make(type, rows, {validity, std::move(values)}, null_count);
 }

@@ -302,17 +302,10 @@ class Columns {
       case Kind::kImbalanceCumQuantity:
       case Kind::kImbalanceOrders:
       case Kind::kImbalanceCumNotional: {
-        const Kind cum = v.kind == Kind::kImbalanceCumQuantity ? Kind::kCumQuantity
-                         : v.kind == Kind::kImbalanceOrders    ? Kind::kCumOrders
-                                                               : Kind::kCumNotional;
         scratch->resize(static_cast<size_t>(n));
-        FillCum(cum, 0, v.level, n, scratch->data());
-        FillCum(cum, 1, v.level, n, out);
-        for (int64_t i = 0; i < n; ++i) {
-          const double b = (*scratch)[static_cast<size_t>(i)];
-          const double a = out[i];
-          out[i] = b + a > 0 ? (b - a) / (b + a) : kNull;
-        }
+        FillCum(CumulativeOf(v.kind), 0, v.level, n, scratch->data());
+        FillCum(CumulativeOf(v.kind), 1, v.level, n, out);
+        for (int64_t i = 0; i < n; ++i) out[i] = Imbalance((*scratch)[static_cast<size_t>(i)], out[i]);
         return;
       }
       default:
@@ -331,14 +324,9 @@ class Columns {
       case Kind::kCumNotional: return Cum(row, v.kind, v.side, v.level);
       case Kind::kImbalanceCumQuantity:
       case Kind::kImbalanceOrders:
-      case Kind::kImbalanceCumNotional: {
-        const Kind cum = v.kind == Kind::kImbalanceCumQuantity ? Kind::kCumQuantity
-                         : v.kind == Kind::kImbalanceOrders    ? Kind::kCumOrders
-                                                               : Kind::kCumNotional;
-        const double b = Cum(row, cum, 0, v.level);
-        const double a = Cum(row, cum, 1, v.level);
-        return b + a > 0 ? (b - a) / (b + a) : kNull;
-      }
+      case Kind::kImbalanceCumNotional:
+        return Imbalance(Cum(row, CumulativeOf(v.kind), 0, v.level),
+                         Cum(row, CumulativeOf(v.kind), 1, v.level));
       case Kind::kMid: return Mid(row);
       case Kind::kWeightedMid: return WeightedMid(row);
       case Kind::kSpreadAbs: {
@@ -355,6 +343,23 @@ class Columns {
   }
 
  private:
+  /// The cumulative family an imbalance family compares between the sides.
+  static Kind CumulativeOf(Kind imbalance) {
+    return imbalance == Kind::kImbalanceCumQuantity ? Kind::kCumQuantity
+           : imbalance == Kind::kImbalanceOrders    ? Kind::kCumOrders
+                                                    : Kind::kCumNotional;
+  }
+  static double Imbalance(double bid, double ask) {
+    return bid + ask > 0 ? (bid - ask) / (bid + ask) : kNull;
+  }
+
+  /// One level's addend of a cumulative family (NaN: absent, counted as 0).
+  double LevelTerm(int64_t row, Kind cumulative, int side, int level) const {
+    if (cumulative == Kind::kCumQuantity) return Quantity(row, side, level);
+    if (cumulative == Kind::kCumOrders) return Orders(row, side, level);
+    return Price(row, side, level) * Quantity(row, side, level);
+  }
+
   template <typename ArrowArray>
   static void FillLevel(const ArrowArray* a, int64_t n, double* out) {
     if (a == nullptr) {
@@ -374,14 +379,7 @@ class Columns {
     std::fill(out, out + n, 0.0);
     for (int l = 1; l <= std::min(level, depth_); ++l) {
       for (int64_t i = 0; i < n; ++i) {
-        double x = 0;
-        if (kind == Kind::kCumQuantity) {
-          x = Quantity(i, side, l);
-        } else if (kind == Kind::kCumOrders) {
-          x = Orders(i, side, l);
-        } else {
-          x = Price(i, side, l) * Quantity(i, side, l);
-        }
+        const double x = LevelTerm(i, kind, side, l);
         if (!std::isnan(x)) out[i] += x;
       }
     }
@@ -397,14 +395,7 @@ class Columns {
     if (cache.row != row) {
       double sum = 0;
       for (int l = 1; l <= depth_; ++l) {
-        double x = 0;
-        if (k == 0) {
-          x = Quantity(row, side, l);
-        } else if (k == 1) {
-          x = Orders(row, side, l);
-        } else {
-          x = Price(row, side, l) * Quantity(row, side, l);
-        }
+        const double x = LevelTerm(row, kind, side, l);
         if (!std::isnan(x)) sum += x;
         cache.prefix[static_cast<size_t>(l)] = sum;
       }
