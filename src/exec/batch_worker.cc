@@ -157,14 +157,17 @@ void GatherValues(const std::vector<const uint8_t*>& bases, std::span<const Run>
   }
 }
 
-/// Gathers listings' rows of one table into buffers it keeps from listing to listing, so that
-/// the memory is touched once (for the largest listing) instead of once per row read: a new
-/// process's fresh memory costs the kernel a page zeroing on first touch. A gathered listing's
+/// Gathers listings' rows of one table into buffers it keeps from listing to listing. A new
+/// process's memory costs the kernel a page fault and a page zeroing at first touch, so the
+/// buffers are sized once for the table's largest listing and never zeroed: a page is touched
+/// first by the copy into it, and only where some listing's rows reach. A gathered listing's
 /// arrays point into these buffers and stay valid until the next Gather.
 class ListingGatherer {
  public:
   explicit ListingGatherer(const TableRows& rows) : rows_(rows), buffers_(rows.columns.size()) {
-    for (const auto& chunks : rows.columns) {
+    const int64_t most_rows = rows.rows.empty() ? 0 : *std::max_element(rows.rows.begin(), rows.rows.end());
+    for (size_t c = 0; c < rows.columns.size(); ++c) {
+      const auto& chunks = rows.columns[c];
       std::vector<const uint8_t*> bases;
       const auto* fixed = dynamic_cast<const arrow::FixedWidthType*>(chunks.front()->type.get());
       const int width = fixed != nullptr ? fixed->bit_width() / 8 : 0;
@@ -176,6 +179,12 @@ class ListingGatherer {
       bases_.push_back(std::move(bases));
       may_have_nulls_.push_back(
           std::any_of(chunks.begin(), chunks.end(), [](const auto& d) { return d->MayHaveNulls(); }));
+      const int64_t bitmap_bytes = arrow::bit_util::BytesForBits(most_rows);
+      if (may_have_nulls_.back()) Reserve(buffers_[c].validity, bitmap_bytes);
+      const arrow::Type::type id = chunks.front()->type->id();
+      Reserve(buffers_[c].values, id == arrow::Type::STRING ? (most_rows + 1) * 4
+                                  : id == arrow::Type::BOOL ? bitmap_bytes
+                                                            : most_rows * width);
     }
   }
 
@@ -192,19 +201,26 @@ class ListingGatherer {
   }
 
  private:
+  /// Memory that is never zeroed (see the class comment).
+  struct RawBuffer {
+    std::unique_ptr<uint64_t[]> words;
+    size_t size = 0;  // in words
+  };
   struct Buffers {
-    std::vector<uint64_t> validity, values, chars;
+    RawBuffer validity, values, chars;
   };
 
-  /// At least `bytes` of `v`, grown (never shrunk) so that reuse touches no new memory. Growing
-  /// frees the old buffer first (its contents are not needed): never two at once.
-  static uint8_t* Reserve(std::vector<uint64_t>& v, int64_t bytes) {
+  /// At least `bytes` of `b`. Only the characters of strings grow here (the rest is sized for the
+  /// largest listing up front), by half again at least; growing frees the old buffer first (its
+  /// contents are not needed): never two at once.
+  static uint8_t* Reserve(RawBuffer& b, int64_t bytes) {
     const auto words = static_cast<size_t>((bytes + 7) / 8);
-    if (v.size() < words) {
-      v = {};
-      v.resize(words);
+    if (b.size < words) {
+      b.words.reset();
+      b.size = std::max(words, b.size + b.size / 2);
+      b.words = std::make_unique_for_overwrite<uint64_t[]>(b.size);
     }
-    return reinterpret_cast<uint8_t*>(v.data());
+    return reinterpret_cast<uint8_t*>(b.words.get());
   }
   static std::shared_ptr<arrow::Buffer> View(const uint8_t* data, int64_t bytes) {
     return std::make_shared<arrow::Buffer>(data, bytes);
@@ -291,6 +307,110 @@ class ListingGatherer {
   std::vector<bool> may_have_nulls_;                // per column: in some read batch
 };
 
+/// Every listing's runs, from a sort of all rows by (ListingId, time): the general case, for rows
+/// whose listings are not each in time order batch after batch (RunsOfSortedListings).
+Status RunsBySorting(const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches, int id_column,
+                     int time_column, const Task& task, int64_t n, TableRows* rows) {
+  TableRows& out = *rows;
+  out.runs.clear();
+  out.first_run.assign(task.listings.size() + 1, 0);
+  out.rows.assign(task.listings.size(), 0);
+  std::vector<int64_t> ids, times;
+  ids.reserve(static_cast<size_t>(n));
+  times.reserve(static_cast<size_t>(n));
+  for (const auto& b : batches) {
+    const auto* id = b->column_data(id_column)->GetValues<int64_t>(1);
+    const auto* t = b->column_data(time_column)->GetValues<int64_t>(1);
+    ids.insert(ids.end(), id, id + b->num_rows());
+    times.insert(times.end(), t, t + b->num_rows());
+  }
+  const std::vector<int64_t> order = SortOrder(ids.data(), times.data(), n);
+  times = {};
+  // Runs of consecutive rows of one read batch and one listing, listing by listing; the task's
+  // listings are sorted, like the order.
+  size_t listing = 0, b = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t global = order.empty() ? i : order[static_cast<size_t>(i)];
+    const int64_t id = ids[static_cast<size_t>(global)];
+    if (listing == task.listings.size() || task.listings[listing] != id) {
+      while (listing < task.listings.size() && task.listings[listing] < id)
+        out.first_run[++listing] = out.runs.size();
+      if (listing == task.listings.size() || task.listings[listing] != id)
+        return Status::Invalid("table ", SpecOf(out.table).key, ": ListingId ", id, " is not in the batch");
+    }
+    ++out.rows[listing];
+    Run* last = out.runs.size() > out.first_run[listing] ? &out.runs.back() : nullptr;
+    if (last != nullptr && global == out.batch_starts[b] + last->row + last->length &&
+        global < out.batch_starts[b + 1] && last->length < UINT32_MAX) {
+      ++last->length;
+      continue;
+    }
+    if (global < out.batch_starts[b] || global >= out.batch_starts[b + 1]) {
+      b = static_cast<size_t>(std::upper_bound(out.batch_starts.begin(), out.batch_starts.end(), global) -
+                              out.batch_starts.begin() - 1);
+    }
+    out.runs.push_back({static_cast<uint32_t>(b), 1, global - out.batch_starts[b]});
+  }
+  while (listing < task.listings.size()) out.first_run[++listing] = out.runs.size();
+  return Status::OK();
+}
+
+/// Every listing's runs straight from the read batches (grouped by listing, io/group_rows: one
+/// run per listing and batch), when every listing's rows are in time order batch after batch,
+/// as they are in time-ordered vendor files. No row is copied or sorted: the runs are ordered by listing (a
+/// stable counting sort of the runs, so equal times keep their input order). Returns false when some
+/// listing's rows are out of time order; the caller then sorts.
+Result<bool> RunsOfSortedListings(const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches,
+                                  int id_column, int time_column, const Task& task,
+                                  const std::unordered_map<int64_t, int32_t>& slot_of, TableRows* rows) {
+  TableRows& out = *rows;
+  struct SlotRun {
+    int32_t slot;
+    Run run;
+  };
+  std::vector<SlotRun> found;
+  std::vector<size_t> runs_of(task.listings.size() + 1, 0);
+  for (size_t b = 0; b < batches.size(); ++b) {
+    const auto* ids = batches[b]->column_data(id_column)->GetValues<int64_t>(1);
+    const auto* times = batches[b]->column_data(time_column)->GetValues<int64_t>(1);
+    const int64_t length = batches[b]->num_rows();
+    for (int64_t i = 0; i < length;) {
+      int64_t j = i + 1;
+      while (j < length && ids[j] == ids[i]) {
+        if (times[j] < times[j - 1]) return false;
+        ++j;
+      }
+      const auto slot = slot_of.find(ids[i]);
+      if (slot == slot_of.end())
+        return Status::Invalid("table ", SpecOf(out.table).key, ": ListingId ", ids[i],
+                               " is not in the batch");
+      if (j - i > UINT32_MAX) return false;
+      found.push_back({slot->second, {static_cast<uint32_t>(b), static_cast<uint32_t>(j - i), i}});
+      ++runs_of[static_cast<size_t>(slot->second) + 1];
+      i = j;
+    }
+  }
+  for (size_t l = 1; l < runs_of.size(); ++l) runs_of[l] += runs_of[l - 1];
+  out.first_run.assign(runs_of.begin(), runs_of.end());
+  out.runs.resize(found.size());
+  for (const SlotRun& f : found) {
+    out.runs[runs_of[static_cast<size_t>(f.slot)]++] = f.run;
+    out.rows[static_cast<size_t>(f.slot)] += f.run.length;
+  }
+  for (size_t l = 0; l < task.listings.size(); ++l) {
+    for (size_t r = out.first_run[l] + 1; r < out.first_run[l + 1]; ++r) {
+      const Run& before = out.runs[r - 1];
+      const Run& after = out.runs[r];
+      const int64_t last = batches[before.batch]
+                               ->column_data(time_column)
+                               ->GetValues<int64_t>(1)[before.row + before.length - 1];
+      const int64_t first = batches[after.batch]->column_data(time_column)->GetValues<int64_t>(1)[after.row];
+      if (first < last) return false;
+    }
+  }
+  return true;
+}
+
 Result<TableRows> LoadTable(const Lake& lake, const Location& scratch, const TableColumns& columns,
                             const Task& task, const std::unordered_map<int64_t, int32_t>& slot_of,
                             int64_t* input_rows) {
@@ -352,44 +472,9 @@ Result<TableRows> LoadTable(const Lake& lake, const Location& scratch, const Tab
     return Status::Invalid("table ", SpecOf(columns.table).key, ": ", null_times, " rows have a null ",
                            time_name);
   }
-  std::vector<int64_t> ids, times;
-  ids.reserve(static_cast<size_t>(n));
-  times.reserve(static_cast<size_t>(n));
-  for (const auto& b : batches) {
-    const auto* id = b->column_data(id_column)->GetValues<int64_t>(1);
-    const auto* t = b->column_data(out.time_column)->GetValues<int64_t>(1);
-    ids.insert(ids.end(), id, id + b->num_rows());
-    times.insert(times.end(), t, t + b->num_rows());
-  }
-  const std::vector<int64_t> order = SortOrder(ids.data(), times.data(), n);
-  times = {};
-  // Runs of consecutive rows of one read batch and one listing, listing by listing; the task's
-  // listings are sorted, like the order.
-  size_t listing = 0, b = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t global = order.empty() ? i : order[static_cast<size_t>(i)];
-    const int64_t id = ids[static_cast<size_t>(global)];
-    if (listing == task.listings.size() || task.listings[listing] != id) {
-      while (listing < task.listings.size() && task.listings[listing] < id)
-        out.first_run[++listing] = out.runs.size();
-      if (listing == task.listings.size() || task.listings[listing] != id)
-        return Status::Invalid("table ", SpecOf(columns.table).key, ": ListingId ", id,
-                               " is not in the batch");
-    }
-    ++out.rows[listing];
-    Run* last = out.runs.size() > out.first_run[listing] ? &out.runs.back() : nullptr;
-    if (last != nullptr && global == out.batch_starts[b] + last->row + last->length &&
-        global < out.batch_starts[b + 1] && last->length < UINT32_MAX) {
-      ++last->length;
-      continue;
-    }
-    if (global < out.batch_starts[b] || global >= out.batch_starts[b + 1]) {
-      b = static_cast<size_t>(std::upper_bound(out.batch_starts.begin(), out.batch_starts.end(), global) -
-                              out.batch_starts.begin() - 1);
-    }
-    out.runs.push_back({static_cast<uint32_t>(b), 1, global - out.batch_starts[b]});
-  }
-  while (listing < task.listings.size()) out.first_run[++listing] = out.runs.size();
+  INTRADAY_ASSIGN_OR_RAISE(const bool in_order,
+                           RunsOfSortedListings(batches, id_column, out.time_column, task, slot_of, &out));
+  if (!in_order) INTRADAY_RETURN_NOT_OK(RunsBySorting(batches, id_column, out.time_column, task, n, &out));
   out.columns.resize(static_cast<size_t>(out.schema->num_fields()));
   for (auto& batch : batches) {
     for (int c = 0; c < out.schema->num_fields(); ++c)

@@ -129,6 +129,64 @@ def test_identical_outputs_from_a_listing_clustered_lake(intraday_bin, reference
     assert any(day["strategy"] == "row_groups" for day in report["days"])
 
 
+def test_rows_out_of_time_order_give_the_output_of_the_same_rows_in_time_order(intraday_bin, lake, tmp_path):
+    # Workers take each listing's rows as read when they are in time order (vendor files) and sort
+    # them otherwise. One lake has the XLON trades and book files of a day shuffled; the other has
+    # the same rows sorted by time (a stable sort: equal times keep the shuffled order, which is
+    # the engine's order for ties). Both must give the same day files, read directly or shredded.
+    pa = pytest.importorskip("pyarrow")
+    pc = pytest.importorskip("pyarrow.compute")
+    pq = pytest.importorskip("pyarrow.parquet")
+    rng = __import__("random").Random(7)
+    lakes = {"shuffled": tmp_path / "shuffled", "sorted": tmp_path / "sorted"}
+    changed = 0
+    for src in lake.rglob("*"):
+        for name, root in lakes.items():
+            dst = root / src.relative_to(lake)
+            if src.is_dir():
+                dst.mkdir(parents=True, exist_ok=True)
+                continue
+            time_column = ("TradeTimestamp" if src.name.startswith("trades-plus-XLON") else
+                           "EventTimestamp" if src.name.startswith("XLON-") else None)
+            if time_column is None or START.replace("-", "") not in src.name:
+                dst.write_bytes(src.read_bytes())
+                continue
+            table = pq.read_table(src)
+            order = list(range(table.num_rows))
+            rng.seed(src.name)
+            rng.shuffle(order)
+            table = table.take(pa.array(order))
+            if name == "sorted":
+                table = table.take(pc.sort_indices(table, sort_keys=[(time_column, "ascending")]))
+            pq.write_table(table, dst, row_group_size=max(1, table.num_rows // 3))
+            changed += 1
+    assert changed == 4  # two files, in each lake
+
+    pass_yaml = """passes:
+  - name: activity
+    bucket: 1m
+    timeline: dense
+    modules:
+      trade: {}
+      l2: {levels: 3}
+"""
+    outputs = {}
+    for name, root in lakes.items():
+        for memory in ("4GiB", "96KiB"):
+            base = tmp_path / f"{name}-{memory}"
+            base.mkdir()
+            config = write_config(base / "p.yaml", root, base / "out", base / "scratch", workers=2, memory=memory)
+            text = config.read_text()
+            config.write_text(text[:text.index("passes:")] + pass_yaml)
+            run_intraday(intraday_bin, "run", config)
+            outputs[name, memory] = day_files(base / "out")
+            strategies = {day["strategy"] for day in run_report(base / "out")["days"]}
+            assert strategies == ({"direct"} if memory == "4GiB" else {"shred"}), (name, memory, strategies)
+    assert outputs["shuffled", "4GiB"] == outputs["sorted", "4GiB"]
+    assert outputs["shuffled", "96KiB"] == outputs["sorted", "96KiB"]
+    assert outputs["sorted", "4GiB"] == outputs["sorted", "96KiB"]
+
+
 def test_workers_are_fresh_processes_and_scratch_is_left_empty(intraday_bin, lake, tmp_path):
     scratch = tmp_path / "scratch"
     config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", scratch, workers=2, memory="96KiB")
