@@ -411,41 +411,83 @@ Result<bool> RunsOfSortedListings(const std::vector<std::shared_ptr<arrow::Recor
   return true;
 }
 
-Result<TableRows> LoadTable(const Lake& lake, const Location& scratch, const TableColumns& columns,
-                            const Task& task, const std::unordered_map<int64_t, int32_t>& slot_of,
-                            int64_t* input_rows) {
+/// A part of a table's input that one thread reads on its own: a spill file, or one row group
+/// of a lake file (a direct read of a day that fits one worker reads its files with every core).
+struct InputPiece {
+  size_t table = 0;  // index into the pass's tables
+  const TaskInput* input = nullptr;
+  int row_group = -1;  // lake files
+  int weight = 0;      // columns read: wider pieces are started first
+};
+
+/// The task's inputs as pieces, in each table's input order (the order their rows are used in).
+Result<std::vector<InputPiece>> SplitInputs(const Lake& lake, const std::vector<TableColumns>& columns,
+                                            const Task& task) {
+  std::vector<InputPiece> pieces;
+  for (size_t t = 0; t < columns.size(); ++t) {
+    const int weight = static_cast<int>(columns[t].columns.size());
+    for (const auto& input : task.inputs) {
+      if (input.table != columns[t].table) continue;
+      if (input.spill) {
+        pieces.push_back({t, &input, -1, weight});
+        continue;
+      }
+      std::vector<int> row_groups = input.row_groups;
+      if (row_groups.empty()) {
+        TableReadOptions options;
+        options.columns = columns[t].columns;
+        INTRADAY_ASSIGN_OR_RAISE(auto reader, TableFileReader::Open(lake.fs(), input.path, input.display_path,
+                                                                    columns[t].table, options));
+        for (int g = 0; g < reader->metadata()->num_row_groups(); ++g) row_groups.push_back(g);
+      }
+      for (int g : row_groups) pieces.push_back({t, &input, g, weight});
+    }
+  }
+  return pieces;
+}
+
+/// A piece's rows: spill batches as mapped, or the row group's batches reduced to the task's
+/// listings and grouped by listing (their rows are then copied in runs).
+Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadPiece(
+    const Lake& lake, const Location& scratch, const TableColumns& columns, const InputPiece& piece,
+    const Task& task, const std::unordered_map<int64_t, int32_t>& slot_of, int64_t* input_rows) {
+  std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
+  const TaskInput& input = *piece.input;
+  if (input.spill) {
+    INTRADAY_ASSIGN_OR_RAISE(auto spilled, ReadSpill(input, scratch));
+    for (auto& b : spilled) {
+      *input_rows += b->num_rows();
+      if (b->num_rows() > 0) batches.push_back(std::move(b));
+    }
+    return batches;
+  }
+  TableReadOptions options;
+  options.columns = columns.columns;
+  options.row_groups = {piece.row_group};
+  INTRADAY_ASSIGN_OR_RAISE(
+      auto reader, TableFileReader::Open(lake.fs(), input.path, input.display_path, columns.table, options));
+  while (true) {
+    INTRADAY_ASSIGN_OR_RAISE(auto batch, reader->Next());
+    if (batch == nullptr) break;
+    *input_rows += batch->num_rows();
+    std::vector<int64_t> starts;
+    auto grouped = GroupRowsBySlot(*batch, slot_of, task.listings.size(), &starts);
+    if (!grouped.ok())
+      return grouped.status().WithMessage(input.display_path, ": ", grouped.status().message());
+    if ((*grouped)->num_rows() > 0) batches.push_back(*std::move(grouped));
+  }
+  return batches;
+}
+
+/// One table's rows for the task, from its pieces' batches in input order: where each listing's
+/// rows are (TableRows).
+Result<TableRows> IndexTable(const TableColumns& columns, const Task& task,
+                             const std::unordered_map<int64_t, int32_t>& slot_of,
+                             std::vector<std::shared_ptr<arrow::RecordBatch>> batches) {
   TableRows out;
   out.table = columns.table;
   out.first_run.assign(task.listings.size() + 1, 0);
   out.rows.assign(task.listings.size(), 0);
-  std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
-  for (const auto& input : task.inputs) {
-    if (input.table != columns.table) continue;
-    if (input.spill) {
-      INTRADAY_ASSIGN_OR_RAISE(auto spilled, ReadSpill(input, scratch));
-      for (auto& b : spilled) {
-        *input_rows += b->num_rows();
-        if (b->num_rows() > 0) batches.push_back(std::move(b));
-      }
-      continue;
-    }
-    TableReadOptions options;
-    options.columns = columns.columns;
-    options.row_groups = input.row_groups;
-    INTRADAY_ASSIGN_OR_RAISE(auto reader, TableFileReader::Open(lake.fs(), input.path, input.display_path,
-                                                                columns.table, options));
-    while (true) {
-      INTRADAY_ASSIGN_OR_RAISE(auto batch, reader->Next());
-      if (batch == nullptr) break;
-      *input_rows += batch->num_rows();
-      // The batch's listings only, grouped by listing: their rows are then copied in runs.
-      std::vector<int64_t> starts;
-      auto grouped = GroupRowsBySlot(*batch, slot_of, task.listings.size(), &starts);
-      if (!grouped.ok())
-        return grouped.status().WithMessage(input.display_path, ": ", grouped.status().message());
-      if ((*grouped)->num_rows() > 0) batches.push_back(*std::move(grouped));
-    }
-  }
   if (batches.empty()) return out;
   out.schema = batches.front()->schema();
   const std::string time_name(SpecOf(columns.table).event_time_column);
@@ -564,13 +606,33 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
   // Tables load in parallel (each reads its files in turn), then listings are computed in
   // parallel in contiguous chunks whose outputs are concatenated in ListingId order: the output
   // is the same for any thread count. Each chunk gathers its listings' rows one listing at a time.
-  std::vector<TableRows> tables(columns.size());
-  std::vector<int64_t> rows_read(columns.size(), 0);
-  INTRADAY_RETURN_NOT_OK(ParallelFor(columns.size(), task.threads, [&](size_t i) -> Status {
-    INTRADAY_ASSIGN_OR_RAISE(tables[i], LoadTable(*lake, scratch, columns[i], task, slot_of, &rows_read[i]));
+  // Pieces are read in parallel, the widest first (a free thread takes the next), and their
+  // batches are put back in input order: the rows are the same for any thread count.
+  INTRADAY_ASSIGN_OR_RAISE(const std::vector<InputPiece> pieces, SplitInputs(*lake, columns, task));
+  std::vector<size_t> by_weight(pieces.size());
+  for (size_t i = 0; i < pieces.size(); ++i) by_weight[i] = i;
+  std::stable_sort(by_weight.begin(), by_weight.end(),
+                   [&](size_t a, size_t b) { return pieces[a].weight > pieces[b].weight; });
+  std::vector<std::vector<std::shared_ptr<arrow::RecordBatch>>> piece_batches(pieces.size());
+  std::vector<int64_t> rows_read(pieces.size(), 0);
+  INTRADAY_RETURN_NOT_OK(ParallelFor(pieces.size(), task.threads, [&](size_t k) -> Status {
+    const size_t i = by_weight[k];
+    INTRADAY_ASSIGN_OR_RAISE(piece_batches[i], ReadPiece(*lake, scratch, columns[pieces[i].table], pieces[i],
+                                                         task, slot_of, &rows_read[i]));
     return Status::OK();
   }));
   for (int64_t rows : rows_read) result.input_rows += rows;
+  std::vector<TableRows> tables(columns.size());
+  INTRADAY_RETURN_NOT_OK(ParallelFor(columns.size(), task.threads, [&](size_t t) -> Status {
+    std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      if (pieces[i].table != t) continue;
+      for (auto& b : piece_batches[i]) batches.push_back(std::move(b));
+    }
+    INTRADAY_ASSIGN_OR_RAISE(tables[t], IndexTable(columns[t], task, slot_of, std::move(batches)));
+    return Status::OK();
+  }));
+  piece_batches.clear();
   std::vector<Table> table_order;
   for (const auto& t : tables) table_order.push_back(t.table);
   const ListingDayComputer computer(modules, ShapeOf(*pass), pass->session_padding_ns, table_order);
