@@ -199,12 +199,23 @@ Result<ShredResult> ShredDay(const ShredRequest& request) {
   std::vector<std::vector<SpillFile>> spills(n_files);
   std::vector<int64_t> rows_read(n_files, 0), rows_routed(n_files, 0);
   std::vector<Status> errors(n_files);
+  // The largest files first (rows x columns read), so that no thread starts a large file when
+  // the others are nearly done; each file writes its own spill files, in any order.
+  std::vector<size_t> order(n_files);
+  std::vector<uint64_t> weight(n_files);
+  for (size_t i = 0; i < n_files; ++i) {
+    order[i] = i;
+    const auto* columns = ColumnsOf(plan, plan.files[i].table);
+    weight[i] = static_cast<uint64_t>(plan.files[i].rows) * (columns != nullptr ? columns->size() : 1);
+  }
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return weight[a] > weight[b]; });
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
   auto work = [&] {
     while (!failed.load()) {
-      const size_t i = next.fetch_add(1);
-      if (i >= n_files) return;
+      const size_t k = next.fetch_add(1);
+      if (k >= n_files) return;
+      const size_t i = order[k];
       FileShredder shredder(request, slots, plan.files[i], per_thread_buffer);
       errors[i] = shredder.Run(&spills[i], &rows_read[i], &rows_routed[i]);
       if (!errors[i].ok()) failed.store(true);
