@@ -33,16 +33,19 @@ int ExitCodeFor(const Status& status) {
 // driver's S3 settings (data.endpoint_override, data.region), given on the command line because
 // the config is known only once the task has been read.
 int RunWorker(const std::string& task_file, const S3Settings& s3) {
-  // Fault-injection hook for the engine's own tests (docs/engine.md): hold the worker before it
-  // starts so that a test can kill it mid-batch.
-  if (const char* delay = std::getenv("INTRADAY_TEST_WORKER_DELAY_MS")) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::atoll(delay)));
-  }
   Status status;
   try {
     auto scratch = Location::Open(task_file, s3);
     auto text = scratch.ok() ? scratch->ReadText(task_file) : Result<std::string>(scratch.status());
     auto task = text.ok() ? TaskFromJson(*text) : Result<Task>(text.status());
+    // Fault-injection hook for the engine's own tests (docs/engine.md): hold the worker before
+    // it computes, so that a test can kill it mid-batch, or, with INTRADAY_TEST_WORKER_DELAY_DAY,
+    // hold only that day's workers (the next day's batches then start while they run).
+    const char* delay = std::getenv("INTRADAY_TEST_WORKER_DELAY_MS");
+    const char* delay_day = std::getenv("INTRADAY_TEST_WORKER_DELAY_DAY");
+    if (delay != nullptr && (delay_day == nullptr || (task.ok() && task->day.ToString() == delay_day))) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::atoll(delay)));
+    }
     status = task.ok() ? RunBatchTask(*task, *scratch) : task.status();
   } catch (const std::bad_alloc&) {
     status = Status::OutOfMemory("allocation failed");

@@ -127,6 +127,35 @@ struct PassContext {
   std::unique_ptr<DerivedModule> derived;
 };
 
+/// A worker process running a task.
+struct Running {
+  TrackedTask tracked;
+  std::chrono::steady_clock::time_point started;
+  std::string log_path;
+  bool started_early = false;  // while the day before was still running its batches
+};
+
+/// A day whose batches run: its tasks waiting, running and finished. The next day of a pass may
+/// start its batches while the current day's last ones finish (RunTasks), so both days' tasks
+/// are tracked, each in its own DayRun.
+struct DayRun {
+  PassContext* pass = nullptr;
+  Date day;
+  std::string scratch;  // DayScratch
+  std::deque<TrackedTask> ready;
+  std::map<pid_t, Running> running;
+  /// Spill files are shared by the halves of a split batch: they are deleted when the last task
+  /// of the plan batch is done.
+  std::map<int, int> open_tasks_of_batch;
+  std::vector<FinishedTask> finished;
+  int next_sequence = 0;
+  bool progress_started = false;
+  std::vector<int64_t> done_before_progress;  // input rows of batches done before its StartDay
+  /// Set when a day started early fails (bad input, no retries left, or its preparation): the
+  /// day before it still finishes and is published, then this is the run's error.
+  Status failed;
+};
+
 class PipelineRunner {
  public:
   PipelineRunner(const PipelineConfig& config, const RunnerOptions& options)
@@ -136,7 +165,13 @@ class PipelineRunner {
 
  private:
   Status CheckPublishedDays(OutputManifest& manifest, std::vector<std::pair<size_t, Date>>* todo);
-  Status RunDay(PassContext& pass, Date day, PreparedDay prepared, OutputManifest& manifest);
+  Result<std::unique_ptr<DayRun>> NewDayRun(PassContext& pass, Date day, PreparedDay prepared);
+  Status RunDay(DayRun& run, OutputManifest& manifest);
+  /// Takes the day prepared ahead, if it is ready, and makes it the early day (early_).
+  void StartNextDayEarly();
+  /// Handles a task's exit. An error is fatal to the run for the current day; for the early day
+  /// it is kept in its `failed` and its other tasks are stopped.
+  Status TaskExited(DayRun& run, Running done, const ChildExit& exited, bool current);
   Result<PreparedDay> PrepareDay(PassContext& pass, Date day);
   /// Thread-safe: touches neither the report nor the progress display.
   Result<PreparedDay> PrepareEventDay(const PassContext& pass, Date day) const;
@@ -146,8 +181,13 @@ class PipelineRunner {
   std::string DayScratch(const PassContext& pass, Date day) const;
   double SecondsSinceStart() const;
   TrackedTask NewTask(const PassContext& pass, Date day, int batch, std::vector<int64_t> listings) const;
-  Status RunTasks(const PassContext& pass, Date day, std::deque<TrackedTask> ready, int* next_sequence,
-                  std::vector<FinishedTask>* finished, json& day_report);
+  /// Runs the current day's tasks until they are all done, starting the next day's early.
+  Status RunTasks(DayRun& current);
+  Status StartTask(DayRun& run);
+  /// Stops every running worker (of the current and the early day) and reaps them.
+  void StopAll(int signal);
+  void FailEarlyDay(const Status& error);
+  size_t Busy() const;  // workers running, for both days
   Result<DayOutputStats> WriteDay(const PassContext& pass, Date day, const std::vector<std::string>& outputs,
                                   int key_columns);
   Status Publish(const PassContext& pass, Date day, const std::string& staged_file,
@@ -169,6 +209,15 @@ class PipelineRunner {
   std::unique_ptr<RunReport> report_;
   std::unique_ptr<Progress> progress_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  /// The next day of the pass, planned and shredded while the current day runs
+  /// (run.overlap_days), and which day that is.
+  std::future<Result<PreparedDay>> ahead_;
+  PassContext* ahead_pass_ = nullptr;
+  Date ahead_day_;
+  /// The day prepared ahead once its batches may start: while the current day's last batches
+  /// run, its batches take the free workers.
+  std::unique_ptr<DayRun> early_;
+  DayRun* current_ = nullptr;  // the day RunTasks runs
 };
 
 void PipelineRunner::Warn(const std::string& message) {
@@ -256,8 +305,8 @@ Status PipelineRunner::Run() {
   Status status = Status::OK();
   // The next day of the same pass, planned and shredded while this day's batches run
   // (run.overlap_days): the driver's shredding then overlaps the workers instead of leaving
-  // them idle. Later passes are not prepared ahead: planning one is reading a file.
-  std::future<Result<PreparedDay>> ahead;
+  // them idle, and once it is ready its batches take the workers this day's last batches leave
+  // free (early_). Later passes are not prepared ahead: planning one is reading a file.
   for (size_t i = 0; i < todo.size(); ++i) {
     const auto [p, day] = todo[i];
     PassContext& pass = passes[p];
@@ -278,21 +327,54 @@ Status PipelineRunner::Run() {
                             day.ToString(), ": finished days are published; run again with --resume");
       break;
     }
-    Result<PreparedDay> prepared = ahead.valid() ? ahead.get() : PrepareDay(pass, day);
-    if (!prepared.ok()) {
-      status = prepared.status();
+    std::unique_ptr<DayRun> run;
+    if (early_ != nullptr && early_->pass == &pass && early_->day == day) {
+      run = std::move(early_);
+    } else {
+      Result<PreparedDay> prepared = ahead_.valid() ? ahead_.get() : PrepareDay(pass, day);
+      if (!prepared.ok()) {
+        status = prepared.status();
+        break;
+      }
+      auto created = NewDayRun(pass, day, std::move(*prepared));
+      if (!created.ok()) {
+        status = created.status();
+        break;
+      }
+      run = *std::move(created);
+    }
+    if (!run->failed.ok()) {
+      // It started early and failed; the day before it is published. Its stopped tasks go first.
+      while (!run->running.empty()) {
+        auto exited = WaitForAnyChild();
+        if (!exited.ok()) break;
+        if (*exited) run->running.erase((*exited)->pid);
+      }
+      status = run->failed;
       break;
     }
     if (config_.run.overlap_days && !pass.derived && i + 1 < todo.size() && todo[i + 1].first == p) {
-      const Date next = todo[i + 1].second;
-      ahead = std::async(std::launch::async,
-                         [this, &pass, next] { return TimedPrepareEventDay(pass, next, /*ahead=*/true); });
+      ahead_pass_ = &pass;
+      ahead_day_ = todo[i + 1].second;
+      const Date next = ahead_day_;
+      ahead_ = std::async(std::launch::async,
+                          [this, &pass, next] { return TimedPrepareEventDay(pass, next, /*ahead=*/true); });
     }
-    status = RunDay(pass, day, std::move(*prepared), manifest);
+    status = RunDay(*run, manifest);
     if (!status.ok()) break;
   }
+  // A day started early whose turn did not come (an error or a stop before it): its workers go.
+  if (early_ != nullptr && !early_->running.empty()) {
+    for (const auto& [pid, r] : early_->running) ::kill(pid, SIGTERM);
+    while (!early_->running.empty()) {
+      auto exited = WaitForAnyChild();
+      if (!exited.ok()) break;
+      if (*exited) early_->running.erase((*exited)->pid);
+    }
+  }
+  early_.reset();
   // A day being prepared ahead writes into the run's scratch: let it finish before removing it.
-  if (ahead.valid()) ahead.wait();
+  if (ahead_.valid()) ahead_.wait();
   if (progress_) progress_->Clear();
 
   const Status cleaned = scratch_->DeleteTree(run_scratch_);
@@ -460,24 +542,37 @@ Result<PreparedDay> PipelineRunner::PrepareDerivedDay(PassContext& pass, Date da
   return prepared;
 }
 
-Status PipelineRunner::RunDay(PassContext& pass, Date day, PreparedDay prepared, OutputManifest& manifest) {
-  const auto started = std::chrono::steady_clock::now();
+Result<std::unique_ptr<DayRun>> PipelineRunner::NewDayRun(PassContext& pass, Date day, PreparedDay prepared) {
+  auto run = std::make_unique<DayRun>();
+  run->pass = &pass;
+  run->day = day;
+  run->scratch = DayScratch(pass, day);
   json& day_report = report_->Day(pass.pass->name, day);
   for (auto& [key, value] : prepared.report.items()) day_report[key] = std::move(value);
   for (const auto& warning : prepared.warnings) Warn(warning);
-  const std::string day_scratch = DayScratch(pass, day);
   INTRADAY_RETURN_NOT_OK(MakeDirs(fmt::format("{}/{}/{}", log_root_, pass.pass->name, day.ToString())));
-  std::deque<TrackedTask> ready = std::move(prepared.tasks);
-  int sequence = static_cast<int>(ready.size());
+  run->ready = std::move(prepared.tasks);
+  run->next_sequence = static_cast<int>(run->ready.size());
+  for (const auto& t : run->ready) ++run->open_tasks_of_batch[t.origin_batch];
+  return run;
+}
+
+Status PipelineRunner::RunDay(DayRun& run, OutputManifest& manifest) {
+  const auto started = std::chrono::steady_clock::now();
+  const PassContext& pass = *run.pass;
+  const Date day = run.day;
   const int key_columns = pass.derived ? static_cast<int>(pass.derived->group_keys().size()) + 1 : 2;
 
-  progress_->StartDay(pass.pass->name, day.ToString(), static_cast<int>(ready.size()));
-  std::vector<FinishedTask> finished;
-  INTRADAY_RETURN_NOT_OK(RunTasks(pass, day, std::move(ready), &sequence, &finished, day_report));
-  day_report["batches_finished_seconds"] = SecondsSinceStart();
+  const size_t batches = run.ready.size() + run.running.size() + run.finished.size();
+  progress_->StartDay(pass.pass->name, day.ToString(), static_cast<int>(batches));
+  run.progress_started = true;
+  for (int64_t rows : run.done_before_progress) progress_->BatchDone(rows);
+  INTRADAY_RETURN_NOT_OK(RunTasks(run));
+  report_->Day(pass.pass->name, day)["batches_finished_seconds"] = SecondsSinceStart();
 
   // Batch outputs in ListingId order (splits keep their halves in order too), or in plan order
   // for a later pass, whose batches follow its group keys.
+  std::vector<FinishedTask>& finished = run.finished;
   std::sort(finished.begin(), finished.end(),
             [](const FinishedTask& a, const FinishedTask& b) { return a.order < b.order; });
   std::vector<std::string> outputs;
@@ -485,7 +580,7 @@ Status PipelineRunner::RunDay(PassContext& pass, Date day, PreparedDay prepared,
   INTRADAY_ASSIGN_OR_RAISE(const DayOutputStats stats, WriteDay(pass, day, outputs, key_columns));
   const std::string final_dir = output_->Join(fmt::format("{}/date={}", pass.pass->name, day.ToString()));
 
-  (void)scratch_->DeleteTree(day_scratch);
+  (void)scratch_->DeleteTree(run.scratch);
   manifest.Record(pass.pass->name, day,
                   PublishedDay{config_hash_, run_id_, stats.rows, stats.bytes, final_dir});
   INTRADAY_RETURN_NOT_OK(manifest.Save());
@@ -496,6 +591,7 @@ Status PipelineRunner::RunDay(PassContext& pass, Date day, PreparedDay prepared,
   const Status recorded = history.ok() ? (*history)->Record(read) : history.status();
   if (!recorded.ok()) Warn("size history not recorded: " + recorded.ToString());
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  json& day_report = report_->Day(pass.pass->name, day);
   day_report["output_rows"] = stats.rows;
   day_report["output_bytes"] = stats.bytes;
   day_report["wall_seconds"] = seconds;
@@ -554,161 +650,235 @@ Status PipelineRunner::Publish(const PassContext& pass, Date day, const std::str
   return Status::OK();
 }
 
-Status PipelineRunner::RunTasks(const PassContext& pass, Date day, std::deque<TrackedTask> ready,
-                                int* next_sequence, std::vector<FinishedTask>* finished, json& day_report) {
-  const std::string day_scratch = DayScratch(pass, day);
-  struct Running {
-    TrackedTask tracked;
-    std::chrono::steady_clock::time_point started;
-    std::string log_path;
-  };
-  std::map<pid_t, Running> running;
-  // Spill files are shared by the halves of a split batch: delete them when the last task of the
-  // plan batch is done.
-  std::map<int, int> open_tasks_of_batch;
-  for (const auto& t : ready) ++open_tasks_of_batch[t.origin_batch];
+size_t PipelineRunner::Busy() const {
+  return (current_ != nullptr ? current_->running.size() : 0) +
+         (early_ != nullptr ? early_->running.size() : 0);
+}
 
-  auto stop_all = [&](int signal) {
-    for (const auto& [pid, r] : running) ::kill(pid, signal);
-    while (!running.empty()) {
-      auto exited = WaitForAnyChild();
-      if (!exited.ok()) break;
-      if (*exited) running.erase((*exited)->pid);
-    }
-  };
-  auto delete_spills = [this](const Task& task) {
-    for (const auto& input : task.inputs) {
-      if (input.spill) (void)scratch_->Delete(input.path);
-    }
-  };
+Status PipelineRunner::StartTask(DayRun& run) {
+  TrackedTask tracked = std::move(run.ready.front());
+  run.ready.pop_front();
+  const PassContext& pass = *run.pass;
+  const std::string name = fmt::format("task-{:05d}-attempt-{}", tracked.sequence, tracked.failures);
+  const std::string stem = run.scratch + "/" + name;
+  const std::string log_path =
+      fmt::format("{}/{}/{}/{}.log", log_root_, pass.pass->name, run.day.ToString(), name);
+  tracked.task.attempt = tracked.failures;
+  // Cores the other workers leave idle go to this one (a day of one batch uses every core).
+  const size_t waiting = (current_ != nullptr ? current_->ready.size() : 0) +
+                         (early_ != nullptr && early_->failed.ok() ? early_->ready.size() : 0);
+  const int in_flight = std::max<int>(1, std::min<int>(workers_, static_cast<int>(Busy() + waiting) + 1));
+  tracked.task.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / in_flight);
+  tracked.task.output_path = fmt::format("{}/task-{:05d}.arrow", run.scratch, tracked.sequence);
+  tracked.task.result_path = stem + ".result.json";
+  INTRADAY_RETURN_NOT_OK(scratch_->WriteText(stem + ".task.json", TaskToJson(tracked.task)));
+  std::vector<std::string> args{"worker", stem + ".task.json"};
+  // The worker reads its task before it knows the config: it gets the S3 settings here.
+  if (!config_.data.s3.endpoint_override.empty())
+    args.insert(args.end(), {"--s3-endpoint", config_.data.s3.endpoint_override});
+  if (!config_.data.s3.region.empty()) args.insert(args.end(), {"--s3-region", config_.data.s3.region});
+  INTRADAY_ASSIGN_OR_RAISE(pid_t pid, SpawnProcess(exe_, args, log_path));
+  run.running.emplace(
+      pid, Running{std::move(tracked), std::chrono::steady_clock::now(), log_path, &run != current_});
+  return Status::OK();
+}
 
-  while (!ready.empty() || !running.empty()) {
+void PipelineRunner::StopAll(int signal) {
+  for (DayRun* run : {current_, early_.get()}) {
+    if (run == nullptr) continue;
+    for (const auto& [pid, r] : run->running) ::kill(pid, signal);
+  }
+  while (Busy() > 0) {
+    auto exited = WaitForAnyChild();
+    if (!exited.ok()) break;
+    if (!*exited) continue;
+    for (DayRun* run : {current_, early_.get()}) {
+      if (run != nullptr) run->running.erase((*exited)->pid);
+    }
+  }
+}
+
+void PipelineRunner::StartNextDayEarly() {
+  if (early_ != nullptr || !ahead_.valid() ||
+      ahead_.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+    return;
+  Result<PreparedDay> prepared = ahead_.get();
+  Result<std::unique_ptr<DayRun>> run =
+      prepared.ok() ? NewDayRun(*ahead_pass_, ahead_day_, std::move(*prepared)) : prepared.status();
+  if (run.ok()) {
+    early_ = *std::move(run);
+    return;
+  }
+  // Its error surfaces in its turn, after the current day is published.
+  early_ = std::make_unique<DayRun>();
+  early_->pass = ahead_pass_;
+  early_->day = ahead_day_;
+  early_->failed = run.status();
+}
+
+Status PipelineRunner::RunTasks(DayRun& current) {
+  current_ = &current;
+  struct Reset {
+    DayRun*& current;
+    ~Reset() { current = nullptr; }
+  } reset{current_};
+  const PassContext& pass = *current.pass;
+  while (!current.ready.empty() || !current.running.empty()) {
     if (StopRequested()) {
-      stop_all(SIGTERM);
+      StopAll(SIGTERM);
       return Status::Cancelled("interrupted by signal ", StopSignalNumber(), " during ", pass.pass->name, " ",
-                               day.ToString(), ": finished days are published; run again with --resume");
+                               current.day.ToString(),
+                               ": finished days are published; run again with --resume");
     }
-    while (static_cast<int>(running.size()) < workers_ && !ready.empty()) {
-      TrackedTask tracked = std::move(ready.front());
-      ready.pop_front();
-      const std::string name = fmt::format("task-{:05d}-attempt-{}", tracked.sequence, tracked.failures);
-      const std::string stem = day_scratch + "/" + name;
-      const std::string log_path =
-          fmt::format("{}/{}/{}/{}.log", log_root_, pass.pass->name, day.ToString(), name);
-      tracked.task.attempt = tracked.failures;
-      // Cores the other workers leave idle go to this one (a day of one batch uses every core).
-      const int in_flight =
-          std::max<int>(1, std::min<int>(workers_, static_cast<int>(running.size() + ready.size()) + 1));
-      tracked.task.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / in_flight);
-      tracked.task.output_path = fmt::format("{}/task-{:05d}.arrow", day_scratch, tracked.sequence);
-      tracked.task.result_path = stem + ".result.json";
-      INTRADAY_RETURN_NOT_OK(scratch_->WriteText(stem + ".task.json", TaskToJson(tracked.task)));
-      std::vector<std::string> args{"worker", stem + ".task.json"};
-      // The worker reads its task before it knows the config: it gets the S3 settings here.
-      if (!config_.data.s3.endpoint_override.empty())
-        args.insert(args.end(), {"--s3-endpoint", config_.data.s3.endpoint_override});
-      if (!config_.data.s3.region.empty()) args.insert(args.end(), {"--s3-region", config_.data.s3.region});
-      INTRADAY_ASSIGN_OR_RAISE(pid_t pid, SpawnProcess(exe_, args, log_path));
-      running.emplace(pid, Running{std::move(tracked), std::chrono::steady_clock::now(), log_path});
+    while (static_cast<int>(Busy()) < workers_ && !current.ready.empty())
+      INTRADAY_RETURN_NOT_OK(StartTask(current));
+    // This day has no task left to start: the next day's tasks take the free workers.
+    bool waiting_for_next_day = false;
+    if (current.ready.empty() && static_cast<int>(Busy()) < workers_ && config_.run.overlap_days) {
+      StartNextDayEarly();
+      if (early_ == nullptr) waiting_for_next_day = ahead_.valid();
+      while (early_ != nullptr && early_->failed.ok() && static_cast<int>(Busy()) < workers_ &&
+             !early_->ready.empty()) {
+        const Status started = StartTask(*early_);
+        if (!started.ok()) FailEarlyDay(started);
+      }
     }
-    INTRADAY_ASSIGN_OR_RAISE(auto exited, WaitForAnyChild());
-    if (!exited) continue;  // interrupted by a signal: loop to check the stop flag
-    auto it = running.find(exited->pid);
-    if (it == running.end()) continue;
-    Running done = std::move(it->second);
-    running.erase(it);
-    const double wall =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - done.started).count();
-    TrackedTask& tracked = done.tracked;
-    json entry = {{"batch", tracked.origin_batch},
-                  {"task", tracked.sequence},
-                  {"attempt", tracked.failures},
-                  {"pid", exited->pid},
-                  {"listings", tracked.task.listings.size()},
-                  {"first_listing", tracked.task.listings.front()},
-                  {"last_listing", tracked.task.listings.back()},
-                  {"wall_seconds", wall},
-                  {"cpu_seconds", exited->cpu_seconds},
-                  {"peak_rss_bytes", exited->peak_rss_bytes},
-                  {"exit", exited->Describe()}};
-    if (exited->ok()) {
-      INTRADAY_ASSIGN_OR_RAISE(auto text, scratch_->ReadText(tracked.task.result_path));
-      INTRADAY_ASSIGN_OR_RAISE(TaskResult result, TaskResultFromJson(text));
-      entry["input_rows"] = result.input_rows;
-      entry["output_rows"] = result.output_rows;
-      entry["output_bytes"] = result.output_bytes;
-      if (tracked.task.stream_over_time) {
-        entry["streamed"] = result.stream_fallback.empty();
-        entry["time_slices"] = result.time_slices;
-        if (!result.stream_fallback.empty()) {
-          entry["stream_fallback"] = result.stream_fallback;
-          Warn(fmt::format(
-              "{} {} batch {} (listing {}): not streamed over time, {}: its worker may exceed the "
-              "budget",
-              pass.pass->name, day.ToString(), tracked.origin_batch, tracked.task.listings.front(),
-              result.stream_fallback));
-        }
+    // While the next day is being prepared, look for it every few milliseconds between exits.
+    INTRADAY_ASSIGN_OR_RAISE(auto exited, WaitForAnyChild(/*block=*/!waiting_for_next_day));
+    if (!exited) {
+      if (waiting_for_next_day) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;  // or interrupted by a signal: loop to check the stop flag
+    }
+    for (DayRun* run : {&current, early_.get()}) {
+      if (run == nullptr) continue;
+      auto it = run->running.find(exited->pid);
+      if (it == run->running.end()) continue;
+      Running done = std::move(it->second);
+      run->running.erase(it);
+      INTRADAY_RETURN_NOT_OK(TaskExited(*run, std::move(done), *exited, run == &current));
+      break;
+    }
+  }
+  return Status::OK();
+}
+
+void PipelineRunner::FailEarlyDay(const Status& error) {
+  if (!early_->failed.ok()) return;
+  early_->failed = error;
+  early_->ready.clear();
+  for (const auto& [pid, r] : early_->running) ::kill(pid, SIGTERM);  // reaped by RunTasks or Run
+}
+
+Status PipelineRunner::TaskExited(DayRun& run, Running done, const ChildExit& exited, bool current) {
+  const PassContext& pass = *run.pass;
+  const Date day = run.day;
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - done.started).count();
+  TrackedTask& tracked = done.tracked;
+  if (!current && !run.failed.ok()) return Status::OK();  // stopped after its day failed
+  json entry = {{"batch", tracked.origin_batch},
+                {"task", tracked.sequence},
+                {"attempt", tracked.failures},
+                {"pid", exited.pid},
+                {"listings", tracked.task.listings.size()},
+                {"first_listing", tracked.task.listings.front()},
+                {"last_listing", tracked.task.listings.back()},
+                {"wall_seconds", wall},
+                {"cpu_seconds", exited.cpu_seconds},
+                {"peak_rss_bytes", exited.peak_rss_bytes},
+                {"exit", exited.Describe()}};
+  if (done.started_early) entry["started_early"] = true;
+  json& day_report = report_->Day(pass.pass->name, day);
+  if (exited.ok()) {
+    INTRADAY_ASSIGN_OR_RAISE(auto text, scratch_->ReadText(tracked.task.result_path));
+    INTRADAY_ASSIGN_OR_RAISE(TaskResult result, TaskResultFromJson(text));
+    entry["input_rows"] = result.input_rows;
+    entry["output_rows"] = result.output_rows;
+    entry["output_bytes"] = result.output_bytes;
+    if (tracked.task.stream_over_time) {
+      entry["streamed"] = result.stream_fallback.empty();
+      entry["time_slices"] = result.time_slices;
+      if (!result.stream_fallback.empty()) {
+        entry["stream_fallback"] = result.stream_fallback;
+        Warn(
+            fmt::format("{} {} batch {} (listing {}): not streamed over time, {}: its worker may exceed the "
+                        "budget",
+                        pass.pass->name, day.ToString(), tracked.origin_batch, tracked.task.listings.front(),
+                        result.stream_fallback));
       }
-      // The worker's own VmHWM; wait4's figure starts at the driver's peak (posix_spawn = vfork).
-      if (result.peak_rss_bytes > 0) {
-        entry["wait4_maxrss_bytes"] = entry["peak_rss_bytes"];
-        entry["peak_rss_bytes"] = result.peak_rss_bytes;
-      }
-      day_report["batches"].push_back(entry);
-      const int64_t order =
-          tracked.task.source_files.empty() ? tracked.task.listings.front() : tracked.origin_batch;
-      finished->push_back(FinishedTask{order, tracked.task.output_path, tracked.task.listings,
-                                       std::move(result.listing_rows)});
-      if (--open_tasks_of_batch[tracked.origin_batch] == 0) delete_spills(tracked.task);
-      progress_->BatchDone(result.input_rows);
-      continue;
+    }
+    // The worker's own VmHWM; wait4's figure starts at the driver's peak (posix_spawn = vfork).
+    if (result.peak_rss_bytes > 0) {
+      entry["wait4_maxrss_bytes"] = entry["peak_rss_bytes"];
+      entry["peak_rss_bytes"] = result.peak_rss_bytes;
     }
     day_report["batches"].push_back(entry);
-    const std::string what =
-        fmt::format("{} {} batch {} (listings {}..{}, attempt {}): worker {}", pass.pass->name,
-                    day.ToString(), tracked.origin_batch, tracked.task.listings.front(),
-                    tracked.task.listings.back(), tracked.failures + 1, exited->Describe());
-    const std::string log = LogTail(done.log_path);
-    if (exited->exited && exited->exit_code == kWorkerExitBadInput) {
-      stop_all(SIGTERM);
-      return Status::Invalid(what, ":\n", log);
+    const int64_t order =
+        tracked.task.source_files.empty() ? tracked.task.listings.front() : tracked.origin_batch;
+    run.finished.push_back(
+        FinishedTask{order, tracked.task.output_path, tracked.task.listings, std::move(result.listing_rows)});
+    if (--run.open_tasks_of_batch[tracked.origin_batch] == 0) {
+      for (const auto& input : tracked.task.inputs) {
+        if (input.spill) (void)scratch_->Delete(input.path);
+      }
     }
-    if (exited->exited && exited->exit_code == kWorkerExitDiskFull) {
-      // Not retried (exec/disk_full.h). The worker's log may be empty: it lives on the full disk.
-      stop_all(SIGTERM);
-      const Status full = ErrnoError(ENOSPC, what, ": cannot write ", tracked.task.output_path);
-      return log.empty() ? full : full.WithMessage(full.message(), ":\n", log);
-    }
-    const bool memory = (exited->exited && exited->exit_code == kWorkerExitOutOfMemory) ||
-                        (!exited->exited && exited->signal == SIGKILL);
-    ++tracked.failures;
-    if (tracked.failures > config_.run.retries) {
-      stop_all(SIGTERM);
-      return Status::IOError(what, "; no retries left (run.retries = ", config_.run.retries, ")",
-                             log.empty() ? "" : ":\n" + log);
-    }
-    // A later pass's batch holds whole groups in group order: it is retried, not split.
-    if (memory && tracked.task.listings.size() > 1 && tracked.task.source_files.empty()) {
-      // Killed for memory (or by SIGKILL, as the OOM killer does): split the batch in two.
-      const size_t half = tracked.task.listings.size() / 2;
-      tracked.task.delete_spill_inputs = false;
-      TrackedTask second = tracked;
-      tracked.task.listings.resize(half);
-      second.task.listings.erase(second.task.listings.begin(),
-                                 second.task.listings.begin() + static_cast<long>(half));
-      second.sequence = (*next_sequence)++;
-      ++open_tasks_of_batch[tracked.origin_batch];
-      report_->Retry(pass.pass->name, day,
-                     what + ": split into two batches of " + std::to_string(half) + " and " +
-                         std::to_string(second.task.listings.size()) + " listings");
-      Warn(what + ": splitting the batch in two and retrying");
-      ready.push_front(std::move(second));
-      ready.push_front(std::move(tracked));
+    if (run.progress_started) {
+      progress_->BatchDone(result.input_rows);
     } else {
-      report_->Retry(pass.pass->name, day, what + ": retried");
-      Warn(what + ": retrying");
-      ready.push_front(std::move(tracked));
+      run.done_before_progress.push_back(result.input_rows);
     }
+    return Status::OK();
+  }
+  day_report["batches"].push_back(entry);
+  const std::string what =
+      fmt::format("{} {} batch {} (listings {}..{}, attempt {}): worker {}", pass.pass->name, day.ToString(),
+                  tracked.origin_batch, tracked.task.listings.front(), tracked.task.listings.back(),
+                  tracked.failures + 1, exited.Describe());
+  // An error of the current day stops every worker and the run; one of the day started early
+  // stops that day's workers only, and waits for its turn (FailEarlyDay).
+  auto fail = [&](const Status& error) -> Status {
+    if (!current) {
+      FailEarlyDay(error);
+      return Status::OK();
+    }
+    StopAll(SIGTERM);
+    return error;
+  };
+  const std::string log = LogTail(done.log_path);
+  if (exited.exited && exited.exit_code == kWorkerExitBadInput)
+    return fail(Status::Invalid(what, ":\n", log));
+  if (exited.exited && exited.exit_code == kWorkerExitDiskFull) {
+    // Not retried (exec/disk_full.h). The worker's log may be empty: it lives on the full disk.
+    const Status full = ErrnoError(ENOSPC, what, ": cannot write ", tracked.task.output_path);
+    return fail(log.empty() ? full : full.WithMessage(full.message(), ":\n", log));
+  }
+  const bool memory = (exited.exited && exited.exit_code == kWorkerExitOutOfMemory) ||
+                      (!exited.exited && exited.signal == SIGKILL);
+  ++tracked.failures;
+  if (tracked.failures > config_.run.retries) {
+    return fail(Status::IOError(what, "; no retries left (run.retries = ", config_.run.retries, ")",
+                                log.empty() ? "" : ":\n" + log));
+  }
+  // A later pass's batch holds whole groups in group order: it is retried, not split.
+  if (memory && tracked.task.listings.size() > 1 && tracked.task.source_files.empty()) {
+    // Killed for memory (or by SIGKILL, as the OOM killer does): split the batch in two.
+    const size_t half = tracked.task.listings.size() / 2;
+    tracked.task.delete_spill_inputs = false;
+    TrackedTask second = tracked;
+    tracked.task.listings.resize(half);
+    second.task.listings.erase(second.task.listings.begin(),
+                               second.task.listings.begin() + static_cast<long>(half));
+    second.sequence = run.next_sequence++;
+    ++run.open_tasks_of_batch[tracked.origin_batch];
+    report_->Retry(pass.pass->name, day,
+                   what + ": split into two batches of " + std::to_string(half) + " and " +
+                       std::to_string(second.task.listings.size()) + " listings");
+    Warn(what + ": splitting the batch in two and retrying");
+    run.ready.push_front(std::move(second));
+    run.ready.push_front(std::move(tracked));
+  } else {
+    report_->Retry(pass.pass->name, day, what + ": retried");
+    Warn(what + ": retrying");
+    run.ready.push_front(std::move(tracked));
   }
   return Status::OK();
 }

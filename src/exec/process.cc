@@ -71,10 +71,11 @@ Result<pid_t> SpawnProcess(const std::string& exe, const std::vector<std::string
   return pid;
 }
 
-Result<std::optional<ChildExit>> WaitForAnyChild() {
+Result<std::optional<ChildExit>> WaitForAnyChild(bool block) {
   int status = 0;
   struct rusage usage {};
-  const pid_t pid = ::wait4(-1, &status, 0, &usage);
+  const pid_t pid = ::wait4(-1, &status, block ? 0 : WNOHANG, &usage);
+  if (pid == 0) return std::optional<ChildExit>();  // WNOHANG: none has exited
   if (pid < 0) {
     if (errno == EINTR) return std::optional<ChildExit>();
     return Status::IOError("wait4: ", ::strerror(errno));

@@ -45,8 +45,9 @@ struct ChildExit {
 };
 
 /// Waits for any child. Returns std::nullopt when interrupted by a signal (EINTR) so that the
-/// caller can check its stop flag; an error when there is no child at all.
-Result<std::optional<ChildExit>> WaitForAnyChild();
+/// caller can check its stop flag, or, with `block` false, when no child has exited yet; an error
+/// when there is no child at all.
+Result<std::optional<ChildExit>> WaitForAnyChild(bool block = true);
 
 /// Exit codes of `intraday worker`, read by the driver to choose between retry and split.
 inline constexpr int kWorkerExitOk = 0;

@@ -119,6 +119,56 @@ def test_next_day_is_shredded_while_a_day_runs_and_outputs_do_not_change(intrada
     assert list((tmp_path / "scratch").iterdir()) == [] and list((tmp_path / "scratch2").iterdir()) == []
 
 
+def test_next_days_batches_start_while_the_day_before_finishes(intraday_bin, lake, reference, tmp_path):
+    # One batch per day (a budget that fits a day), 2 workers: while the first day's batch runs
+    # (held 600 ms), the second day's batch takes the idle worker.
+    env = dict(os.environ, INTRADAY_TEST_WORKER_DELAY_MS="600", INTRADAY_TEST_WORKER_DELAY_DAY=START)
+    config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", tmp_path / "scratch", workers=2)
+    run_intraday(intraday_bin, "run", config, env=env)
+    assert day_files(tmp_path / "out") == day_files(reference)
+    days = run_report(tmp_path / "out")["days"]
+    assert [d["strategy"] for d in days] == ["direct"] * 3
+    assert not any(b.get("started_early") for b in days[0]["batches"])
+    assert all(b.get("started_early") for b in days[1]["batches"])
+    # It finished before the held day did: it ran beside it.
+    assert days[1]["batches"][0]["wall_seconds"] < days[0]["batches"][0]["wall_seconds"]
+
+    sequential = write_config(tmp_path / "s.yaml", lake, tmp_path / "seq", tmp_path / "scratch2", workers=2,
+                              extra_run="  overlap_days: false")
+    run_intraday(intraday_bin, "run", sequential, env=env)
+    assert day_files(tmp_path / "seq") == day_files(reference)
+    assert not any(b.get("started_early") for d in run_report(tmp_path / "seq")["days"] for b in d["batches"])
+    assert list((tmp_path / "scratch").iterdir()) == [] and list((tmp_path / "scratch2").iterdir()) == []
+
+
+def test_a_day_started_early_that_fails_keeps_the_day_before(intraday_bin, lake, tmp_path):
+    # The second day's trades have a time column of the wrong type: its worker, started early,
+    # fails while the first day's worker (held) still runs. The first day is published, then the
+    # run fails naming the file.
+    pa = pytest.importorskip("pyarrow")
+    pc = pytest.importorskip("pyarrow.compute")
+    pq = pytest.importorskip("pyarrow.parquet")
+    broken = tmp_path / "lake"
+    shutil.copytree(lake, broken)
+    victim = broken / "Trades-Plus" / "XPAR" / "2026" / "01" / "06" / "trades-plus-XPAR-20260106.parquet"
+    table = pq.read_table(victim)
+    i = table.schema.get_field_index("TradeTimestamp")
+    table = table.set_column(i, pa.field("TradeTimestamp", pa.string()), pc.cast(table.column(i), pa.string()))
+    pq.write_table(table, victim)
+    env = dict(os.environ, INTRADAY_TEST_WORKER_DELAY_MS="800", INTRADAY_TEST_WORKER_DELAY_DAY=START)
+    config = write_config(tmp_path / "p.yaml", broken, tmp_path / "out", tmp_path / "scratch", workers=2)
+    proc = run_intraday(intraday_bin, "run", config, env=env, check=False)
+    assert proc.returncode == 1, proc.stderr
+    assert "trades-plus-XPAR-20260106.parquet" in proc.stderr and "TradeTimestamp" in proc.stderr
+    assert list(day_files(tmp_path / "out")) == [f"activity/date={START}/part-00000.parquet"]
+    days = run_report(tmp_path / "out")["days"]
+    failed = days[1]["batches"][0]
+    assert failed["started_early"] and failed["exit"] == "exit code 2"
+    # It failed while the first day's batch was still running.
+    assert failed["wall_seconds"] < days[0]["batches"][0]["wall_seconds"]
+    assert list((tmp_path / "scratch").iterdir()) == []
+
+
 def test_identical_outputs_from_a_listing_clustered_lake(intraday_bin, reference, tmp_path):
     # Small row groups: a batch then reads only the few row groups of its listings.
     lake = generate(intraday_bin, tmp_path / "lake", layout="listing", row_group_rows=256)
