@@ -49,8 +49,8 @@ LAYOUT = {"trades": ("Trades-Plus", "trades-plus-"), "l2": ("Equity", ""), "l3":
           "marketstate": ("MarketState", "market-state-"), "reference": ("Reference", "reference-")}
 
 # The columns the pass needs from each table: what the peers read and what the decode floor
-# reads. intraday itself reads a few more (BidNumOrders6..10 and ExecutionSize; see
-# `intraday plan`), which the docs mention.
+# reads. intraday itself reads one more (l3 ExecutionSize; see `intraday plan`), which the
+# docs mention.
 NEEDED_COLUMNS = {
     "trades": ["ListingId", "TradeTimestamp", "Classification", "Size", "TradeNotional", "TradeNotionalEUR",
                "AggressorSide", "PricePoint", "MarketState"],

@@ -221,13 +221,59 @@ inline std::optional<std::vector<Value>> ParseSelection(const YamlValue& list, i
 /// all null.
 class Columns {
  public:
-  /// The input columns for levels 1..depth (prices, quantities, order counts of both sides).
-  static std::vector<std::string> Names(int depth) {
+  /// The input columns that `values` read, in the order of Names(): the families each value is
+  /// computed from (a cumulative or an imbalance over 1..l reads levels 1..l, of both sides for an
+  /// imbalance), and with `top_of_book` the best prices and quantities of both sides (mids and
+  /// spreads of other options). A module reads and holds only these: a selection without order
+  /// counts does not decode them.
+  static std::vector<std::string> InputNames(const std::vector<Value>& values, bool top_of_book) {
+    enum { kP, kQ, kO };
+    std::array<std::array<std::array<bool, kMaxLevels + 1>, 3>, 2> needed{};  // [side][what][level]
+    auto need = [&](int side, int what, int first, int last) {
+      for (int l = first; l <= std::min(last, kMaxLevels); ++l) needed[side][what][l] = true;
+    };
+    auto both = [&](int what, int first, int last) {
+      need(0, what, first, last);
+      need(1, what, first, last);
+    };
+    if (top_of_book) {
+      both(kP, 1, 1);
+      both(kQ, 1, 1);
+    }
+    for (const Value& v : values) {
+      switch (v.kind) {
+        case Kind::kPrice: need(v.side, kP, v.level, v.level); break;
+        case Kind::kQuantity: need(v.side, kQ, v.level, v.level); break;
+        case Kind::kNumOrders: need(v.side, kO, v.level, v.level); break;
+        case Kind::kCumQuantity: need(v.side, kQ, 1, v.level); break;
+        case Kind::kCumOrders: need(v.side, kO, 1, v.level); break;
+        case Kind::kCumNotional:
+          need(v.side, kP, 1, v.level);
+          need(v.side, kQ, 1, v.level);
+          break;
+        case Kind::kImbalanceCumQuantity: both(kQ, 1, v.level); break;
+        case Kind::kImbalanceOrders: both(kO, 1, v.level); break;
+        case Kind::kImbalanceCumNotional:
+          both(kP, 1, v.level);
+          both(kQ, 1, v.level);
+          break;
+        case Kind::kMid:
+        case Kind::kSpreadAbs:
+        case Kind::kSpreadBps: both(kP, 1, 1); break;
+        case Kind::kWeightedMid:
+          both(kP, 1, 1);
+          both(kQ, 1, 1);
+          break;
+        case Kind::kMarketState: break;
+      }
+    }
     std::vector<std::string> names;
-    for (int level = 1; level <= depth; ++level) {
-      for (const char* side : {"Bid", "Ask"}) {
-        for (const char* what : {"Price", "Quantity", "NumOrders"}) {
-          names.push_back(std::string(side) + what + std::to_string(level));
+    for (int level = 1; level <= kMaxLevels; ++level) {
+      for (int side = 0; side < 2; ++side) {
+        for (int what : {kP, kQ, kO}) {
+          if (!needed[side][what][level]) continue;
+          static constexpr const char* kWhat[] = {"Price", "Quantity", "NumOrders"};
+          names.push_back(std::string(side == 0 ? "Bid" : "Ask") + kWhat[what] + std::to_string(level));
         }
       }
     }

@@ -54,7 +54,7 @@ class L2Module final : public Module {
       outputs_.push_back({name + "Close", ValueType::kFloat64, "price",
                           "last " + name + " of the bucket's snapshots" + fill});
     }
-    input.columns = book::Columns::Names(depth_);
+    input.columns = book::Columns::InputNames(options_.values, !options_.ohlc.empty());
     if (reads_state_) input.columns.push_back("MarketState");
     inputs_.push_back(std::move(input));
   }

@@ -48,7 +48,7 @@ class L2TwModule final : public Module {
            "annualised std of the log returns of the " + std::string(kVolNames[static_cast<size_t>(source)]) +
                " between consecutive snapshots ending in the bucket"});
     }
-    InputTable input{Table::kL2, book::Columns::Names(depth_)};
+    InputTable input{Table::kL2, book::Columns::InputNames(options_.values, !options_.volatility.empty())};
     if (!options_.market_states.empty()) input.columns.push_back("MarketState");
     inputs_.push_back(std::move(input));
   }

@@ -1,6 +1,7 @@
 // book::Columns::Fill (a value for every snapshot, a column at a time, as l2tw reads them) gives
 // the same bits as Get row by row, for every family, side and level, on a book with nulls,
 // missing levels, crossed and one-sided tops, zero quantities and a level beyond the table.
+#include <cmath>
 #include <cstring>
 #include <random>
 
@@ -91,6 +92,50 @@ TEST(BookColumns, FillGivesGetsBitsForEveryValue) {
       }
     }
   }
+}
+
+// A value computed from only the columns InputNames asks for equals the value computed from the
+// whole table: a module projecting its l2 input to InputNames loses nothing (the family a value
+// needs, its levels 1..l for cumulatives and imbalances, both sides for imbalances and the top).
+TEST(BookColumns, EachValueNeedsOnlyItsInputNames) {
+  const ListingTable full = RandomBook(500);
+  const int64_t n = full.size();
+  const auto& batch = full.batch();
+  for (const book::Family& family : book::kFamilies) {
+    if (family.kind == book::Kind::kMarketState) continue;
+    std::vector<book::Value> all;
+    book::Expand(family.kind, 3, &all);
+    for (const book::Value& v : all) {
+      const std::vector<std::string> names = book::Columns::InputNames({v}, false);
+      std::vector<int> keep{0};  // EventTimestamp
+      for (const auto& name : names) {
+        const int i = batch->schema()->GetFieldIndex(name);
+        ASSERT_GE(i, 0) << name;
+        keep.push_back(i);
+      }
+      const ListingTable projected(batch->SelectColumns(keep).ValueOrDie(), 0);
+      auto whole = book::Columns::Load(full, 3);
+      auto part = book::Columns::Load(projected, 3);
+      ASSERT_TRUE(whole.ok() && part.ok());
+      for (int64_t i = 0; i < n; ++i) {
+        const double a = whole->Get(i, v), b = part->Get(i, v);
+        ASSERT_TRUE((std::isnan(a) && std::isnan(b)) || a == b)
+            << book::NameOf(v) << " row " << i << ": " << a << " from the table, " << b << " from "
+            << names.size() << " columns";
+      }
+      // And no more than the value's own family: a price-only value reads no quantities.
+      if (family.kind == book::Kind::kPrice || family.kind == book::Kind::kQuantity ||
+          family.kind == book::Kind::kNumOrders) {
+        EXPECT_EQ(names, std::vector<std::string>{book::NameOf(v)});
+      }
+    }
+  }
+  // Top of book (mids and spreads of the OHLC and volatility options): best prices and quantities.
+  EXPECT_EQ(book::Columns::InputNames({}, true),
+            (std::vector<std::string>{"BidPrice1", "BidQuantity1", "AskPrice1", "AskQuantity1"}));
+  // An imbalance over 1..2 reads levels 1 and 2 of both sides, in column order.
+  EXPECT_EQ(book::Columns::InputNames({{book::Kind::kImbalanceOrders, 0, 2}}, false),
+            (std::vector<std::string>{"BidNumOrders1", "AskNumOrders1", "BidNumOrders2", "AskNumOrders2"}));
 }
 
 }  // namespace
