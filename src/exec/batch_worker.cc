@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include <arrow/array.h>
+#include <arrow/array/concatenate.h>
 #include <arrow/io/file.h>
 #include <arrow/ipc/reader.h>
 #include <arrow/ipc/writer.h>
@@ -194,6 +195,14 @@ class ListingGatherer {
                                     rows_.first_run[listing + 1] - rows_.first_run[listing]);
     const int64_t n = rows_.rows[listing];
     std::vector<std::shared_ptr<arrow::ArrayData>> columns(rows_.columns.size());
+    if (runs.size() == 1) {
+      // All its rows are consecutive in one read batch (a direct read's grouped table, or a small
+      // spill file): a view of them, no copy.
+      for (size_t c = 0; c < columns.size(); ++c) {
+        columns[c] = rows_.columns[c][runs[0].batch]->Slice(runs[0].row, runs[0].length);
+      }
+      return arrow::RecordBatch::Make(rows_.schema, n, std::move(columns));
+    }
     for (size_t c = 0; c < columns.size(); ++c) {
       INTRADAY_ASSIGN_OR_RAISE(columns[c], GatherColumn(c, runs, n));
     }
@@ -479,6 +488,265 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadPiece(
   return batches;
 }
 
+/// The slot of each row's ListingId (-1: not a listing of the task, or null), looked up once per
+/// run of equal ids.
+void SlotsOfRows(const arrow::ArrayData& ids, const std::unordered_map<int64_t, int32_t>& slot_of,
+                 std::vector<int32_t>* slots) {
+  const auto* id = ids.GetValues<int64_t>(1);
+  slots->resize(static_cast<size_t>(ids.length));
+  int64_t last = 0;
+  int32_t last_slot = -1;
+  bool have_last = false;
+  for (int64_t i = 0; i < ids.length; ++i) {
+    if (!ids.IsValid(i)) {
+      (*slots)[static_cast<size_t>(i)] = -1;
+      continue;
+    }
+    if (!have_last || id[i] != last) {
+      const auto it = slot_of.find(id[i]);
+      last = id[i];
+      last_slot = it == slot_of.end() ? -1 : it->second;
+      have_last = true;
+    }
+    (*slots)[static_cast<size_t>(i)] = last_slot;
+  }
+}
+
+template <typename T>
+void ScatterFixed(const arrow::ArrayData& src, const int64_t* place, uint8_t* dst) {
+  const T* in = src.GetValues<T>(1);
+  T* out = reinterpret_cast<T*>(dst);
+  for (int64_t i = 0; i < src.length; ++i) {
+    if (place[i] >= 0) out[place[i]] = in[i];
+  }
+}
+
+/// A direct read of lake files (no spill file): each table's rows as one batch in which every
+/// listing's rows are contiguous, in ListingId order and in input order within a listing, so
+/// that a listing is a view of it (ListingGatherer) rather than a copy. The pieces are read
+/// twice: their ListingId column first (how many rows each listing has in each piece, hence
+/// every row's place), then whole, in parallel, each row of a fixed-width column written
+/// straight to its place (validity as a byte per row, allocated at a column's first null and
+/// packed at the end: bytes written by two threads never share a byte). String and boolean
+/// columns, small, are grouped per piece and concatenated listing by listing.
+Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
+    const Lake& lake, const std::vector<TableColumns>& columns, const std::vector<InputPiece>& pieces,
+    const std::vector<size_t>& order, const Task& task, const std::unordered_map<int64_t, int32_t>& slot_of,
+    int64_t* input_rows) {
+  const size_t slots = task.listings.size();
+  // 1. Rows per listing and piece.
+  std::vector<std::vector<int64_t>> counts(pieces.size(), std::vector<int64_t>(slots, 0));
+  std::vector<int64_t> rows_read(pieces.size(), 0);
+  INTRADAY_RETURN_NOT_OK(ParallelFor(pieces.size(), task.threads, [&](size_t k) -> Status {
+    const size_t p = order[k];
+    TableReadOptions options;
+    options.columns = {"ListingId"};
+    options.row_groups = {pieces[p].row_group};
+    INTRADAY_ASSIGN_OR_RAISE(
+        auto reader, TableFileReader::Open(lake.fs(), pieces[p].input->path, pieces[p].input->display_path,
+                                           columns[pieces[p].table].table, options));
+    std::vector<int32_t> slot;
+    while (true) {
+      INTRADAY_ASSIGN_OR_RAISE(auto batch, reader->Next());
+      if (batch == nullptr) break;
+      rows_read[p] += batch->num_rows();
+      SlotsOfRows(*batch->column_data(batch->schema()->GetFieldIndex("ListingId")), slot_of, &slot);
+      for (int32_t s : slot) {
+        if (s >= 0) ++counts[p][static_cast<size_t>(s)];
+      }
+    }
+    return Status::OK();
+  }));
+  for (int64_t rows : rows_read) *input_rows += rows;
+
+  // 2. Where each listing starts in its table, and each piece's first place per listing.
+  std::vector<int64_t> total(columns.size(), 0);
+  std::vector<std::vector<int64_t>> offset(pieces.size());
+  for (size_t t = 0; t < columns.size(); ++t) {
+    std::vector<int64_t> next(slots, 0);  // per listing, its first place not yet given
+    int64_t start = 0;
+    for (size_t s = 0; s < slots; ++s) {
+      next[s] = start;
+      for (size_t p = 0; p < pieces.size(); ++p) {
+        if (pieces[p].table == t) start += counts[p][s];
+      }
+    }
+    total[t] = start;
+    for (size_t p = 0; p < pieces.size(); ++p) {
+      if (pieces[p].table != t) continue;
+      offset[p] = next;
+      for (size_t s = 0; s < slots; ++s) next[s] += counts[p][s];
+    }
+  }
+
+  // 3. Each table's schema (the first piece's), and a destination per fixed-width column.
+  struct Destination {
+    std::shared_ptr<arrow::Schema> schema;
+    std::vector<int> width;                              // per column; 0: grouped per piece
+    std::vector<std::shared_ptr<arrow::Buffer>> values;  // per fixed-width column
+    std::vector<std::unique_ptr<uint8_t[]>> valid;       // per column: a byte per row, or none
+    std::mutex valid_mutex;
+  };
+  std::vector<Destination> dest(columns.size());
+  for (size_t t = 0; t < columns.size(); ++t) {
+    const auto first =
+        std::find_if(pieces.begin(), pieces.end(), [&](const InputPiece& p) { return p.table == t; });
+    if (first == pieces.end() || total[t] == 0) continue;
+    TableReadOptions options;
+    options.columns = columns[t].columns;
+    INTRADAY_ASSIGN_OR_RAISE(auto reader,
+                             TableFileReader::Open(lake.fs(), first->input->path, first->input->display_path,
+                                                   columns[t].table, options));
+    Destination& d = dest[t];
+    d.schema = reader->schema();
+    const int n_columns = d.schema->num_fields();
+    d.width.assign(static_cast<size_t>(n_columns), 0);
+    d.values.resize(static_cast<size_t>(n_columns));
+    d.valid.resize(static_cast<size_t>(n_columns));
+    for (int c = 0; c < n_columns; ++c) {
+      const auto& type = d.schema->field(c)->type();
+      const auto* fixed = dynamic_cast<const arrow::FixedWidthType*>(type.get());
+      if (fixed == nullptr || type->id() == arrow::Type::BOOL || fixed->bit_width() % 8 != 0) continue;
+      const int width = fixed->bit_width() / 8;
+      if (width != 1 && width != 2 && width != 4 && width != 8) continue;
+      d.width[static_cast<size_t>(c)] = width;
+      INTRADAY_ASSIGN_OR_RAISE(d.values[static_cast<size_t>(c)], arrow::AllocateBuffer(total[t] * width));
+    }
+  }
+
+  // 4. Every piece, whole: fixed-width values to their places, the other columns grouped.
+  struct Grouped {
+    std::shared_ptr<arrow::RecordBatch> batch;  // ListingId + the columns of width 0
+    std::vector<int64_t> starts;                // per slot, then its rows
+  };
+  std::vector<std::vector<Grouped>> grouped(pieces.size());
+  INTRADAY_RETURN_NOT_OK(ParallelFor(pieces.size(), task.threads, [&](size_t k) -> Status {
+    const size_t p = order[k];
+    const size_t t = pieces[p].table;
+    Destination& d = dest[t];
+    if (d.schema == nullptr) return Status::OK();
+    TableReadOptions options;
+    options.columns = columns[t].columns;
+    options.row_groups = {pieces[p].row_group};
+    INTRADAY_ASSIGN_OR_RAISE(
+        auto reader, TableFileReader::Open(lake.fs(), pieces[p].input->path, pieces[p].input->display_path,
+                                           columns[t].table, options));
+    std::vector<int64_t> next = offset[p];
+    std::vector<int32_t> slot;
+    std::vector<int64_t> place;
+    while (true) {
+      INTRADAY_ASSIGN_OR_RAISE(auto batch, reader->Next());
+      if (batch == nullptr) break;
+      bool same = batch->num_columns() == d.schema->num_fields();
+      for (int c = 0; same && c < batch->num_columns(); ++c) {
+        same = batch->schema()->field(c)->name() == d.schema->field(c)->name() &&
+               batch->column(c)->type()->Equals(*d.schema->field(c)->type());
+      }
+      if (!same) {
+        return Status::Invalid("table ", SpecOf(columns[t].table).key, ": ", pieces[p].input->display_path,
+                               ": columns change between input files");
+      }
+      const int id_column = batch->schema()->GetFieldIndex("ListingId");
+      SlotsOfRows(*batch->column_data(id_column), slot_of, &slot);
+      place.resize(slot.size());
+      for (size_t i = 0; i < slot.size(); ++i) {
+        place[i] = slot[i] < 0 ? -1 : next[static_cast<size_t>(slot[i])]++;
+      }
+      std::vector<int> other{id_column};
+      for (int c = 0; c < batch->num_columns(); ++c) {
+        const size_t cc = static_cast<size_t>(c);
+        const int width = d.width[cc];
+        if (width == 0) {
+          if (c != id_column) other.push_back(c);
+          continue;
+        }
+        const arrow::ArrayData& src = *batch->column_data(c);
+        uint8_t* out = d.values[cc]->mutable_data();
+        switch (width) {
+          case 8: ScatterFixed<uint64_t>(src, place.data(), out); break;
+          case 4: ScatterFixed<uint32_t>(src, place.data(), out); break;
+          case 2: ScatterFixed<uint16_t>(src, place.data(), out); break;
+          default: ScatterFixed<uint8_t>(src, place.data(), out); break;
+        }
+        if (src.GetNullCount() == 0) continue;
+        {
+          std::lock_guard lock(d.valid_mutex);
+          if (d.valid[cc] == nullptr) {
+            d.valid[cc] = std::make_unique_for_overwrite<uint8_t[]>(static_cast<size_t>(total[t]));
+            std::memset(d.valid[cc].get(), 1, static_cast<size_t>(total[t]));
+          }
+        }
+        uint8_t* valid = d.valid[cc].get();
+        for (int64_t i = 0; i < src.length; ++i) {
+          if (place[static_cast<size_t>(i)] >= 0 && !src.IsValid(i)) valid[place[static_cast<size_t>(i)]] = 0;
+        }
+      }
+      if (other.size() > 1) {
+        INTRADAY_ASSIGN_OR_RAISE(auto sub, batch->SelectColumns(other));
+        Grouped g;
+        auto regrouped = GroupRowsBySlot(*sub, slot_of, slots, &g.starts);
+        if (!regrouped.ok())
+          return regrouped.status().WithMessage(pieces[p].input->display_path, ": ",
+                                                regrouped.status().message());
+        g.batch = *std::move(regrouped);
+        grouped[p].push_back(std::move(g));
+      }
+    }
+    return Status::OK();
+  }));
+
+  // 5. Each table's batch: fixed-width columns as written, the others listing by listing.
+  std::vector<std::shared_ptr<arrow::RecordBatch>> out(columns.size());
+  for (size_t t = 0; t < columns.size(); ++t) {
+    Destination& d = dest[t];
+    if (d.schema == nullptr) continue;
+    std::vector<std::shared_ptr<arrow::Array>> arrays(static_cast<size_t>(d.schema->num_fields()));
+    int other_index = 0;  // position among the grouped columns (after ListingId)
+    for (int c = 0; c < d.schema->num_fields(); ++c) {
+      const size_t cc = static_cast<size_t>(c);
+      const auto& type = d.schema->field(c)->type();
+      if (d.width[cc] > 0) {
+        std::shared_ptr<arrow::Buffer> validity;
+        int64_t nulls = 0;
+        if (d.valid[cc] != nullptr) {
+          INTRADAY_ASSIGN_OR_RAISE(validity, arrow::AllocateBitmap(total[t]));
+          uint8_t* bits = validity->mutable_data();
+          const uint8_t* valid = d.valid[cc].get();
+          for (int64_t i = 0; i < total[t]; ++i) {
+            arrow::bit_util::SetBitTo(bits, i, valid[i] != 0);
+            nulls += valid[i] == 0;
+          }
+          d.valid[cc].reset();
+        }
+        arrays[cc] =
+            arrow::MakeArray(arrow::ArrayData::Make(type, total[t], {validity, d.values[cc]}, nulls));
+        continue;
+      }
+      if (c == d.schema->GetFieldIndex("ListingId"))
+        return Status::Invalid("ListingId is not an integer column");
+      ++other_index;
+      arrow::ArrayVector slices;
+      for (size_t s = 0; s < slots; ++s) {
+        for (size_t p = 0; p < pieces.size(); ++p) {
+          if (pieces[p].table != t) continue;
+          for (const Grouped& g : grouped[p]) {
+            const int64_t begin = g.starts[s], end = g.starts[s + 1];
+            if (end > begin) slices.push_back(g.batch->column(other_index)->Slice(begin, end - begin));
+          }
+        }
+      }
+      if (slices.empty()) {
+        INTRADAY_ASSIGN_OR_RAISE(arrays[cc], arrow::MakeEmptyArray(type));
+      } else {
+        INTRADAY_ASSIGN_OR_RAISE(arrays[cc], arrow::Concatenate(slices));
+      }
+      if (arrays[cc]->length() != total[t]) return Status::Invalid("grouped column lengths differ");
+    }
+    out[t] = arrow::RecordBatch::Make(d.schema, total[t], std::move(arrays));
+  }
+  return out;
+}
+
 /// One table's rows for the task, from its pieces' batches in input order: where each listing's
 /// rows are (TableRows).
 Result<TableRows> IndexTable(const TableColumns& columns, const Task& task,
@@ -613,26 +881,38 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
   for (size_t i = 0; i < pieces.size(); ++i) by_weight[i] = i;
   std::stable_sort(by_weight.begin(), by_weight.end(),
                    [&](size_t a, size_t b) { return pieces[a].weight > pieces[b].weight; });
-  std::vector<std::vector<std::shared_ptr<arrow::RecordBatch>>> piece_batches(pieces.size());
-  std::vector<int64_t> rows_read(pieces.size(), 0);
-  INTRADAY_RETURN_NOT_OK(ParallelFor(pieces.size(), task.threads, [&](size_t k) -> Status {
-    const size_t i = by_weight[k];
-    INTRADAY_ASSIGN_OR_RAISE(piece_batches[i], ReadPiece(*lake, scratch, columns[pieces[i].table], pieces[i],
-                                                         task, slot_of, &rows_read[i]));
-    return Status::OK();
-  }));
-  for (int64_t rows : rows_read) result.input_rows += rows;
   std::vector<TableRows> tables(columns.size());
-  INTRADAY_RETURN_NOT_OK(ParallelFor(columns.size(), task.threads, [&](size_t t) -> Status {
-    std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
-    for (size_t i = 0; i < pieces.size(); ++i) {
-      if (pieces[i].table != t) continue;
-      for (auto& b : piece_batches[i]) batches.push_back(std::move(b));
-    }
-    INTRADAY_ASSIGN_OR_RAISE(tables[t], IndexTable(columns[t], task, slot_of, std::move(batches)));
-    return Status::OK();
-  }));
-  piece_batches.clear();
+  const bool direct =
+      std::none_of(pieces.begin(), pieces.end(), [](const InputPiece& p) { return p.input->spill; });
+  if (direct) {
+    INTRADAY_ASSIGN_OR_RAISE(auto grouped, ReadTablesGrouped(*lake, columns, pieces, by_weight, task, slot_of,
+                                                             &result.input_rows));
+    INTRADAY_RETURN_NOT_OK(ParallelFor(columns.size(), task.threads, [&](size_t t) -> Status {
+      std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
+      if (grouped[t] != nullptr && grouped[t]->num_rows() > 0) batches.push_back(std::move(grouped[t]));
+      INTRADAY_ASSIGN_OR_RAISE(tables[t], IndexTable(columns[t], task, slot_of, std::move(batches)));
+      return Status::OK();
+    }));
+  } else {
+    std::vector<std::vector<std::shared_ptr<arrow::RecordBatch>>> piece_batches(pieces.size());
+    std::vector<int64_t> rows_read(pieces.size(), 0);
+    INTRADAY_RETURN_NOT_OK(ParallelFor(pieces.size(), task.threads, [&](size_t k) -> Status {
+      const size_t i = by_weight[k];
+      INTRADAY_ASSIGN_OR_RAISE(piece_batches[i], ReadPiece(*lake, scratch, columns[pieces[i].table],
+                                                           pieces[i], task, slot_of, &rows_read[i]));
+      return Status::OK();
+    }));
+    for (int64_t rows : rows_read) result.input_rows += rows;
+    INTRADAY_RETURN_NOT_OK(ParallelFor(columns.size(), task.threads, [&](size_t t) -> Status {
+      std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
+      for (size_t i = 0; i < pieces.size(); ++i) {
+        if (pieces[i].table != t) continue;
+        for (auto& b : piece_batches[i]) batches.push_back(std::move(b));
+      }
+      INTRADAY_ASSIGN_OR_RAISE(tables[t], IndexTable(columns[t], task, slot_of, std::move(batches)));
+      return Status::OK();
+    }));
+  }
   std::vector<Table> table_order;
   for (const auto& t : tables) table_order.push_back(t.table);
   const ListingDayComputer computer(modules, ShapeOf(*pass), pass->session_padding_ns, table_order);
