@@ -422,11 +422,16 @@ Result<bool> RunsOfSortedListings(const std::vector<std::shared_ptr<arrow::Recor
 
 /// A part of a table's input that one thread reads on its own: a spill file, or one row group
 /// of a lake file (a direct read of a day that fits one worker reads its files with every core).
+/// A task reads spill files only (shredded days) or lake files only.
 struct InputPiece {
   size_t table = 0;  // index into the pass's tables
   const TaskInput* input = nullptr;
   int row_group = -1;  // lake files
   int weight = 0;      // columns read: wider pieces are started first
+  // Lake files: the footer, read once per file and shared by every reader of its row groups,
+  // and the columns as the table reader hands them out.
+  std::shared_ptr<parquet::FileMetaData> metadata;
+  std::shared_ptr<arrow::Schema> schema;
 };
 
 /// The task's inputs as pieces, in each table's input order (the order their rows are used in).
@@ -438,54 +443,31 @@ Result<std::vector<InputPiece>> SplitInputs(const Lake& lake, const std::vector<
     for (const auto& input : task.inputs) {
       if (input.table != columns[t].table) continue;
       if (input.spill) {
-        pieces.push_back({t, &input, -1, weight});
+        pieces.push_back({t, &input, -1, weight, nullptr, nullptr});
         continue;
       }
+      TableReadOptions options;
+      options.columns = columns[t].columns;
+      INTRADAY_ASSIGN_OR_RAISE(auto reader, TableFileReader::Open(lake.fs(), input.path, input.display_path,
+                                                                  columns[t].table, options));
       std::vector<int> row_groups = input.row_groups;
       if (row_groups.empty()) {
-        TableReadOptions options;
-        options.columns = columns[t].columns;
-        INTRADAY_ASSIGN_OR_RAISE(auto reader, TableFileReader::Open(lake.fs(), input.path, input.display_path,
-                                                                    columns[t].table, options));
         for (int g = 0; g < reader->metadata()->num_row_groups(); ++g) row_groups.push_back(g);
       }
-      for (int g : row_groups) pieces.push_back({t, &input, g, weight});
+      for (int g : row_groups) pieces.push_back({t, &input, g, weight, reader->metadata(), reader->schema()});
     }
   }
   return pieces;
 }
 
-/// A piece's rows: spill batches as mapped, or the row group's batches reduced to the task's
-/// listings and grouped by listing (their rows are then copied in runs).
-Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadPiece(
-    const Lake& lake, const Location& scratch, const TableColumns& columns, const InputPiece& piece,
-    const Task& task, const std::unordered_map<int64_t, int32_t>& slot_of, int64_t* input_rows) {
-  std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
-  const TaskInput& input = *piece.input;
-  if (input.spill) {
-    INTRADAY_ASSIGN_OR_RAISE(auto spilled, ReadSpill(input, scratch));
-    for (auto& b : spilled) {
-      *input_rows += b->num_rows();
-      if (b->num_rows() > 0) batches.push_back(std::move(b));
-    }
-    return batches;
-  }
+/// A reader of `columns` of a lake piece's row group (the file's footer is not read again).
+Result<std::unique_ptr<TableFileReader>> OpenPiece(const Lake& lake, const InputPiece& piece, Table table,
+                                                   std::vector<std::string> columns) {
   TableReadOptions options;
-  options.columns = columns.columns;
+  options.columns = std::move(columns);
   options.row_groups = {piece.row_group};
-  INTRADAY_ASSIGN_OR_RAISE(
-      auto reader, TableFileReader::Open(lake.fs(), input.path, input.display_path, columns.table, options));
-  while (true) {
-    INTRADAY_ASSIGN_OR_RAISE(auto batch, reader->Next());
-    if (batch == nullptr) break;
-    *input_rows += batch->num_rows();
-    std::vector<int64_t> starts;
-    auto grouped = GroupRowsBySlot(*batch, slot_of, task.listings.size(), &starts);
-    if (!grouped.ok())
-      return grouped.status().WithMessage(input.display_path, ": ", grouped.status().message());
-    if ((*grouped)->num_rows() > 0) batches.push_back(*std::move(grouped));
-  }
-  return batches;
+  options.metadata = piece.metadata;
+  return TableFileReader::Open(lake.fs(), piece.input->path, piece.input->display_path, table, options);
 }
 
 /// The slot of each row's ListingId (-1: not a listing of the task, or null), looked up once per
@@ -539,12 +521,8 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
   std::vector<int64_t> rows_read(pieces.size(), 0);
   INTRADAY_RETURN_NOT_OK(ParallelFor(pieces.size(), task.threads, [&](size_t k) -> Status {
     const size_t p = order[k];
-    TableReadOptions options;
-    options.columns = {"ListingId"};
-    options.row_groups = {pieces[p].row_group};
-    INTRADAY_ASSIGN_OR_RAISE(
-        auto reader, TableFileReader::Open(lake.fs(), pieces[p].input->path, pieces[p].input->display_path,
-                                           columns[pieces[p].table].table, options));
+    INTRADAY_ASSIGN_OR_RAISE(auto reader,
+                             OpenPiece(lake, pieces[p], columns[pieces[p].table].table, {"ListingId"}));
     std::vector<int32_t> slot;
     while (true) {
       INTRADAY_ASSIGN_OR_RAISE(auto batch, reader->Next());
@@ -592,13 +570,8 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
     const auto first =
         std::find_if(pieces.begin(), pieces.end(), [&](const InputPiece& p) { return p.table == t; });
     if (first == pieces.end() || total[t] == 0) continue;
-    TableReadOptions options;
-    options.columns = columns[t].columns;
-    INTRADAY_ASSIGN_OR_RAISE(auto reader,
-                             TableFileReader::Open(lake.fs(), first->input->path, first->input->display_path,
-                                                   columns[t].table, options));
     Destination& d = dest[t];
-    d.schema = reader->schema();
+    d.schema = first->schema;
     const int n_columns = d.schema->num_fields();
     d.width.assign(static_cast<size_t>(n_columns), 0);
     d.values.resize(static_cast<size_t>(n_columns));
@@ -625,12 +598,7 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
     const size_t t = pieces[p].table;
     Destination& d = dest[t];
     if (d.schema == nullptr) return Status::OK();
-    TableReadOptions options;
-    options.columns = columns[t].columns;
-    options.row_groups = {pieces[p].row_group};
-    INTRADAY_ASSIGN_OR_RAISE(
-        auto reader, TableFileReader::Open(lake.fs(), pieces[p].input->path, pieces[p].input->display_path,
-                                           columns[t].table, options));
+    INTRADAY_ASSIGN_OR_RAISE(auto reader, OpenPiece(lake, pieces[p], columns[t].table, columns[t].columns));
     std::vector<int64_t> next = offset[p];
     std::vector<int32_t> slot;
     std::vector<int64_t> place;
@@ -871,48 +839,46 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
   std::unordered_map<int64_t, int32_t> slot_of;  // the batch's listings, by their index
   for (size_t l = 0; l < task.listings.size(); ++l)
     slot_of.emplace(task.listings[l], static_cast<int32_t>(l));
-  // Tables load in parallel (each reads its files in turn), then listings are computed in
-  // parallel in contiguous chunks whose outputs are concatenated in ListingId order: the output
-  // is the same for any thread count. Each chunk gathers its listings' rows one listing at a time.
-  // Pieces are read in parallel, the widest first (a free thread takes the next), and their
-  // batches are put back in input order: the rows are the same for any thread count.
+  // Inputs load in parallel, then listings are computed in parallel in contiguous chunks whose
+  // outputs are concatenated in ListingId order: the output is the same for any thread count.
+  // Each chunk takes its listings' rows one listing at a time. Pieces are read in parallel, the widest first
+  // (a free thread takes the next); the rows come out in the same order for any thread count. Lake files:
+  // ReadTablesGrouped, one batch per table with every listing's rows contiguous. Spill files (a shredded
+  // day): mapped, their batches (grouped by listing by the shredder) kept in input order.
   INTRADAY_ASSIGN_OR_RAISE(const std::vector<InputPiece> pieces, SplitInputs(*lake, columns, task));
   std::vector<size_t> by_weight(pieces.size());
   for (size_t i = 0; i < pieces.size(); ++i) by_weight[i] = i;
   std::stable_sort(by_weight.begin(), by_weight.end(),
                    [&](size_t a, size_t b) { return pieces[a].weight > pieces[b].weight; });
-  std::vector<TableRows> tables(columns.size());
-  const bool direct =
-      std::none_of(pieces.begin(), pieces.end(), [](const InputPiece& p) { return p.input->spill; });
-  if (direct) {
+  std::vector<std::vector<std::shared_ptr<arrow::RecordBatch>>> table_batches(columns.size());
+  const bool shredded =
+      std::any_of(task.inputs.begin(), task.inputs.end(), [](const TaskInput& input) { return input.spill; });
+  if (!shredded) {
     INTRADAY_ASSIGN_OR_RAISE(auto grouped, ReadTablesGrouped(*lake, columns, pieces, by_weight, task, slot_of,
                                                              &result.input_rows));
-    INTRADAY_RETURN_NOT_OK(ParallelFor(columns.size(), task.threads, [&](size_t t) -> Status {
-      std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
-      if (grouped[t] != nullptr && grouped[t]->num_rows() > 0) batches.push_back(std::move(grouped[t]));
-      INTRADAY_ASSIGN_OR_RAISE(tables[t], IndexTable(columns[t], task, slot_of, std::move(batches)));
-      return Status::OK();
-    }));
+    for (size_t t = 0; t < columns.size(); ++t) {
+      if (grouped[t] != nullptr && grouped[t]->num_rows() > 0)
+        table_batches[t].push_back(std::move(grouped[t]));
+    }
   } else {
     std::vector<std::vector<std::shared_ptr<arrow::RecordBatch>>> piece_batches(pieces.size());
-    std::vector<int64_t> rows_read(pieces.size(), 0);
     INTRADAY_RETURN_NOT_OK(ParallelFor(pieces.size(), task.threads, [&](size_t k) -> Status {
       const size_t i = by_weight[k];
-      INTRADAY_ASSIGN_OR_RAISE(piece_batches[i], ReadPiece(*lake, scratch, columns[pieces[i].table],
-                                                           pieces[i], task, slot_of, &rows_read[i]));
+      INTRADAY_ASSIGN_OR_RAISE(piece_batches[i], ReadSpill(*pieces[i].input, scratch));
       return Status::OK();
     }));
-    for (int64_t rows : rows_read) result.input_rows += rows;
-    INTRADAY_RETURN_NOT_OK(ParallelFor(columns.size(), task.threads, [&](size_t t) -> Status {
-      std::vector<std::shared_ptr<arrow::RecordBatch>> batches;
-      for (size_t i = 0; i < pieces.size(); ++i) {
-        if (pieces[i].table != t) continue;
-        for (auto& b : piece_batches[i]) batches.push_back(std::move(b));
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      for (auto& b : piece_batches[i]) {
+        result.input_rows += b->num_rows();
+        if (b->num_rows() > 0) table_batches[pieces[i].table].push_back(std::move(b));
       }
-      INTRADAY_ASSIGN_OR_RAISE(tables[t], IndexTable(columns[t], task, slot_of, std::move(batches)));
-      return Status::OK();
-    }));
+    }
   }
+  std::vector<TableRows> tables(columns.size());
+  INTRADAY_RETURN_NOT_OK(ParallelFor(columns.size(), task.threads, [&](size_t t) -> Status {
+    INTRADAY_ASSIGN_OR_RAISE(tables[t], IndexTable(columns[t], task, slot_of, std::move(table_batches[t])));
+    return Status::OK();
+  }));
   std::vector<Table> table_order;
   for (const auto& t : tables) table_order.push_back(t.table);
   const ListingDayComputer computer(modules, ShapeOf(*pass), pass->session_padding_ns, table_order);

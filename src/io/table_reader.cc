@@ -136,7 +136,7 @@ Status TableFileReader::Init(const std::string& path) {
   props.enable_buffered_stream();  // bounded reads from object stores
   try {
     parquet::arrow::FileReaderBuilder builder;
-    INTRADAY_RETURN_NOT_OK(Annotate(builder.Open(*input, props)));
+    INTRADAY_RETURN_NOT_OK(Annotate(builder.Open(*input, props, options_.metadata)));
     builder.properties(arrow_props);
     auto built = builder.Build();
     if (!built.ok()) return Annotate(built.status());

@@ -25,6 +25,9 @@ struct TableReadOptions {
   std::vector<int> row_groups;
   /// Upper bound on rows per returned batch: bounds memory whatever the row-group size.
   int64_t batch_rows = 64 * 1024;
+  /// The file's footer, when an earlier reader of the same file has read it (metadata()): it is
+  /// then not read again (one request fewer per reader on an object store).
+  std::shared_ptr<parquet::FileMetaData> metadata;
 };
 
 class TableFileReader {
