@@ -171,7 +171,7 @@ class PipelineRunner {
   void StartNextDayEarly();
   /// Handles a task's exit. An error is fatal to the run for the current day; for the early day
   /// it is kept in its `failed` and its other tasks are stopped.
-  Status TaskExited(DayRun& run, Running done, const ChildExit& exited, bool current);
+  Status TaskExited(DayRun& run, Running done, const ChildExit& exited);
   Result<PreparedDay> PrepareDay(PassContext& pass, Date day);
   /// Thread-safe: touches neither the report nor the progress display.
   Result<PreparedDay> PrepareEventDay(const PassContext& pass, Date day) const;
@@ -187,6 +187,8 @@ class PipelineRunner {
   /// Stops every running worker (of the current and the early day) and reaps them.
   void StopAll(int signal);
   void FailEarlyDay(const Status& error);
+  /// Waits for the workers of `run`, the only day with workers left.
+  static void ReapAlone(DayRun& run);
   size_t Busy() const;  // workers running, for both days
   Result<DayOutputStats> WriteDay(const PassContext& pass, Date day, const std::vector<std::string>& outputs,
                                   int key_columns);
@@ -345,11 +347,7 @@ Status PipelineRunner::Run() {
     }
     if (!run->failed.ok()) {
       // It started early and failed; the day before it is published. Its stopped tasks go first.
-      while (!run->running.empty()) {
-        auto exited = WaitForAnyChild();
-        if (!exited.ok()) break;
-        if (*exited) run->running.erase((*exited)->pid);
-      }
+      ReapAlone(*run);
       status = run->failed;
       break;
     }
@@ -364,13 +362,9 @@ Status PipelineRunner::Run() {
     if (!status.ok()) break;
   }
   // A day started early whose turn did not come (an error or a stop before it): its workers go.
-  if (early_ != nullptr && !early_->running.empty()) {
+  if (early_ != nullptr) {
     for (const auto& [pid, r] : early_->running) ::kill(pid, SIGTERM);
-    while (!early_->running.empty()) {
-      auto exited = WaitForAnyChild();
-      if (!exited.ok()) break;
-      if (*exited) early_->running.erase((*exited)->pid);
-    }
+    ReapAlone(*early_);
   }
   early_.reset();
   // A day being prepared ahead writes into the run's scratch: let it finish before removing it.
@@ -698,6 +692,14 @@ void PipelineRunner::StopAll(int signal) {
   }
 }
 
+void PipelineRunner::ReapAlone(DayRun& run) {
+  while (!run.running.empty()) {
+    auto exited = WaitForAnyChild();
+    if (!exited.ok()) break;
+    if (*exited) run.running.erase((*exited)->pid);
+  }
+}
+
 void PipelineRunner::StartNextDayEarly() {
   if (early_ != nullptr || !ahead_.valid() ||
       ahead_.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
@@ -755,7 +757,7 @@ Status PipelineRunner::RunTasks(DayRun& current) {
       if (it == run->running.end()) continue;
       Running done = std::move(it->second);
       run->running.erase(it);
-      INTRADAY_RETURN_NOT_OK(TaskExited(*run, std::move(done), *exited, run == &current));
+      INTRADAY_RETURN_NOT_OK(TaskExited(*run, std::move(done), *exited));
       break;
     }
   }
@@ -769,7 +771,8 @@ void PipelineRunner::FailEarlyDay(const Status& error) {
   for (const auto& [pid, r] : early_->running) ::kill(pid, SIGTERM);  // reaped by RunTasks or Run
 }
 
-Status PipelineRunner::TaskExited(DayRun& run, Running done, const ChildExit& exited, bool current) {
+Status PipelineRunner::TaskExited(DayRun& run, Running done, const ChildExit& exited) {
+  const bool current = &run == current_;
   const PassContext& pass = *run.pass;
   const Date day = run.day;
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - done.started).count();
