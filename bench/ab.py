@@ -52,6 +52,9 @@ def main() -> int:
     variants = []
     for i, text in enumerate(args.variant):
         binary, *settings = text.split()
+        bad = [s for s in settings if "=" not in s]
+        if bad:
+            ap.error(f"--variant {text!r}: {bad[0]!r} is not key=value")
         pairs = [s.split("=", 1) for s in settings]
         extra = {k: v for k, v in pairs if not k.isupper()}
         env = {k: v for k, v in pairs if k.isupper()}
@@ -66,12 +69,8 @@ def main() -> int:
             shutil.rmtree(output, ignore_errors=True)
             shutil.rmtree(scratch, ignore_errors=True)
             config = args.work / f"pipeline-{name}.yaml"
-            _util.write_pipeline(config, args.lake.resolve(), days, output, scratch, args.workers, args.budget)
-            if extra:
-                text = config.read_text()
-                keys = "".join(f", {k}: {v}" for k, v in extra.items())
-                text = text.replace(f"memory_per_worker: {args.budget}}}", f"memory_per_worker: {args.budget}{keys}}}")
-                config.write_text(text)
+            _util.write_pipeline(config, args.lake.resolve(), days, output, scratch, args.workers, args.budget,
+                                 extra)
             m = _util.measure([binary, "run", str(config), "--progress", "never"], env={**os.environ, **env},
                               log=args.work / f"{name}.log")
             if not m.ok:
