@@ -158,15 +158,20 @@ void GatherValues(const std::vector<const uint8_t*>& bases, std::span<const Run>
   }
 }
 
-/// Gathers listings' rows of one table into buffers it keeps from listing to listing. A new
-/// process's memory costs the kernel a page fault and a page zeroing at first touch, so the
-/// buffers are sized once for the table's largest listing and never zeroed: a page is touched
+/// Gathers listings' rows of one table into buffers it keeps from listing to listing (a listing
+/// of one run is a view instead). A new process's memory costs the kernel a page fault and a page
+/// zeroing at first touch, so the buffers are sized once for the table's largest listing of
+/// several runs and never zeroed: a page is touched
 /// first by the copy into it, and only where some listing's rows reach. A gathered listing's
 /// arrays point into these buffers and stay valid until the next Gather.
 class ListingGatherer {
  public:
   explicit ListingGatherer(const TableRows& rows) : rows_(rows), buffers_(rows.columns.size()) {
-    const int64_t most_rows = rows.rows.empty() ? 0 : *std::max_element(rows.rows.begin(), rows.rows.end());
+    // Listings of one run are views (Gather), never copied: only the others need the buffers.
+    int64_t most_rows = 0;
+    for (size_t l = 0; l < rows.rows.size(); ++l) {
+      if (rows.first_run[l + 1] - rows.first_run[l] > 1) most_rows = std::max(most_rows, rows.rows[l]);
+    }
     for (size_t c = 0; c < rows.columns.size(); ++c) {
       const auto& chunks = rows.columns[c];
       std::vector<const uint8_t*> bases;
