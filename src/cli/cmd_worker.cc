@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "common/io_errors.h"
 #include "exec/batch_worker.h"
+#include "exec/memory_pages.h"
 #include "exec/process.h"
 
 namespace intraday::cli {
@@ -33,6 +34,7 @@ int ExitCodeFor(const Status& status) {
 // driver's S3 settings (data.endpoint_override, data.region), given on the command line because
 // the config is known only once the task has been read.
 int RunWorker(const std::string& task_file, const S3Settings& s3) {
+  (void)AllowHugePagesWhereAdvised();  // for the arrays it fills (exec/memory_pages.h)
   Status status;
   try {
     auto scratch = Location::Open(task_file, s3);

@@ -6,12 +6,12 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
-#include "exec/process.h"
+#include "exec/memory_pages.h"
 #include "io/lake.h"
 
 int main(int argc, char** argv) {
   using namespace intraday;
-  DisableTransparentHugePages();  // before Arrow's allocator maps its first region (exec/process.h)
+  DisableTransparentHugePages();  // before Arrow's allocator maps its first region (exec/memory_pages.h)
   CLI::App app{
       "intraday: per-listing, per-time-bucket analytics from tick data (trades, L2, L3, market "
       "states) in Parquet, in bounded memory.",

@@ -1,4 +1,5 @@
 #include "exec/batch_worker.h"
+#include "exec/memory_pages.h"
 #include "exec/process.h"
 
 #include <algorithm>
@@ -186,11 +187,11 @@ class ListingGatherer {
       may_have_nulls_.push_back(
           std::any_of(chunks.begin(), chunks.end(), [](const auto& d) { return d->MayHaveNulls(); }));
       const int64_t bitmap_bytes = arrow::bit_util::BytesForBits(most_rows);
-      if (may_have_nulls_.back()) Reserve(buffers_[c].validity, bitmap_bytes);
+      if (may_have_nulls_.back()) buffers_[c].validity.planned = bitmap_bytes;
       const arrow::Type::type id = chunks.front()->type->id();
-      Reserve(buffers_[c].values, id == arrow::Type::STRING ? (most_rows + 1) * 4
-                                  : id == arrow::Type::BOOL ? bitmap_bytes
-                                                            : most_rows * width);
+      buffers_[c].values.planned = id == arrow::Type::STRING ? (most_rows + 1) * 4
+                                   : id == arrow::Type::BOOL ? bitmap_bytes
+                                                             : most_rows * width;
     }
   }
 
@@ -217,24 +218,23 @@ class ListingGatherer {
  private:
   /// Memory that is never zeroed (see the class comment).
   struct RawBuffer {
-    std::unique_ptr<uint64_t[]> words;
-    size_t size = 0;  // in words
+    std::shared_ptr<arrow::Buffer> memory;
+    int64_t planned = 0;  // the size of its first allocation: enough for the largest listing
   };
   struct Buffers {
     RawBuffer validity, values, chars;
   };
 
-  /// At least `bytes` of `b`. Only the characters of strings grow here (the rest is sized for the
-  /// largest listing up front), by half again at least; growing frees the old buffer first (its
-  /// contents are not needed): never two at once.
-  static uint8_t* Reserve(RawBuffer& b, int64_t bytes) {
-    const auto words = static_cast<size_t>((bytes + 7) / 8);
-    if (b.size < words) {
-      b.words.reset();
-      b.size = std::max(words, b.size + b.size / 2);
-      b.words = std::make_unique_for_overwrite<uint64_t[]>(b.size);
+  /// At least `bytes` of `b`, allocated at the first use (for the largest listing, `planned`).
+  /// Only the characters of strings grow after that, by half again at least; growing frees the
+  /// old buffer first (its contents are not needed): never two at once.
+  static Result<uint8_t*> Reserve(RawBuffer& b, int64_t bytes) {
+    const int64_t size = b.memory != nullptr ? b.memory->size() : 0;
+    if (b.memory == nullptr || size < bytes) {
+      b.memory.reset();
+      INTRADAY_ASSIGN_OR_RAISE(b.memory, AllocateFilledBuffer(std::max({bytes, b.planned, size + size / 2})));
     }
-    return reinterpret_cast<uint8_t*>(b.words.get());
+    return b.memory->mutable_data();
   }
   static std::shared_ptr<arrow::Buffer> View(const uint8_t* data, int64_t bytes) {
     return std::make_shared<arrow::Buffer>(data, bytes);
@@ -264,14 +264,15 @@ class ListingGatherer {
     int64_t null_count = 0;
     if (may_have_nulls_[c]) {
       const int64_t bytes = arrow::bit_util::BytesForBits(n);
-      uint8_t* bits = Reserve(buffers.validity, bytes);
+      INTRADAY_ASSIGN_OR_RAISE(uint8_t * bits, Reserve(buffers.validity, bytes));
       gather_bits(0, bits);
       null_count = n - arrow::internal::CountSetBits(bits, 0, n);
       if (null_count > 0) validity = View(bits, bytes);
     }
     const arrow::Type::type id = type->id();
     if (id == arrow::Type::STRING) {
-      auto* offsets = reinterpret_cast<int32_t*>(Reserve(buffers.values, (n + 1) * 4));
+      INTRADAY_ASSIGN_OR_RAISE(uint8_t * offset_bytes, Reserve(buffers.values, (n + 1) * 4));
+      auto* offsets = reinterpret_cast<int32_t*>(offset_bytes);
       int64_t total = 0, out = 0;
       offsets[0] = 0;
       for (const Run& run : runs) {
@@ -282,7 +283,7 @@ class ListingGatherer {
           offsets[++out] = static_cast<int32_t>(total);
         }
       }
-      uint8_t* chars = Reserve(buffers.chars, total);
+      INTRADAY_ASSIGN_OR_RAISE(uint8_t * chars, Reserve(buffers.chars, total));
       uint8_t* dst = chars;
       for (const Run& run : runs) {
         const arrow::ArrayData& d = *chunks[run.batch];
@@ -297,12 +298,12 @@ class ListingGatherer {
     }
     if (id == arrow::Type::BOOL) {
       const int64_t bytes = arrow::bit_util::BytesForBits(n);
-      uint8_t* bits = Reserve(buffers.values, bytes);
+      INTRADAY_ASSIGN_OR_RAISE(uint8_t * bits, Reserve(buffers.values, bytes));
       gather_bits(1, bits);
       return arrow::ArrayData::Make(type, n, {validity, View(bits, bytes)}, null_count);
     }
     const int width = static_cast<const arrow::FixedWidthType&>(*type).bit_width() / 8;
-    uint8_t* dst = Reserve(buffers.values, n * width);
+    INTRADAY_ASSIGN_OR_RAISE(uint8_t * dst, Reserve(buffers.values, n * width));
     const auto& bases = bases_[c];
     switch (width) {
       case 8: GatherValues<uint64_t>(bases, runs, dst); break;
@@ -581,6 +582,10 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
     d.width.assign(static_cast<size_t>(n_columns), 0);
     d.values.resize(static_cast<size_t>(n_columns));
     d.valid.resize(static_cast<size_t>(n_columns));
+    // The table's fixed-width columns share one block (AllocateFilledBuffer: huge pages but
+    // for its last one), each column at an offset aligned for SIMD reads.
+    std::vector<int64_t> at(static_cast<size_t>(n_columns), 0);
+    int64_t block_bytes = 0;
     for (int c = 0; c < n_columns; ++c) {
       const auto& type = d.schema->field(c)->type();
       const auto* fixed = dynamic_cast<const arrow::FixedWidthType*>(type.get());
@@ -588,7 +593,13 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
       const int width = fixed->bit_width() / 8;
       if (width != 1 && width != 2 && width != 4 && width != 8) continue;
       d.width[static_cast<size_t>(c)] = width;
-      INTRADAY_ASSIGN_OR_RAISE(d.values[static_cast<size_t>(c)], arrow::AllocateBuffer(total[t] * width));
+      at[static_cast<size_t>(c)] = block_bytes;
+      block_bytes += arrow::bit_util::RoundUpToMultipleOf64(total[t] * width);
+    }
+    INTRADAY_ASSIGN_OR_RAISE(auto block, AllocateFilledBuffer(block_bytes));
+    for (int c = 0; c < n_columns; ++c) {
+      const auto i = static_cast<size_t>(c);
+      if (d.width[i] > 0) d.values[i] = arrow::SliceMutableBuffer(block, at[i], total[t] * d.width[i]);
     }
   }
 

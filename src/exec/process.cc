@@ -4,12 +4,14 @@
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <string_view>
 
 #include <cerrno>
 #include <climits>
@@ -28,8 +30,6 @@ int64_t SelfPeakRssBytes() {
   return 0;
 }
 
-void DisableTransparentHugePages() { (void)::prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0); }
-
 Result<std::string> SelfExecutable() {
   char buffer[PATH_MAX];
   const ssize_t n = ::readlink("/proc/self/exe", buffer, sizeof(buffer) - 1);
@@ -38,7 +38,7 @@ Result<std::string> SelfExecutable() {
 }
 
 Result<pid_t> SpawnProcess(const std::string& exe, const std::vector<std::string>& args,
-                           const std::string& log_path) {
+                           const std::string& log_path, const std::vector<std::string>& environment) {
   posix_spawn_file_actions_t actions;
   ::posix_spawn_file_actions_init(&actions);
   ::posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
@@ -63,8 +63,18 @@ Result<pid_t> SpawnProcess(const std::string& exe, const std::vector<std::string
   argv.push_back(const_cast<char*>(exe.c_str()));
   for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string_view name(*entry, std::strcspn(*entry, "="));
+    const bool replaced = std::any_of(environment.begin(), environment.end(), [&](const std::string& e) {
+      return e.size() > name.size() && e.compare(0, name.size(), name) == 0 && e[name.size()] == '=';
+    });
+    if (!replaced) envp.push_back(*entry);
+  }
+  for (const auto& entry : environment) envp.push_back(const_cast<char*>(entry.c_str()));
+  envp.push_back(nullptr);
   pid_t pid = 0;
-  const int rc = ::posix_spawn(&pid, exe.c_str(), &actions, &attr, argv.data(), environ);
+  const int rc = ::posix_spawn(&pid, exe.c_str(), &actions, &attr, argv.data(), envp.data());
   ::posix_spawn_file_actions_destroy(&actions);
   ::posix_spawnattr_destroy(&attr);
   if (rc != 0) return Status::IOError("cannot start worker ", exe, ": ", ::strerror(rc));

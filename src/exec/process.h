@@ -16,21 +16,14 @@ namespace intraday {
 /// This process's peak resident set size (VmHWM of /proc/self/status), 0 if unknown.
 int64_t SelfPeakRssBytes();
 
-/// Turns transparent huge pages off for this process and the workers it starts (the setting is
-/// inherited across posix_spawn). Arrow's allocator asks for huge pages; then the first touch of
-/// any byte of a 2 MiB region has the kernel zero all of it: measured on a one-batch day of the
-/// benchmark lake, page zeroing took 25-30% of all CPU samples and the worker's peak RSS was
-/// 740 MiB against 580-630 MiB with 4 KiB pages, for no speed gain (docs/engine.md, "Memory
-/// pages"). A no-op where the kernel lacks the setting.
-void DisableTransparentHugePages();
-
 /// The path of the running executable (/proc/self/exe), for starting workers.
 Result<std::string> SelfExecutable();
 
 /// Starts `exe args...` with stdout and stderr appended to `log_path`. The child gets the
-/// driver's environment and its own process group is not changed (Ctrl-C reaches it too).
+/// driver's environment, with each `NAME=value` of `environment` added or replacing the driver's
+/// NAME, and its own process group is not changed (Ctrl-C reaches it too).
 Result<pid_t> SpawnProcess(const std::string& exe, const std::vector<std::string>& args,
-                           const std::string& log_path);
+                           const std::string& log_path, const std::vector<std::string>& environment = {});
 
 struct ChildExit {
   pid_t pid = 0;

@@ -1,0 +1,48 @@
+// Memory pages of the engine's processes: transparent huge pages off for the allocator's memory,
+// on for the large arrays a worker fills completely.
+//
+// A page fault costs the kernel a trap, a page allocation and a zeroing. With 4 KiB pages a worker
+// takes one fault per 4 KiB of fresh memory (150 000 on a one-batch day of the benchmark lake,
+// about a quarter of its CPU samples); a 2 MiB page takes one per 2 MiB. But a huge page is zeroed
+// whole at the first touch of any byte of it, which is waste wherever memory is touched sparsely,
+// as in an allocator's arenas: with huge pages everywhere a worker peaked 740 MiB against 590 MiB
+// (docs/engine.md, "Memory pages"). So huge pages go only where every byte is written anyway: the
+// arrays a worker places its input rows in (AllocateFilledBuffer).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include <arrow/buffer.h>
+
+#include "common/status.h"
+
+namespace intraday {
+
+/// Turns transparent huge pages off for this process and the workers it starts (the setting is
+/// inherited across posix_spawn). Called first thing in main, before Arrow's allocator, which
+/// asks for huge pages, maps its first region. A no-op where the kernel lacks the setting.
+void DisableTransparentHugePages();
+
+/// In a worker: huge pages stay off except in regions advised for them (AllocateFilledBuffer).
+/// Arrow's allocator advises its own regions too, unless told not to: workers are started with
+/// kAllocatorWithoutHugePages in their environment, which it reads when the process starts.
+/// Returns false, leaving huge pages off everywhere, where the kernel cannot make that exception
+/// (before Linux 6.18).
+bool AllowHugePagesWhereAdvised();
+
+/// Added to every worker's environment (exec/process.h SpawnProcess): mimalloc, Arrow's
+/// allocator, then neither advises huge pages for its regions nor turns them back on.
+inline constexpr const char* kAllocatorWithoutHugePages = "MIMALLOC_ALLOW_THP=0";
+
+/// A mutable buffer of `size` bytes, for an array the caller writes in full before reading it.
+/// Its memory is the kernel's fresh (zeroed) pages, mapped for this buffer alone and unmapped
+/// with it; large ones are aligned to 2 MiB and their whole 2 MiB pages advised as huge pages
+/// (effective after AllowHugePagesWhereAdvised). Small sizes come from Arrow's allocator.
+Result<std::shared_ptr<arrow::Buffer>> AllocateFilledBuffer(int64_t size);
+
+/// Sizes from which AllocateFilledBuffer maps memory of its own (below: Arrow's allocator).
+inline constexpr int64_t kHugePageBytes = int64_t{2} << 20;
+inline constexpr int64_t kMinMappedBufferBytes = kHugePageBytes;
+
+}  // namespace intraday
