@@ -192,7 +192,7 @@ std::string FormatPlan(const DayPlan& plan, const PipelineConfig& config) {
   out += fmt::format("  sizes      {}{}: {} rows, {} decoded, {} worker memory (x{})\n",
                      Plural(plan.sizes.size(), "listing", "listings"),
                      unknown > 0 ? fmt::format(" ({} without estimate)", unknown) : "", rows,
-                     FormatBytes(total_bytes), FormatBytes(total_memory), kWorkerMemoryFactor);
+                     FormatBytes(total_bytes), FormatBytes(total_memory), kWorkerMemoryHalves / 2.0);
   if (!plan.sizes.empty()) {
     std::vector<const ListingSize*> top;
     for (const auto& s : plan.sizes) top.push_back(&s);

@@ -86,7 +86,7 @@ std::vector<ListingSize> EstimateListingSizes(const Universe& universe, std::spa
     }
     uint64_t bytes = 0;
     for (uint64_t b : size.bytes) bytes += b;
-    size.memory_bytes = bytes * kWorkerMemoryFactor;
+    size.memory_bytes = WorkerMemoryOf(bytes);
   }
   return sizes;
 }

@@ -23,13 +23,21 @@
 
 namespace intraday {
 
-/// Worker memory per byte of decoded, projected input. A worker holds, for the listings of its
-/// batch: the decoded input columns (1x); a copy of each listing's rows sorted by event time
-/// (files are in no guaranteed order, data-model.md), as large as the input (1x); and the module
-/// outputs plus Arrow builder and allocator slack, budgeted at up to the input size again (1x).
-/// Bucketed outputs are normally much smaller than the events they summarise, so 3 errs high,
-/// which is the safe side of a memory budget.
-inline constexpr uint64_t kWorkerMemoryFactor = 3;
+/// Worker memory per byte of decoded, projected input, in halves: 2.5. A worker holds, for the
+/// listings of its batch: the decoded input columns, each listing's rows contiguous (1x); the rows
+/// of a listing that is not one contiguous run in time order (rows out of time order, or spread
+/// over spill files), copied into buffers sized for the largest such listing: at most the input
+/// again (1x), when one listing is the whole batch; and the module outputs, sort and decode
+/// buffers and allocator slack (0.5x: bucketed outputs are far smaller than the events they
+/// summarise). Measured: a 50-listing day of 278 MiB decoded peaks at ~520 MiB with its 96 MiB
+/// base (1.5x); with factor 3 (until session 6) half the days of that size were estimated over
+/// a 1 GiB budget and shredded.
+inline constexpr uint64_t kWorkerMemoryHalves = 5;
+
+/// The worker memory planned for `decoded_bytes` of input (kWorkerMemoryHalves).
+inline constexpr uint64_t WorkerMemoryOf(uint64_t decoded_bytes) {
+  return decoded_bytes * kWorkerMemoryHalves / 2;
+}
 
 /// A worker's memory before any data: the binary, Arrow's shared libraries (relocated at load,
 /// so partly private pages), the allocator and its threads. A worker of a 10-listing day with
@@ -86,7 +94,7 @@ struct FileEstimate {
 ///   rows[t]  = rows of the listing in the file of table t for the listing's MIC; 0 when the file
 ///              holds none of its rows or does not exist (no data: exact, not unknown);
 ///   bytes[t] = rows[t] x the file's projected bytes per row;
-///   memory_bytes = kWorkerMemoryFactor x the sum of bytes over tables;
+///   memory_bytes = WorkerMemoryOf(the sum of bytes over tables);
 ///   source[t]    = the file's source (kNone when the listing's MIC has no file of table t).
 /// A listing whose MIC has a file with unknown listings gets estimated = false, never zero: its
 /// figures for that table are the largest any sized listing has for it on the day (a floor for

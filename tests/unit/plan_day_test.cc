@@ -439,7 +439,7 @@ class PlanDayTest : public ::testing::Test {
 
   // Each listing's worker memory: rows x 3 columns of 8.125 bytes x the overhead factor.
   static uint64_t MemoryOf(int64_t rows) {
-    return static_cast<uint64_t>(std::ceil(rows * 3 * 8.125)) * kWorkerMemoryFactor;
+    return WorkerMemoryOf(static_cast<uint64_t>(std::ceil(rows * 3 * 8.125)));
   }
 
   TestLake lake_;
