@@ -1,0 +1,106 @@
+"""Workers stay within `run.memory_per_worker` when a day is planned to fill it: the planner's
+worker-memory estimate (2.5x the decoded input, docs/planning.md) must cover what a worker really
+holds, for rows in time order (listings are views of the placed input), rows out of time order
+(listings gathered into buffers after a sort) and spill inputs (a shredded day). The budget is
+set from the plan itself so that the day's estimate fills the data budget; a lower factor that
+no longer covers a worker fails here."""
+import json
+import math
+import random
+from pathlib import Path
+
+import pytest
+
+from conftest import run_intraday
+
+DAY = "2026-01-05"
+MIB = 1 << 20
+WORKER_BASE = 96 * MIB  # kWorkerBaseBytes (plan/size_estimator.h)
+
+PASS = """
+passes:
+  - name: bars
+    bucket: 1m
+    anchor: end
+    closed: right
+    timeline: dense
+    modules:
+      trade: {}
+      l2: {levels: 5}
+      l2tw: {}
+      l3: {}
+"""
+
+
+def write_config(path: Path, lake: Path, memory_bytes: int) -> Path:
+    path.write_text(f"""
+data: {{root: {lake}}}
+universe: {{mics: [XLON, XPAR]}}
+dates: {{start: {DAY}, end: {DAY}}}
+run: {{output: {path.parent / 'out'}, scratch: {path.parent / 'scratch'}, workers: 1, memory_per_worker: {memory_bytes}}}
+""" + PASS)
+    return path
+
+
+def planned_memory(binary: str, config: Path) -> int:
+    plan = json.loads(run_intraday(binary, "plan", config, "--day", DAY, "--json", "--no-size-cache").stdout)
+    batches = plan["passes"][0]["batches"]
+    return sum(b["memory_bytes"] for b in batches)
+
+
+def run_and_peaks(binary: str, config: Path):
+    run_intraday(binary, "run", config)
+    report = json.loads(sorted((config.parent / "out" / "_runs").glob("*.json"))[-1].read_text())
+    day = report["days"][0]
+    return day["strategy"], [b["peak_rss_bytes"] for b in day["batches"]]
+
+
+@pytest.fixture(scope="module")
+def lakes(tmp_path_factory, intraday_bin):
+    """A 12-listing medium-profile day as generated (rows in time order), and the same day with the
+    rows of every XLON trades and book file shuffled."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    ordered = tmp_path_factory.mktemp("ordered")
+    run_intraday(intraday_bin, "generate", "--out", ordered, "--listings", 12, "--start", DAY, "--days", 1,
+                 "--mics", "XLON,XPAR", "--profile", "medium", "--seed", 3)
+    shuffled = tmp_path_factory.mktemp("shuffled")
+    rng = random.Random(5)
+    for src in ordered.rglob("*.parquet"):
+        dst = shuffled / src.relative_to(ordered)
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        if not (src.name.startswith("trades-plus-XLON") or src.name.startswith("XLON-")):
+            dst.write_bytes(src.read_bytes())
+            continue
+        table = pq.read_table(src)
+        order = list(range(table.num_rows))
+        rng.shuffle(order)
+        pq.write_table(table.take(pa.array(order)), dst, row_group_size=max(1, table.num_rows // 3))
+    return {"ordered": ordered, "shuffled": shuffled}
+
+
+@pytest.mark.parametrize("layout", ["ordered", "shuffled"])
+def test_a_day_planned_to_fill_the_budget_runs_within_it(intraday_bin, lakes, layout, tmp_path):
+    # First a plan with room to spare, for the day's estimate; then a budget the estimate fills
+    # (within 2%), so the day is one direct batch as large as the budget allows.
+    estimate = planned_memory(intraday_bin, write_config(tmp_path / "probe.yaml", lakes[layout], 64 << 30))
+    assert estimate > 40 * MIB, f"the day is too small to test the estimate: {estimate / MIB:.1f} MiB"
+    budget = WORKER_BASE + math.ceil(estimate * 1.02)
+    config = write_config(tmp_path / "p.yaml", lakes[layout], budget)
+    strategy, peaks = run_and_peaks(intraday_bin, config)
+    assert strategy == "direct"
+    assert len(peaks) == 1 and 0 < peaks[0] <= budget, (
+        f"{layout}: worker peaked at {peaks[0] / MIB:.1f} MiB, budget {budget / MIB:.1f} MiB "
+        f"(estimate {estimate / MIB:.1f} MiB)")
+
+
+def test_a_shredded_day_runs_each_batch_within_the_budget(intraday_bin, lakes, tmp_path):
+    # A budget of about 60% of the day's estimate: two or more batches, shredded, each filled.
+    lake = lakes["shuffled"]
+    estimate = planned_memory(intraday_bin, write_config(tmp_path / "probe.yaml", lake, 64 << 30))
+    budget = WORKER_BASE + math.ceil(estimate * 0.6)
+    config = write_config(tmp_path / "p.yaml", lake, budget)
+    strategy, peaks = run_and_peaks(intraday_bin, config)
+    assert strategy == "shred" and len(peaks) >= 2, (strategy, len(peaks))
+    assert all(0 < p <= budget for p in peaks), (
+        f"worker peaks {[round(p / MIB, 1) for p in peaks]} MiB, budget {budget / MIB:.1f} MiB")
