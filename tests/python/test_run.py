@@ -304,19 +304,29 @@ def _advised_huge_bytes(pid: int):
     return total
 
 
+def _environment(pid: int) -> dict:
+    try:
+        entries = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return {}
+    return dict(e.decode(errors="replace").split("=", 1) for e in entries if b"=" in e)
+
+
 def test_driver_and_workers_keep_the_allocator_off_huge_pages(intraday_bin, lake, tmp_path):
     """Transparent huge pages are off in the driver (THP_enabled 0) and, in every worker, for
     Arrow's allocator (exec/memory_pages.h): its arenas, reserved 1 GiB at a time, are not advised
     for huge pages, even when the user's environment asks for them. Only a worker's filled arrays
-    are, and on this lake they are far below 64 MiB."""
+    are, and on this lake they are far below 64 MiB. Workers also keep the pages their allocator
+    frees (MIMALLOC_PURGE_DELAY=-1), whatever the user's environment says."""
     if _status_field(os.getpid(), "THP_enabled") != "1":
         pytest.skip("this kernel does not report THP_enabled, or huge pages are already off here")
     config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", tmp_path / "scratch", workers=2,
                           memory="96KiB")
-    env = dict(os.environ, MIMALLOC_ALLOW_THP="1")
+    env = dict(os.environ, MIMALLOC_ALLOW_THP="1", MIMALLOC_PURGE_DELAY="10")
     proc = subprocess.Popen([intraday_bin, "run", str(config)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True, env=env)
     last_thp, advised = {}, {}  # pid -> the last THP_enabled seen; pid -> most bytes advised huge
+    environs = {}  # pid -> a worker's environment
     while proc.poll() is None:
         pids = [proc.pid]
         for task in Path(f"/proc/{proc.pid}/task").glob("*"):
@@ -332,6 +342,9 @@ def test_driver_and_workers_keep_the_allocator_off_huge_pages(intraday_bin, lake
                 bytes_ = _advised_huge_bytes(pid)
                 if bytes_ is not None:
                     advised[pid] = max(advised.get(pid, 0), bytes_)
+                    environment = _environment(pid)
+                    if environment:  # empty if it exited meanwhile
+                        environs.setdefault(pid, environment)
         time.sleep(0.002)
     assert proc.returncode == 0, proc.stderr.read()
     workers = [b["pid"] for day in run_report(tmp_path / "out")["days"] for b in day["batches"]]
@@ -339,6 +352,11 @@ def test_driver_and_workers_keep_the_allocator_off_huge_pages(intraday_bin, lake
     assert last_thp.get(proc.pid) == "0", last_thp
     assert seen_workers, "no worker was seen running"
     assert all(advised[pid] < 64 << 20 for pid in seen_workers), advised
+    # The allocator's other worker setting: freed pages are kept, not handed back to the kernel.
+    read = [pid for pid in seen_workers if pid in environs]
+    assert read, "no worker's environment was read"
+    assert all(environs[pid].get("MIMALLOC_PURGE_DELAY") == "-1" for pid in read), environs
+    assert all(environs[pid].get("MIMALLOC_ALLOW_THP") == "0" for pid in read), environs
 
 
 def test_rerun_needs_resume_or_force(intraday_bin, lake, tmp_path):
