@@ -7,29 +7,19 @@ no longer covers a worker fails here."""
 import json
 import math
 import random
+import sys
 from pathlib import Path
 
 import pytest
 
 from conftest import run_intraday
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from _util import PASS_YAML  # noqa: E402  the benchmark pass: trade, l2 (5 levels), l2tw, l3
+
 DAY = "2026-01-05"
 MIB = 1 << 20
 WORKER_BASE = 96 * MIB  # kWorkerBaseBytes (plan/size_estimator.h)
-
-PASS = """
-passes:
-  - name: bars
-    bucket: 1m
-    anchor: end
-    closed: right
-    timeline: dense
-    modules:
-      trade: {}
-      l2: {levels: 5}
-      l2tw: {}
-      l3: {}
-"""
 
 
 def write_config(path: Path, lake: Path, memory_bytes: int) -> Path:
@@ -38,7 +28,7 @@ data: {{root: {lake}}}
 universe: {{mics: [XLON, XPAR]}}
 dates: {{start: {DAY}, end: {DAY}}}
 run: {{output: {path.parent / 'out'}, scratch: {path.parent / 'scratch'}, workers: 1, memory_per_worker: {memory_bytes}}}
-""" + PASS)
+""" + PASS_YAML)
     return path
 
 
