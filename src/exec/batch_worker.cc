@@ -466,11 +466,18 @@ Result<std::vector<InputPiece>> SplitInputs(const Lake& lake, const std::vector<
   return pieces;
 }
 
+/// Rows per decoded batch when a piece is read whole. What the Parquet reader holds per thread
+/// (values and levels of every column read) grows with it: 64K rows of the 53 book columns kept
+/// ~70 MiB more per worker than 16K rows, at the same speed (docs/benchmarks.md, "Session 7").
+constexpr int64_t kPieceBatchRows = 16 * 1024;
+
 /// A reader of `columns` of a lake piece's row group (the file's footer is not read again).
 Result<std::unique_ptr<TableFileReader>> OpenPiece(const Lake& lake, const InputPiece& piece, Table table,
-                                                   std::vector<std::string> columns) {
+                                                   std::vector<std::string> columns,
+                                                   int64_t batch_rows = TableReadOptions().batch_rows) {
   TableReadOptions options;
   options.columns = std::move(columns);
+  options.batch_rows = batch_rows;
   options.row_groups = {piece.row_group};
   options.metadata = piece.metadata;
   return TableFileReader::Open(lake.fs(), piece.input->path, piece.input->display_path, table, options);
@@ -614,7 +621,8 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
     const size_t t = pieces[p].table;
     Destination& d = dest[t];
     if (d.schema == nullptr) return Status::OK();
-    INTRADAY_ASSIGN_OR_RAISE(auto reader, OpenPiece(lake, pieces[p], columns[t].table, columns[t].columns));
+    INTRADAY_ASSIGN_OR_RAISE(
+        auto reader, OpenPiece(lake, pieces[p], columns[t].table, columns[t].columns, kPieceBatchRows));
     std::vector<int64_t> next = offset[p];
     std::vector<int32_t> slot;
     std::vector<int64_t> place;

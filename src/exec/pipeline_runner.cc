@@ -133,7 +133,8 @@ struct Running {
   TrackedTask tracked;
   std::chrono::steady_clock::time_point started;
   std::string log_path;
-  bool started_early = false;  // while the day before was still running its batches
+  bool started_early = false;  // before the day before it was published
+  double started_seconds = 0;  // since the run started
 };
 
 /// A day whose batches run: its tasks waiting, running and finished. The next day of a pass may
@@ -170,6 +171,8 @@ class PipelineRunner {
   Status RunDay(DayRun& run, OutputManifest& manifest);
   /// Takes the day prepared ahead, if it is ready, and makes it the early day (early_).
   void StartNextDayEarly();
+  /// Starts the early day's tasks on the workers and cores the current day leaves idle.
+  void StartEarlyTasks();
   /// Handles a task's exit. An error is fatal to the run for the current day; for the early day
   /// it is kept in its `failed` and its other tasks are stopped.
   Status TaskExited(DayRun& run, Running done, const ChildExit& exited);
@@ -190,7 +193,8 @@ class PipelineRunner {
   void FailEarlyDay(const Status& error);
   /// Waits for the workers of `run`, the only day with workers left.
   static void ReapAlone(DayRun& run);
-  size_t Busy() const;  // workers running, for both days
+  size_t Busy() const;       // workers running, for both days
+  int ThreadsInUse() const;  // the threads given to the running workers, both days
   Result<DayOutputStats> WriteDay(const PassContext& pass, Date day, const std::vector<std::string>& outputs,
                                   int key_columns);
   Status Publish(const PassContext& pass, Date day, const std::string& staged_file,
@@ -564,6 +568,8 @@ Status PipelineRunner::RunDay(DayRun& run, OutputManifest& manifest) {
   for (int64_t rows : run.done_before_progress) progress_->BatchDone(rows);
   INTRADAY_RETURN_NOT_OK(RunTasks(run));
   report_->Day(pass.pass->name, day)["batches_finished_seconds"] = SecondsSinceStart();
+  // The next day's batches run while this day's file is written.
+  if (config_.run.overlap_days) StartEarlyTasks();
 
   // Batch outputs in ListingId order (splits keep their halves in order too), or in plan order
   // for a later pass, whose batches follow its group keys.
@@ -650,6 +656,15 @@ size_t PipelineRunner::Busy() const {
          (early_ != nullptr ? early_->running.size() : 0);
 }
 
+int PipelineRunner::ThreadsInUse() const {
+  int threads = 0;
+  for (const DayRun* run : {current_, early_.get()}) {
+    if (run == nullptr) continue;
+    for (const auto& [pid, r] : run->running) threads += r.tracked.task.threads;
+  }
+  return threads;
+}
+
 Status PipelineRunner::StartTask(DayRun& run) {
   TrackedTask tracked = std::move(run.ready.front());
   run.ready.pop_front();
@@ -673,8 +688,8 @@ Status PipelineRunner::StartTask(DayRun& run) {
     args.insert(args.end(), {"--s3-endpoint", config_.data.s3.endpoint_override});
   if (!config_.data.s3.region.empty()) args.insert(args.end(), {"--s3-region", config_.data.s3.region});
   INTRADAY_ASSIGN_OR_RAISE(pid_t pid, SpawnProcess(exe_, args, log_path, WorkerAllocatorSettings()));
-  run.running.emplace(
-      pid, Running{std::move(tracked), std::chrono::steady_clock::now(), log_path, &run != current_});
+  run.running.emplace(pid, Running{std::move(tracked), std::chrono::steady_clock::now(), log_path,
+                                   &run != current_, SecondsSinceStart()});
   return Status::OK();
 }
 
@@ -698,6 +713,20 @@ void PipelineRunner::ReapAlone(DayRun& run) {
     auto exited = WaitForAnyChild();
     if (!exited.ok()) break;
     if (*exited) run.running.erase((*exited)->pid);
+  }
+}
+
+void PipelineRunner::StartEarlyTasks() {
+  if (StopRequested()) return;
+  StartNextDayEarly();
+  // Only on idle cores: a day whose batches fill the cores (one batch takes them all as threads)
+  // is not joined by the next day's workers, which would double the memory for a few per cent of
+  // speed (docs/engine.md, "Days overlap").
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  while (early_ != nullptr && early_->failed.ok() && static_cast<int>(Busy()) < workers_ &&
+         ThreadsInUse() < cores && !early_->ready.empty()) {
+    const Status started = StartTask(*early_);
+    if (!started.ok()) FailEarlyDay(started);
   }
 }
 
@@ -738,13 +767,8 @@ Status PipelineRunner::RunTasks(DayRun& current) {
     // This day has no task left to start: the next day's tasks take the free workers.
     bool waiting_for_next_day = false;
     if (current.ready.empty() && static_cast<int>(Busy()) < workers_ && config_.run.overlap_days) {
-      StartNextDayEarly();
+      StartEarlyTasks();
       if (early_ == nullptr) waiting_for_next_day = ahead_.valid();
-      while (early_ != nullptr && early_->failed.ok() && static_cast<int>(Busy()) < workers_ &&
-             !early_->ready.empty()) {
-        const Status started = StartTask(*early_);
-        if (!started.ok()) FailEarlyDay(started);
-      }
     }
     // While the next day is being prepared, look for it every few milliseconds between exits.
     INTRADAY_ASSIGN_OR_RAISE(auto exited, WaitForAnyChild(/*block=*/!waiting_for_next_day));
@@ -786,6 +810,7 @@ Status PipelineRunner::TaskExited(DayRun& run, Running done, const ChildExit& ex
                 {"listings", tracked.task.listings.size()},
                 {"first_listing", tracked.task.listings.front()},
                 {"last_listing", tracked.task.listings.back()},
+                {"started_seconds", done.started_seconds},
                 {"wall_seconds", wall},
                 {"cpu_seconds", exited.cpu_seconds},
                 {"peak_rss_bytes", exited.peak_rss_bytes},
