@@ -118,13 +118,14 @@ def lake_stats(root: Path, days: list[str]) -> dict:
 
 def write_pipeline(path: Path, lake: Path, days: list[str], output: Path, scratch: Path, workers: int,
                    budget: str, extra_run: dict[str, str] | None = None) -> None:
-    """The benchmark pipeline; `extra_run` adds keys to its `run:` section (bench/ab.py)."""
-    extra = "".join(f", {k}: {v}" for k, v in (extra_run or {}).items())
+    """The benchmark pipeline; `extra_run` adds keys to its `run:` section, or replaces `workers`
+    and `memory_per_worker` (bench/ab.py)."""
+    run = {"output": output, "scratch": scratch, "workers": workers, "memory_per_worker": budget,
+           **(extra_run or {})}
     path.write_text(f"data: {{root: {lake}}}\n"
                     f"universe: {{mics: [{', '.join(MICS)}]}}\n"
                     f"dates: {{start: {days[0]}, end: {days[-1]}}}\n"
-                    f"run: {{output: {output}, scratch: {scratch}, workers: {workers}, memory_per_worker: {budget}"
-                    f"{extra}}}\n"
+                    f"run: {{{', '.join(f'{k}: {v}' for k, v in run.items())}}}\n"
                     + PASS_YAML)
 
 
