@@ -30,6 +30,7 @@
 #include "io/arrow_compute.h"
 #include "io/group_rows.h"
 #include "io/lake.h"
+#include "io/listing_slots.h"
 #include "io/table_reader.h"
 #include "metrics/listing_day_computer.h"
 #include "metrics/registry.h"
@@ -377,7 +378,7 @@ Status RunsBySorting(const std::vector<std::shared_ptr<arrow::RecordBatch>>& bat
 /// listing's rows are out of time order; the caller then sorts.
 Result<bool> RunsOfSortedListings(const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches,
                                   int id_column, int time_column, const Task& task,
-                                  const std::unordered_map<int64_t, int32_t>& slot_of, TableRows* rows) {
+                                  const ListingSlots& slot_of, TableRows* rows) {
   TableRows& out = *rows;
   struct SlotRun {
     int32_t slot;
@@ -395,13 +396,13 @@ Result<bool> RunsOfSortedListings(const std::vector<std::shared_ptr<arrow::Recor
         if (times[j] < times[j - 1]) return false;
         ++j;
       }
-      const auto slot = slot_of.find(ids[i]);
-      if (slot == slot_of.end())
+      const int32_t slot = slot_of.Find(ids[i]);
+      if (slot < 0)
         return Status::Invalid("table ", SpecOf(out.table).key, ": ListingId ", ids[i],
                                " is not in the batch");
       if (j - i > UINT32_MAX) return false;
-      found.push_back({slot->second, {static_cast<uint32_t>(b), static_cast<uint32_t>(j - i), i}});
-      ++runs_of[static_cast<size_t>(slot->second) + 1];
+      found.push_back({slot, {static_cast<uint32_t>(b), static_cast<uint32_t>(j - i), i}});
+      ++runs_of[static_cast<size_t>(slot) + 1];
       i = j;
     }
   }
@@ -483,28 +484,16 @@ Result<std::unique_ptr<TableFileReader>> OpenPiece(const Lake& lake, const Input
   return TableFileReader::Open(lake.fs(), piece.input->path, piece.input->display_path, table, options);
 }
 
-/// The slot of each row's ListingId (-1: not a listing of the task, or null), looked up once per
-/// run of equal ids.
-void SlotsOfRows(const arrow::ArrayData& ids, const std::unordered_map<int64_t, int32_t>& slot_of,
-                 std::vector<int32_t>* slots) {
+/// The slot of each row's ListingId (-1: not a listing of the task, or null).
+void SlotsOfRows(const arrow::ArrayData& ids, const ListingSlots& slot_of, std::vector<int32_t>* slots) {
   const auto* id = ids.GetValues<int64_t>(1);
   slots->resize(static_cast<size_t>(ids.length));
-  int64_t last = 0;
-  int32_t last_slot = -1;
-  bool have_last = false;
-  for (int64_t i = 0; i < ids.length; ++i) {
-    if (!ids.IsValid(i)) {
-      (*slots)[static_cast<size_t>(i)] = -1;
-      continue;
-    }
-    if (!have_last || id[i] != last) {
-      const auto it = slot_of.find(id[i]);
-      last = id[i];
-      last_slot = it == slot_of.end() ? -1 : it->second;
-      have_last = true;
-    }
-    (*slots)[static_cast<size_t>(i)] = last_slot;
+  int32_t* out = slots->data();
+  if (ids.GetNullCount() == 0) {
+    for (int64_t i = 0; i < ids.length; ++i) out[i] = slot_of.Find(id[i]);
+    return;
   }
+  for (int64_t i = 0; i < ids.length; ++i) out[i] = ids.IsValid(i) ? slot_of.Find(id[i]) : -1;
 }
 
 template <typename T>
@@ -526,8 +515,7 @@ void ScatterFixed(const arrow::ArrayData& src, const int64_t* place, uint8_t* ds
 /// columns, small, are grouped per piece and concatenated listing by listing.
 Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
     const Lake& lake, const std::vector<TableColumns>& columns, const std::vector<InputPiece>& pieces,
-    const std::vector<size_t>& order, const Task& task, const std::unordered_map<int64_t, int32_t>& slot_of,
-    int64_t* input_rows) {
+    const std::vector<size_t>& order, const Task& task, const ListingSlots& slot_of, int64_t* input_rows) {
   const size_t slots = task.listings.size();
   // 1. Rows per listing and piece.
   std::vector<std::vector<int64_t>> counts(pieces.size(), std::vector<int64_t>(slots, 0));
@@ -741,8 +729,7 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
 
 /// One table's rows for the task, from its pieces' batches in input order: where each listing's
 /// rows are (TableRows).
-Result<TableRows> IndexTable(const TableColumns& columns, const Task& task,
-                             const std::unordered_map<int64_t, int32_t>& slot_of,
+Result<TableRows> IndexTable(const TableColumns& columns, const Task& task, const ListingSlots& slot_of,
                              std::vector<std::shared_ptr<arrow::RecordBatch>> batches) {
   TableRows out;
   out.table = columns.table;
@@ -860,9 +847,7 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
     }
   }
 
-  std::unordered_map<int64_t, int32_t> slot_of;  // the batch's listings, by their index
-  for (size_t l = 0; l < task.listings.size(); ++l)
-    slot_of.emplace(task.listings[l], static_cast<int32_t>(l));
+  const ListingSlots slot_of = ListingSlots::Numbered(task.listings);  // the batch's listings, by index
   // Inputs load in parallel, then listings are computed in parallel in contiguous chunks whose
   // outputs are concatenated in ListingId order: the output is the same for any thread count.
   // Each chunk takes its listings' rows one listing at a time. Pieces are read in parallel, the widest first

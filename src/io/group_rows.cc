@@ -83,9 +83,9 @@ Result<std::shared_ptr<arrow::ArrayData>> ScatterColumn(const arrow::ArrayData& 
 
 }  // namespace
 
-Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlot(
-    const arrow::RecordBatch& batch, const std::unordered_map<int64_t, int32_t>& slot_of, size_t slots,
-    std::vector<int64_t>* starts) {
+Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlot(const arrow::RecordBatch& batch,
+                                                            const ListingSlots& slot_of, size_t slots,
+                                                            std::vector<int64_t>* starts) {
   const int listing_column = batch.schema()->GetFieldIndex("ListingId");
   if (listing_column < 0) return Status::Invalid("no ListingId column");
   const auto& ids = static_cast<const arrow::Int64Array&>(*batch.column(listing_column));
@@ -102,8 +102,7 @@ Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlot(
     if (ids.IsNull(i)) continue;
     const int64_t id = ids.Value(i);
     if (!looked_up || id != last_id) {
-      const auto it = slot_of.find(id);
-      last_slot = it == slot_of.end() ? -1 : it->second;
+      last_slot = slot_of.Find(id);
       last_id = id;
       looked_up = true;
     }

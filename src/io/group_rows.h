@@ -7,12 +7,12 @@
 
 #include <cstdint>
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
 #include <arrow/record_batch.h>
 
 #include "common/status.h"
+#include "io/listing_slots.h"
 
 namespace intraday {
 
@@ -21,8 +21,8 @@ namespace intraday {
 /// slot. `starts` receives slots + 1 entries: the first row of each slot, then the row count.
 /// Numbers, timestamps, booleans and plain strings only (what the table reader hands out); another
 /// type is an error naming the column.
-Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlot(
-    const arrow::RecordBatch& batch, const std::unordered_map<int64_t, int32_t>& slot_of, size_t slots,
-    std::vector<int64_t>* starts);
+Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlot(const arrow::RecordBatch& batch,
+                                                            const ListingSlots& slot_of, size_t slots,
+                                                            std::vector<int64_t>* starts);
 
 }  // namespace intraday

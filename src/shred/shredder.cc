@@ -5,7 +5,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
-#include <unordered_map>
+#include <unordered_set>
 
 #include <arrow/array.h>
 #include <arrow/io/interfaces.h>
@@ -17,6 +17,7 @@
 #include "common/io_errors.h"
 #include "io/arrow_compute.h"
 #include "io/group_rows.h"
+#include "io/listing_slots.h"
 #include "io/table_reader.h"
 
 namespace intraday {
@@ -39,17 +40,23 @@ const std::vector<std::string>* ColumnsOf(const DayPlan& plan, Table table) {
 /// within the batch.
 struct RouteSlots {
   explicit RouteSlots(const DayPlan& plan) {
+    std::unordered_set<int64_t> seen;
+    std::vector<int64_t> ids;
+    std::vector<int32_t> slot_of_id;
     for (const auto& batch : plan.batches) {
       first_slot.push_back(slots);
       std::vector<int64_t> listings(batch.listings.begin(), batch.listings.end());
       std::sort(listings.begin(), listings.end());
       for (int64_t listing : listings) {
-        if (slot_of.emplace(listing, static_cast<int32_t>(slots)).second) ++slots;
+        if (!seen.insert(listing).second) continue;
+        ids.push_back(listing);
+        slot_of_id.push_back(static_cast<int32_t>(slots++));
       }
     }
     first_slot.push_back(slots);
+    slot_of = ListingSlots(ids, slot_of_id);
   }
-  std::unordered_map<int64_t, int32_t> slot_of;
+  ListingSlots slot_of;
   std::vector<size_t> first_slot;  // per batch, its first slot; then the number of slots
   size_t slots = 0;
 };
