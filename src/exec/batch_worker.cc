@@ -520,6 +520,8 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
   // 1. Rows per listing and piece.
   std::vector<std::vector<int64_t>> counts(pieces.size(), std::vector<int64_t>(slots, 0));
   std::vector<int64_t> rows_read(pieces.size(), 0);
+  // Every row's slot, kept for step 4, which then neither decodes ListingId again nor looks it up.
+  std::vector<std::vector<int32_t>> row_slots(pieces.size());
   INTRADAY_RETURN_NOT_OK(ParallelFor(pieces.size(), task.threads, [&](size_t k) -> Status {
     const size_t p = order[k];
     INTRADAY_ASSIGN_OR_RAISE(auto reader,
@@ -533,6 +535,7 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
       for (int32_t s : slot) {
         if (s >= 0) ++counts[p][static_cast<size_t>(s)];
       }
+      row_slots[p].insert(row_slots[p].end(), slot.begin(), slot.end());
     }
     return Status::OK();
   }));
@@ -541,6 +544,7 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
   // 2. Where each listing starts in its table, and each piece's first place per listing.
   std::vector<int64_t> total(columns.size(), 0);
   std::vector<std::vector<int64_t>> offset(pieces.size());
+  std::vector<std::vector<int64_t>> listing_start(columns.size());  // per table, per listing
   for (size_t t = 0; t < columns.size(); ++t) {
     std::vector<int64_t> next(slots, 0);  // per listing, its first place not yet given
     int64_t start = 0;
@@ -551,6 +555,7 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
       }
     }
     total[t] = start;
+    listing_start[t] = next;
     for (size_t p = 0; p < pieces.size(); ++p) {
       if (pieces[p].table != t) continue;
       offset[p] = next;
@@ -598,9 +603,10 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
     }
   }
 
-  // 4. Every piece, whole: fixed-width values to their places, the other columns grouped.
+  // 4. Every piece, whole but for ListingId (its rows' slots are known): fixed-width values to
+  // their places, the other columns grouped.
   struct Grouped {
-    std::shared_ptr<arrow::RecordBatch> batch;  // ListingId + the columns of width 0
+    std::shared_ptr<arrow::RecordBatch> batch;  // the columns of width 0
     std::vector<int64_t> starts;                // per slot, then its rows
   };
   std::vector<std::vector<Grouped>> grouped(pieces.size());
@@ -609,35 +615,45 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
     const size_t t = pieces[p].table;
     Destination& d = dest[t];
     if (d.schema == nullptr) return Status::OK();
-    INTRADAY_ASSIGN_OR_RAISE(
-        auto reader, OpenPiece(lake, pieces[p], columns[t].table, columns[t].columns, kPieceBatchRows));
+    std::vector<std::string> read;
+    for (const auto& name : columns[t].columns) {
+      if (name != "ListingId") read.push_back(name);
+    }
+    INTRADAY_ASSIGN_OR_RAISE(auto reader,
+                             OpenPiece(lake, pieces[p], columns[t].table, read, kPieceBatchRows));
     std::vector<int64_t> next = offset[p];
-    std::vector<int32_t> slot;
     std::vector<int64_t> place;
+    const std::vector<int32_t>& piece_slots = row_slots[p];
+    size_t first_row = 0;  // of the batch, within the piece
+    std::vector<int> to;   // per read column, its column in the table's schema
     while (true) {
       INTRADAY_ASSIGN_OR_RAISE(auto batch, reader->Next());
       if (batch == nullptr) break;
-      bool same = batch->num_columns() == d.schema->num_fields();
-      for (int c = 0; same && c < batch->num_columns(); ++c) {
-        same = batch->schema()->field(c)->name() == d.schema->field(c)->name() &&
-               batch->column(c)->type()->Equals(*d.schema->field(c)->type());
+      if (to.empty()) {
+        for (int c = 0; c < batch->num_columns(); ++c) {
+          const int i = d.schema->GetFieldIndex(batch->schema()->field(c)->name());
+          if (i < 0 || !batch->column(c)->type()->Equals(*d.schema->field(i)->type())) {
+            return Status::Invalid("table ", SpecOf(columns[t].table).key, ": ",
+                                   pieces[p].input->display_path, ": columns change between input files");
+          }
+          to.push_back(i);
+        }
+        if (static_cast<int>(to.size()) + 1 != d.schema->num_fields())
+          return Status::Invalid(pieces[p].input->display_path, ": columns change between input files");
       }
-      if (!same) {
-        return Status::Invalid("table ", SpecOf(columns[t].table).key, ": ", pieces[p].input->display_path,
-                               ": columns change between input files");
-      }
-      const int id_column = batch->schema()->GetFieldIndex("ListingId");
-      SlotsOfRows(*batch->column_data(id_column), slot_of, &slot);
-      place.resize(slot.size());
-      for (size_t i = 0; i < slot.size(); ++i) {
-        place[i] = slot[i] < 0 ? -1 : next[static_cast<size_t>(slot[i])]++;
-      }
-      std::vector<int> other{id_column};
+      const auto n = static_cast<size_t>(batch->num_rows());
+      if (first_row + n > piece_slots.size())
+        return Status::Invalid(pieces[p].input->display_path, ": rows change between reads");
+      const std::span<const int32_t> slot(piece_slots.data() + first_row, n);
+      first_row += n;
+      place.resize(n);
+      for (size_t i = 0; i < n; ++i) place[i] = slot[i] < 0 ? -1 : next[static_cast<size_t>(slot[i])]++;
+      std::vector<int> other;
       for (int c = 0; c < batch->num_columns(); ++c) {
-        const size_t cc = static_cast<size_t>(c);
+        const auto cc = static_cast<size_t>(to[static_cast<size_t>(c)]);
         const int width = d.width[cc];
         if (width == 0) {
-          if (c != id_column) other.push_back(c);
+          other.push_back(c);
           continue;
         }
         const arrow::ArrayData& src = *batch->column_data(c);
@@ -661,10 +677,10 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
           if (place[static_cast<size_t>(i)] >= 0 && !src.IsValid(i)) valid[place[static_cast<size_t>(i)]] = 0;
         }
       }
-      if (other.size() > 1) {
+      if (!other.empty()) {
         INTRADAY_ASSIGN_OR_RAISE(auto sub, batch->SelectColumns(other));
         Grouped g;
-        auto regrouped = GroupRowsBySlot(*sub, slot_of, slots, &g.starts);
+        auto regrouped = GroupRowsBySlots(*sub, slot, slots, &g.starts);
         if (!regrouped.ok())
           return regrouped.status().WithMessage(pieces[p].input->display_path, ": ",
                                                 regrouped.status().message());
@@ -672,6 +688,9 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
         grouped[p].push_back(std::move(g));
       }
     }
+    if (first_row != piece_slots.size())
+      return Status::Invalid(pieces[p].input->display_path, ": rows change between reads");
+    row_slots[p] = {};
     return Status::OK();
   }));
 
@@ -681,10 +700,23 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
     Destination& d = dest[t];
     if (d.schema == nullptr) continue;
     std::vector<std::shared_ptr<arrow::Array>> arrays(static_cast<size_t>(d.schema->num_fields()));
-    int other_index = 0;  // position among the grouped columns (after ListingId)
+    int other_index = 0;  // position among the grouped columns
+    const int id_column = d.schema->GetFieldIndex("ListingId");
     for (int c = 0; c < d.schema->num_fields(); ++c) {
       const size_t cc = static_cast<size_t>(c);
       const auto& type = d.schema->field(c)->type();
+      if (c == id_column) {
+        // Not read twice: every listing's block holds its id.
+        if (d.width[cc] != 8) return Status::Invalid("ListingId is not an integer column");
+        auto* ids = reinterpret_cast<int64_t*>(d.values[cc]->mutable_data());
+        for (size_t s = 0; s < slots; ++s) {
+          const int64_t begin = listing_start[t][s];
+          const int64_t end = s + 1 < slots ? listing_start[t][s + 1] : total[t];
+          std::fill(ids + begin, ids + end, task.listings[s]);
+        }
+        arrays[cc] = arrow::MakeArray(arrow::ArrayData::Make(type, total[t], {nullptr, d.values[cc]}, 0));
+        continue;
+      }
       if (d.width[cc] > 0) {
         std::shared_ptr<arrow::Buffer> validity;
         int64_t nulls = 0;
@@ -702,9 +734,6 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
             arrow::MakeArray(arrow::ArrayData::Make(type, total[t], {validity, d.values[cc]}, nulls));
         continue;
       }
-      if (c == d.schema->GetFieldIndex("ListingId"))
-        return Status::Invalid("ListingId is not an integer column");
-      ++other_index;
       arrow::ArrayVector slices;
       for (size_t s = 0; s < slots; ++s) {
         for (size_t p = 0; p < pieces.size(); ++p) {
@@ -715,6 +744,7 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
           }
         }
       }
+      ++other_index;
       if (slices.empty()) {
         INTRADAY_ASSIGN_OR_RAISE(arrays[cc], arrow::MakeEmptyArray(type));
       } else {

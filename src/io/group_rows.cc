@@ -83,32 +83,16 @@ Result<std::shared_ptr<arrow::ArrayData>> ScatterColumn(const arrow::ArrayData& 
 
 }  // namespace
 
-Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlot(const arrow::RecordBatch& batch,
-                                                            const ListingSlots& slot_of, size_t slots,
-                                                            std::vector<int64_t>* starts) {
-  const int listing_column = batch.schema()->GetFieldIndex("ListingId");
-  if (listing_column < 0) return Status::Invalid("no ListingId column");
-  const auto& ids = static_cast<const arrow::Int64Array&>(*batch.column(listing_column));
-  const int64_t n = ids.length();
+Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlots(const arrow::RecordBatch& batch,
+                                                             std::span<const int32_t> slot_of_row,
+                                                             size_t slots, std::vector<int64_t>* starts) {
+  const int64_t n = batch.num_rows();
+  if (static_cast<int64_t>(slot_of_row.size()) != n)
+    return Status::Invalid("a slot for each of ", n, " rows, got ", slot_of_row.size());
   if (n > INT32_MAX) return Status::CapacityError("a record batch of ", n, " rows");
-  // Each row's slot (a listing's rows come in runs in spill files: look an id up when it
-  // changes), the slots' sizes, then each row's place.
-  std::vector<int32_t> slot_of_row(static_cast<size_t>(n), -1);
   starts->assign(slots + 1, 0);
-  int64_t last_id = 0;
-  int32_t last_slot = -1;
-  bool looked_up = false;
-  for (int64_t i = 0; i < n; ++i) {
-    if (ids.IsNull(i)) continue;
-    const int64_t id = ids.Value(i);
-    if (!looked_up || id != last_id) {
-      last_slot = slot_of.Find(id);
-      last_id = id;
-      looked_up = true;
-    }
-    if (last_slot < 0) continue;
-    slot_of_row[static_cast<size_t>(i)] = last_slot;
-    ++(*starts)[static_cast<size_t>(last_slot) + 1];
+  for (const int32_t slot : slot_of_row) {
+    if (slot >= 0) ++(*starts)[static_cast<size_t>(slot) + 1];
   }
   for (size_t slot = 1; slot < starts->size(); ++slot) (*starts)[slot] += (*starts)[slot - 1];
   // Places as int32: half the bytes re-read for every column.
@@ -129,6 +113,20 @@ Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlot(const arrow::RecordB
     columns[static_cast<size_t>(c)] = *std::move(column);
   }
   return arrow::RecordBatch::Make(batch.schema(), rows, std::move(columns));
+}
+
+Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlot(const arrow::RecordBatch& batch,
+                                                            const ListingSlots& slot_of, size_t slots,
+                                                            std::vector<int64_t>* starts) {
+  const int listing_column = batch.schema()->GetFieldIndex("ListingId");
+  if (listing_column < 0) return Status::Invalid("no ListingId column");
+  const auto& ids = static_cast<const arrow::Int64Array&>(*batch.column(listing_column));
+  // Each row's slot (-1: a listing without one, or a null id).
+  std::vector<int32_t> slot_of_row(static_cast<size_t>(ids.length()), -1);
+  for (int64_t i = 0; i < ids.length(); ++i) {
+    if (ids.IsValid(i)) slot_of_row[static_cast<size_t>(i)] = slot_of.Find(ids.Value(i));
+  }
+  return GroupRowsBySlots(batch, slot_of_row, slots, starts);
 }
 
 }  // namespace intraday

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include <arrow/record_batch.h>
@@ -24,5 +25,11 @@ namespace intraday {
 Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlot(const arrow::RecordBatch& batch,
                                                             const ListingSlots& slot_of, size_t slots,
                                                             std::vector<int64_t>* starts);
+
+/// The same with every row's slot given (`slot_of_row`, one per row of `batch`; -1: dropped)
+/// instead of looked up from a ListingId column, which `batch` then need not have.
+Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlots(const arrow::RecordBatch& batch,
+                                                             std::span<const int32_t> slot_of_row,
+                                                             size_t slots, std::vector<int64_t>* starts);
 
 }  // namespace intraday

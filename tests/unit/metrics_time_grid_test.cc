@@ -9,7 +9,7 @@ namespace {
 constexpr int64_t kSec = kNanosPerSecond;
 constexpr int64_t kMin = 60 * kSec;
 
-int64_t At(int h, int m, int s = 0) {
+int64_t ClockAt(int h, int m, int s = 0) {
   return Date::FromYmd(2026, 1, 30).start_ns() + (h * 3600 + m * 60 + s) * kSec;
 }
 
@@ -19,15 +19,15 @@ TEST(TimeGrid, MetricsMdExample) {
   const TimeGrid start_left(kMin, BucketAnchor::kStart, BucketClosed::kLeft);
   const TimeGrid start_right(kMin, BucketAnchor::kStart, BucketClosed::kRight);
   // 00:00:30 -> 00:01:00 (end/right), 00:00:00 (start/left)
-  EXPECT_EQ(end_right.LabelOf(At(0, 0, 30)), At(0, 1));
-  EXPECT_EQ(start_left.LabelOf(At(0, 0, 30)), At(0, 0));
-  EXPECT_EQ(end_left.LabelOf(At(0, 0, 30)), At(0, 1));
-  EXPECT_EQ(start_right.LabelOf(At(0, 0, 30)), At(0, 0));
+  EXPECT_EQ(end_right.LabelOf(ClockAt(0, 0, 30)), ClockAt(0, 1));
+  EXPECT_EQ(start_left.LabelOf(ClockAt(0, 0, 30)), ClockAt(0, 0));
+  EXPECT_EQ(end_left.LabelOf(ClockAt(0, 0, 30)), ClockAt(0, 1));
+  EXPECT_EQ(start_right.LabelOf(ClockAt(0, 0, 30)), ClockAt(0, 0));
   // 00:01:00 -> 00:01:00 (end/right), 00:02:00 (end/left), 00:00:00 (start/right)
-  EXPECT_EQ(end_right.LabelOf(At(0, 1)), At(0, 1));
-  EXPECT_EQ(end_left.LabelOf(At(0, 1)), At(0, 2));
-  EXPECT_EQ(start_right.LabelOf(At(0, 1)), At(0, 0));
-  EXPECT_EQ(start_left.LabelOf(At(0, 1)), At(0, 1));
+  EXPECT_EQ(end_right.LabelOf(ClockAt(0, 1)), ClockAt(0, 1));
+  EXPECT_EQ(end_left.LabelOf(ClockAt(0, 1)), ClockAt(0, 2));
+  EXPECT_EQ(start_right.LabelOf(ClockAt(0, 1)), ClockAt(0, 0));
+  EXPECT_EQ(start_left.LabelOf(ClockAt(0, 1)), ClockAt(0, 1));
 }
 
 TEST(TimeGrid, SubSecondBucketsAndNegativeTimes) {
@@ -44,57 +44,58 @@ TEST(Timeline, DenseFromMarketStates531Rows) {
   // States 08:55 PRE_OPEN, 09:00 CONTINUOUS_TRADING, 17:30 POST_TRADE; N = 1 min, end/right,
   // padding 10 min: labels 08:50 ... 17:40, 531 rows.
   const TimeGrid grid(kMin, BucketAnchor::kEnd, BucketClosed::kRight);
-  const std::vector<StateChange> states{{At(8, 55), false}, {At(9, 0), true}, {At(17, 30), false}};
+  const std::vector<StateChange> states{
+      {ClockAt(8, 55), false}, {ClockAt(9, 0), true}, {ClockAt(17, 30), false}};
   const auto labels =
       BuildTimeline(TimelineKind::kDense, grid, Date::FromYmd(2026, 1, 30), states, 10 * kMin, {});
   ASSERT_EQ(labels.size(), 531u);
-  EXPECT_EQ(labels.front(), At(8, 50));
-  EXPECT_EQ(labels.back(), At(17, 40));
+  EXPECT_EQ(labels.front(), ClockAt(8, 50));
+  EXPECT_EQ(labels.back(), ClockAt(17, 40));
 }
 
 TEST(Timeline, DenseKeepsEventsOutsideTheSession) {
   const TimeGrid grid(kMin, BucketAnchor::kEnd, BucketClosed::kRight);
-  const std::vector<StateChange> states{{At(9, 0), true}, {At(10, 0), false}};
-  const std::vector<int64_t> events{At(7, 0, 1), At(9, 30), At(12, 0)};
+  const std::vector<StateChange> states{{ClockAt(9, 0), true}, {ClockAt(10, 0), false}};
+  const std::vector<int64_t> events{ClockAt(7, 0, 1), ClockAt(9, 30), ClockAt(12, 0)};
   const auto labels =
       BuildTimeline(TimelineKind::kDense, grid, Date::FromYmd(2026, 1, 30), states, 0, events);
-  EXPECT_EQ(labels.front(), At(7, 1));
-  EXPECT_EQ(labels.back(), At(12, 0));
+  EXPECT_EQ(labels.front(), ClockAt(7, 1));
+  EXPECT_EQ(labels.back(), ClockAt(12, 0));
   // 07:01, then 09:00..10:00 (the instant 09:00 closes the bucket labelled 09:00), then 12:00
   EXPECT_EQ(labels.size(), 1u + 61u + 1u);
-  EXPECT_EQ(labels[1], At(9, 0));
+  EXPECT_EQ(labels[1], ClockAt(9, 0));
 }
 
 TEST(Timeline, DenseWithoutStatesUsesTheEventSpan) {
   const TimeGrid grid(kMin, BucketAnchor::kEnd, BucketClosed::kRight);
-  const std::vector<int64_t> events{At(9, 0, 10), At(9, 3, 30)};
+  const std::vector<int64_t> events{ClockAt(9, 0, 10), ClockAt(9, 3, 30)};
   const auto labels = BuildTimeline(TimelineKind::kDense, grid, Date::FromYmd(2026, 1, 30), {}, 0, events);
-  EXPECT_EQ(labels, (std::vector<int64_t>{At(9, 1), At(9, 2), At(9, 3), At(9, 4)}));
+  EXPECT_EQ(labels, (std::vector<int64_t>{ClockAt(9, 1), ClockAt(9, 2), ClockAt(9, 3), ClockAt(9, 4)}));
 }
 
 TEST(Timeline, DenseSessionStillOpenAtTheLastStateEndsAtTheLastEvent) {
   const TimeGrid grid(kMin, BucketAnchor::kEnd, BucketClosed::kRight);
-  const std::vector<StateChange> states{{At(9, 0), true}};
-  const std::vector<int64_t> events{At(9, 2, 5)};
+  const std::vector<StateChange> states{{ClockAt(9, 0), true}};
+  const std::vector<int64_t> events{ClockAt(9, 2, 5)};
   const auto labels =
       BuildTimeline(TimelineKind::kDense, grid, Date::FromYmd(2026, 1, 30), states, 0, events);
-  EXPECT_EQ(labels, (std::vector<int64_t>{At(9, 0), At(9, 1), At(9, 2), At(9, 3)}));
+  EXPECT_EQ(labels, (std::vector<int64_t>{ClockAt(9, 0), ClockAt(9, 1), ClockAt(9, 2), ClockAt(9, 3)}));
 }
 
 TEST(Timeline, SparseAndDaily) {
   const TimeGrid grid(kMin, BucketAnchor::kEnd, BucketClosed::kRight);
-  const std::vector<int64_t> trades{At(9, 0, 10), At(9, 0, 20)};
-  const std::vector<int64_t> l2{At(9, 5)};
+  const std::vector<int64_t> trades{ClockAt(9, 0, 10), ClockAt(9, 0, 20)};
+  const std::vector<int64_t> l2{ClockAt(9, 5)};
   std::vector<int64_t> events = trades;
   events.insert(events.end(), l2.begin(), l2.end());
-  const std::vector<StateChange> states{{At(8, 0), true}, {At(16, 30), false}};
+  const std::vector<StateChange> states{{ClockAt(8, 0), true}, {ClockAt(16, 30), false}};
   EXPECT_EQ(BuildTimeline(TimelineKind::kSparse, grid, Date::FromYmd(2026, 1, 30), states, 0, events),
-            (std::vector<int64_t>{At(9, 1), At(9, 5)}));
+            (std::vector<int64_t>{ClockAt(9, 1), ClockAt(9, 5)}));
   const auto daily =
       BuildTimeline(TimelineKind::kDaily, DailyGrid(), Date::FromYmd(2026, 1, 30), states, 0, events);
-  EXPECT_EQ(daily, (std::vector<int64_t>{At(0, 0)}));
-  EXPECT_EQ(DailyGrid().LabelOf(At(23, 59, 59)), At(0, 0));
-  EXPECT_EQ(DailyGrid().LabelOf(At(0, 0)), At(0, 0));
+  EXPECT_EQ(daily, (std::vector<int64_t>{ClockAt(0, 0)}));
+  EXPECT_EQ(DailyGrid().LabelOf(ClockAt(23, 59, 59)), ClockAt(0, 0));
+  EXPECT_EQ(DailyGrid().LabelOf(ClockAt(0, 0)), ClockAt(0, 0));
 }
 
 }  // namespace
