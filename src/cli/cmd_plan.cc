@@ -19,6 +19,7 @@
 #include "config/config_loader.h"
 #include "config/config_overrides.h"
 #include "metrics/listing_day_computer.h"
+#include "metrics/pass_schema.h"
 #include "metrics/registry.h"
 #include "plan/derived_plan.h"
 #include "plan/plan_json.h"
@@ -177,7 +178,7 @@ std::string FormatPlan(const DayPlan& plan, const PipelineConfig& config) {
 
   // Sizes: totals and the largest listings.
   std::array<int64_t, kTableCount> total_rows{};
-  uint64_t total_bytes = 0, total_memory = 0;
+  uint64_t total_bytes = 0, total_memory = 0, total_output = 0;
   size_t unknown = 0;
   for (const auto& s : plan.sizes) {
     for (size_t t = 0; t < kTableCount; ++t) {
@@ -185,14 +186,16 @@ std::string FormatPlan(const DayPlan& plan, const PipelineConfig& config) {
       total_bytes += s.bytes[t];
     }
     total_memory += s.memory_bytes;
+    total_output += s.output_bytes;
     if (!s.estimated) ++unknown;
   }
   int64_t rows = 0;
   for (int64_t r : total_rows) rows += r;
-  out += fmt::format("  sizes      {}{}: {} rows, {} decoded, {} worker memory (x{})\n",
+  out += fmt::format("  sizes      {}{}: {} rows, {} decoded, {} worker memory (x{} + {} of output rows)\n",
                      Plural(plan.sizes.size(), "listing", "listings"),
                      unknown > 0 ? fmt::format(" ({} without estimate)", unknown) : "", rows,
-                     FormatBytes(total_bytes), FormatBytes(total_memory), kWorkerMemoryHalves / 2.0);
+                     FormatBytes(total_bytes), FormatBytes(total_memory), kWorkerMemoryHalves / 2.0,
+                     FormatBytes(total_output));
   if (!plan.sizes.empty()) {
     std::vector<const ListingSize*> top;
     for (const auto& s : plan.sizes) top.push_back(&s);
@@ -304,6 +307,8 @@ Status RunPlan(const PlanArgs& args) {
     request.day = *day;
     request.size_cache_dir = cache_dir;
     request.size_history_dir = DefaultSizeHistoryDir(config);
+    INTRADAY_ASSIGN_OR_RAISE(auto schema, PassOutputSchema(modules));
+    request.output_row_bytes = OutputRowBytes(*schema);
     INTRADAY_ASSIGN_OR_RAISE(DayPlan plan, PlanDay(*lake, request));
     if (args.json) {
       json_passes.push_back(ToJson(plan));

@@ -33,6 +33,7 @@
 #include "exec/stop_signal.h"
 #include "exec/task.h"
 #include "metrics/listing_day_computer.h"
+#include "metrics/pass_schema.h"
 #include "metrics/registry.h"
 #include "plan/derived_plan.h"
 #include "plan/plan_json.h"
@@ -449,6 +450,7 @@ Result<PreparedDay> PipelineRunner::PrepareEventDay(const PassContext& pass, Dat
   request.day = day;
   request.size_cache_dir = DefaultSizeCacheDir(config_);
   request.size_history_dir = DefaultSizeHistoryDir(config_);
+  request.output_row_bytes = OutputRowBytes(*pass.schema);
   INTRADAY_ASSIGN_OR_RAISE(DayPlan plan, PlanDay(*lake_, request));
   for (const auto& warning : plan.warnings)
     prepared.warnings.push_back(fmt::format("{} {}: {}", pass.pass->name, day.ToString(), warning));

@@ -38,6 +38,15 @@ Result<std::shared_ptr<arrow::Schema>> PassOutputSchema(const std::vector<std::u
   return arrow::schema(std::move(fields));
 }
 
+uint64_t OutputRowBytes(const arrow::Schema& schema) {
+  uint64_t bits = 0;
+  for (const auto& field : schema.fields()) {
+    const auto* fixed = dynamic_cast<const arrow::FixedWidthType*>(field->type().get());
+    bits += (fixed != nullptr ? static_cast<uint64_t>(fixed->bit_width()) : 16 * 8) + 1;
+  }
+  return (bits + 7) / 8;
+}
+
 std::string ModulePrefix(std::string_view module) {
   std::string out;
   bool upper = true;

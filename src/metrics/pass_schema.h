@@ -19,6 +19,10 @@ namespace intraday {
 /// becomes L2MarketState.
 Result<std::shared_ptr<arrow::Schema>> PassOutputSchema(const std::vector<std::unique_ptr<Module>>& modules);
 
+/// Bytes of one row of `schema` as a worker holds it: each fixed-width value and its validity
+/// bit, 16 bytes for a string (offset and characters of a short label).
+uint64_t OutputRowBytes(const arrow::Schema& schema);
+
 /// "retail_imbalance" -> "RetailImbalance", "l2tw" -> "L2tw".
 std::string ModulePrefix(std::string_view module);
 

@@ -78,6 +78,7 @@ struct ListingSize {
   std::array<int64_t, kTableCount> rows{};       // rows per table (TableIndex)
   std::array<uint64_t, kTableCount> bytes{};     // decoded bytes of the projected columns per table
   uint64_t memory_bytes = 0;                     // estimated worker memory for this listing
+  uint64_t output_bytes = 0;                     // ... of which its output rows (AddOutputMemory)
   bool estimated = true;                         // false when the listing's figures are unknown
   std::array<SizeSource, kTableCount> source{};  // per table (TableIndex)
 };

@@ -83,6 +83,7 @@ nlohmann::ordered_json ToJson(const DayPlan& plan) {
                      {"rows", PerTable(plan, s.rows)},
                      {"bytes", PerTable(plan, s.bytes)},
                      {"memory_bytes", s.memory_bytes},
+                     {"output_bytes", s.output_bytes},
                      {"estimated", s.estimated},
                      {"source", PerTable(plan, SourceNames(s.source))}});
   }

@@ -76,6 +76,7 @@ Result<DayPlan> PlanDay(const Lake& lake, const PlanRequest& request) {
   }
 
   plan.sizes = EstimateListingSizes(plan.universe, estimates);
+  if (request.output_row_bytes > 0) AddOutputMemory(*request.pass, request.output_row_bytes, &plan.sizes);
   PackOptions pack;
   pack.memory_budget = DataBudget(plan.memory_budget);
   pack.max_rows_per_table = config.run.max_rows_per_table;

@@ -38,6 +38,10 @@ struct PlanRequest {
   /// Directory of the size history (plan/size_history.h) read when config->run.size_estimates is
   /// history or auto; empty = no history (the day is sized from its files).
   std::string size_history_dir;
+  /// Bytes of one output row of the pass (OutputRowBytes of its schema): the worker holds its
+  /// listings' output rows, which small buckets make larger than their input (AddOutputMemory).
+  /// 0 leaves outputs out of the estimates.
+  uint64_t output_row_bytes = 0;
 };
 
 /// Where plan and run keep the per-input-file size cache: {run.output}/_size_cache. Not under

@@ -91,4 +91,21 @@ std::vector<ListingSize> EstimateListingSizes(const Universe& universe, std::spa
   return sizes;
 }
 
+uint64_t OutputRowsBound(const PassConfig& pass, const ListingSize& size) {
+  constexpr int64_t kDayNs = int64_t{86'400} * 1'000'000'000;
+  if (pass.timeline == Timeline::kDaily) return 1;
+  const auto buckets = static_cast<uint64_t>(kDayNs / std::max<int64_t>(1, pass.bucket_ns) + 1);
+  if (pass.timeline == Timeline::kDense) return buckets;
+  uint64_t events = 0;
+  for (int64_t rows : size.rows) events += static_cast<uint64_t>(std::max<int64_t>(0, rows));
+  return std::min(buckets, events);
+}
+
+void AddOutputMemory(const PassConfig& pass, uint64_t row_bytes, std::vector<ListingSize>* sizes) {
+  for (ListingSize& size : *sizes) {
+    size.output_bytes = OutputRowsBound(pass, size) * row_bytes;
+    size.memory_bytes += size.output_bytes;
+  }
+}
+
 }  // namespace intraday

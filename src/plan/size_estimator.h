@@ -16,6 +16,7 @@
 #include <arrow/filesystem/filesystem.h>
 
 #include "common/status.h"
+#include "config/pipeline_config.h"
 #include "io/lake.h"
 #include "plan/day_plan.h"
 #include "plan/file_profile.h"
@@ -49,6 +50,16 @@ inline constexpr uint64_t kWorkerBaseBytes = 96ull << 20;
 inline uint64_t DataBudget(uint64_t memory_per_worker) {
   return memory_per_worker - std::min(kWorkerBaseBytes, memory_per_worker / 2);
 }
+
+/// The most output rows one listing can have in a day: one per bucket of the day for a dense
+/// timeline (the session is not known when planning: the whole day bounds it), at most one per
+/// input row for a sparse one, one for a daily one.
+uint64_t OutputRowsBound(const PassConfig& pass, const ListingSize& size);
+
+/// Adds each listing's output (OutputRowsBound x `row_bytes`) to its worker memory: a worker
+/// holds its listings' output rows until it writes them, and with small buckets on a dense
+/// timeline they outweigh the input (1-second buckets: ~30 000 rows per listing of ~130 columns).
+void AddOutputMemory(const PassConfig& pass, uint64_t row_bytes, std::vector<ListingSize>* sizes);
 
 /// What SizeEstimator did, for logs and for tests to observe the cache.
 struct SizeEstimatorStats {

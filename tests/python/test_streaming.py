@@ -109,7 +109,8 @@ def test_streamed_output_is_byte_identical(intraday_bin, lake, reference, tmp_pa
     assert day_files(out) == day_files(reference)
     streamed = [b for b in batches_of(out) if b.get("streamed")]
     assert streamed, "no batch was streamed over time"
-    assert all(b["listings"] == 1 and b["time_slices"] > 1 for b in streamed)
+    # A listing whose output rows make it oversize has an input that fits one slice.
+    assert all(b["listings"] == 1 for b in streamed) and any(b["time_slices"] > 1 for b in streamed)
     assert not any("stream_fallback" in b for b in batches_of(out))
 
 

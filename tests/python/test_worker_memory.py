@@ -22,13 +22,13 @@ MIB = 1 << 20
 WORKER_BASE = 96 * MIB  # kWorkerBaseBytes (plan/size_estimator.h)
 
 
-def write_config(path: Path, lake: Path, memory_bytes: int) -> Path:
+def write_config(path: Path, lake: Path, memory_bytes: int, passes: str = PASS_YAML) -> Path:
     path.write_text(f"""
 data: {{root: {lake}}}
 universe: {{mics: [XLON, XPAR]}}
 dates: {{start: {DAY}, end: {DAY}}}
 run: {{output: {path.parent / 'out'}, scratch: {path.parent / 'scratch'}, workers: 1, memory_per_worker: {memory_bytes}}}
-""" + PASS_YAML)
+""" + passes)
     return path
 
 
@@ -94,3 +94,19 @@ def test_a_shredded_day_runs_each_batch_within_the_budget(intraday_bin, lakes, t
     assert strategy == "shred" and len(peaks) >= 2, (strategy, len(peaks))
     assert all(0 < p <= budget for p in peaks), (
         f"worker peaks {[round(p / MIB, 1) for p in peaks]} MiB, budget {budget / MIB:.1f} MiB")
+
+
+def test_outputs_of_small_buckets_count_in_the_plan(intraday_bin, lakes, tmp_path):
+    # 1-second buckets on a dense timeline: ~32 000 output rows of 129 columns per listing, far
+    # more than the listing's input. Planned on the input alone, the day was one direct batch whose
+    # worker held ~400 MiB of output rows in a 256 MiB budget; the output rows now count.
+    assert "bucket: 1m" in PASS_YAML
+    budget = 256 * MIB
+    config = write_config(tmp_path / "p.yaml", lakes["ordered"], budget, PASS_YAML.replace("bucket: 1m", "bucket: 1s"))
+    plan = json.loads(run_intraday(intraday_bin, "plan", config, "--day", DAY, "--json", "--no-size-cache").stdout)
+    sizes = plan["passes"][0]["sizes"]
+    assert all(s["output_bytes"] >= 86_401 * 129 * 8 for s in sizes), sizes[0]
+    strategy, peaks = run_and_peaks(intraday_bin, config)
+    assert len(peaks) > 1
+    assert all(0 < p <= budget for p in peaks), (
+        f"{strategy}: worker peaks {[round(p / MIB, 1) for p in peaks]} MiB, budget {budget / MIB:.1f} MiB")

@@ -15,6 +15,7 @@
 #include <parquet/arrow/writer.h>
 #include <parquet/file_reader.h>
 
+#include "metrics/pass_schema.h"
 #include "plan/file_profile.h"
 #include "plan/row_group_ranges.h"
 #include "plan/size_cache.h"
@@ -359,6 +360,53 @@ TEST(SizeEstimate, UnknownFileMakesItsListingsUnknownNeverZero) {
   EXPECT_EQ(sizes[2].rows[TableIndex(Table::kTrades)], 300);
   EXPECT_EQ(sizes[2].memory_bytes, sizes[1].memory_bytes);
   EXPECT_GT(sizes[2].memory_bytes, 0u);
+}
+
+}  // namespace
+}  // namespace intraday
+
+namespace intraday {
+namespace {
+
+TEST(OutputMemory, RowsBoundFollowsTheTimeline) {
+  PassConfig pass;
+  pass.bucket_ns = 60'000'000'000;  // 1 minute: 1 440 buckets in a day
+  ListingSize size;
+  size.rows = {30, 20, 0, 4};  // 54 events
+  pass.timeline = Timeline::kDense;
+  EXPECT_EQ(OutputRowsBound(pass, size), 1441u);  // the session is not known: the whole day
+  pass.timeline = Timeline::kSparse;
+  EXPECT_EQ(OutputRowsBound(pass, size), 54u);  // at most a bucket per event
+  size.rows = {3000, 0, 0, 0};
+  EXPECT_EQ(OutputRowsBound(pass, size), 1441u);  // and never more than the day's buckets
+  pass.timeline = Timeline::kDaily;
+  EXPECT_EQ(OutputRowsBound(pass, size), 1u);
+  pass.timeline = Timeline::kDense;
+  pass.bucket_ns = 1'000'000'000;  // 1 second
+  EXPECT_EQ(OutputRowsBound(pass, size), 86'401u);
+}
+
+TEST(OutputMemory, IsAddedToEachListingsWorkerMemory) {
+  PassConfig pass;
+  pass.bucket_ns = 3'600'000'000'000;  // 1 hour: 25 rows at most
+  pass.timeline = Timeline::kDense;
+  std::vector<ListingSize> sizes(2);
+  sizes[0].memory_bytes = 1000;
+  sizes[1].memory_bytes = 0;
+  AddOutputMemory(pass, 100, &sizes);
+  EXPECT_EQ(sizes[0].output_bytes, 2500u);
+  EXPECT_EQ(sizes[0].memory_bytes, 3500u);
+  EXPECT_EQ(sizes[1].memory_bytes, 2500u);
+}
+
+TEST(OutputMemory, RowBytesCountValuesValidityAndStrings) {
+  const auto schema =
+      arrow::schema({arrow::field("ListingId", arrow::int64()),
+                     arrow::field("TimeBucket", arrow::timestamp(arrow::TimeUnit::NANO)),
+                     arrow::field("Volume", arrow::float64()), arrow::field("Open", arrow::int32()),
+                     arrow::field("MarketState", arrow::utf8())});
+  // 3 x 64 + 32 + 128 bits of values, 5 validity bits: 357 bits.
+  EXPECT_EQ(OutputRowBytes(*schema), 45u);
 }
 
 }  // namespace
