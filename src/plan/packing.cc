@@ -17,6 +17,7 @@ struct Unit {
   std::vector<const ListingSize*> members;  // sorted by ListingId
   int64_t instrument_id = 0;
   uint64_t memory = 0;
+  uint64_t output = 0;  // of which output rows (ListingSize::output_bytes)
   std::array<int64_t, kTableCount> rows{};
   bool known = true;
 };
@@ -42,6 +43,7 @@ std::vector<Unit> BuildUnits(std::span<const ListingSize> sizes, bool group_by_i
     Unit& unit = units[index];
     unit.members.push_back(size);
     unit.memory += size->memory_bytes;
+    unit.output += size->output_bytes;
     for (size_t t = 0; t < kTableCount; ++t) unit.rows[t] += size->rows[t];
     unit.known = unit.known && size->estimated;
   }
@@ -95,13 +97,21 @@ PackResult PackListings(std::span<const ListingSize> sizes, const PackOptions& o
       Batch alone;
       Add(unit, &alone);
       alone.oversize = unit.known;
-      alone.streamed = alone.oversize && alone.listings.size() == 1 && options.stream_blocker.empty();
+      // Time slices bound the input a worker holds, not its output rows: a listing over the
+      // budget only with them is computed whole.
+      const bool output_only = over_budget && unit.memory - unit.output <= options.memory_budget;
+      alone.streamed =
+          alone.oversize && alone.listings.size() == 1 && options.stream_blocker.empty() && !output_only;
       const int id = static_cast<int>(result.batches.size());
       const std::string consequence =
           alone.streamed ? "; it will be streamed over time in slices within the budget"
           : alone.listings.size() > 1
               ? "; its worker may exceed the budget (an instrument group is not streamed over time)"
-              : "; its worker may exceed the budget (" + options.stream_blocker + ")";
+          : output_only ? fmt::format(
+                              "; its worker may exceed the budget (its output rows, an estimated {}, "
+                              "are held whole; its input fits)",
+                              FormatBytes(unit.output))
+                        : "; its worker may exceed the budget (" + options.stream_blocker + ")";
       if (!unit.known) {
         result.warnings.push_back(fmt::format(
             "{} has no size estimate: planned alone in batch {}, never counted as zero", Describe(unit), id));

@@ -17,6 +17,8 @@
 //     oversize, with a warning giving its size. A single oversize listing of a pass whose
 //     modules stream over time is flagged `streamed`: its worker computes it in time slices
 //     within the budget; otherwise the warning says its worker may exceed the budget, and why.
+//     Slices bound the input, not the output rows: a listing over the budget only because of
+//     its output rows (ListingSize::output_bytes) is not streamed.
 //   - A unit with an unknown size (ListingSize::estimated == false) also goes alone: it is never
 //     counted as zero, nor packed with listings whose batch it could push over the budget. If it
 //     turns out too large, only its own batch fails.

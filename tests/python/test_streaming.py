@@ -86,7 +86,15 @@ def test_plan_says_which_oversize_batches_stream(intraday_bin, lake, tmp_path):
     plan = plan_json(intraday_bin, config)
     oversize = [b for b in plan["batches"] if b["oversize"]]
     assert oversize, "the 1 MiB budget should make some listing oversize"
-    assert all(b["streamed"] for b in oversize)
+    # Streamed when its input is over the budget; over it only with its output rows (which time
+    # slices do not bound), computed whole.
+    size_of = {s["listing_id"]: s for s in plan["sizes"]}
+    input_over = {b["id"]: size_of[b["listings"][0]]["memory_bytes"] - size_of[b["listings"][0]]["output_bytes"]
+                  > plan["data_budget"] for b in oversize}
+    assert any(input_over.values())
+    assert all(b["streamed"] == input_over[b["id"]] for b in oversize)
+    if not all(input_over.values()):
+        assert any("are held whole; its input fits" in w for w in plan["warnings"])
     assert not any(b["streamed"] for b in plan["batches"] if not b["oversize"])
     assert any("it will be streamed over time in slices within the budget" in w for w in plan["warnings"])
     text = run_intraday(intraday_bin, "plan", config, "--day", DAY).stdout
@@ -109,8 +117,7 @@ def test_streamed_output_is_byte_identical(intraday_bin, lake, reference, tmp_pa
     assert day_files(out) == day_files(reference)
     streamed = [b for b in batches_of(out) if b.get("streamed")]
     assert streamed, "no batch was streamed over time"
-    # A listing whose output rows make it oversize has an input that fits one slice.
-    assert all(b["listings"] == 1 for b in streamed) and any(b["time_slices"] > 1 for b in streamed)
+    assert all(b["listings"] == 1 and b["time_slices"] > 1 for b in streamed)
     assert not any("stream_fallback" in b for b in batches_of(out))
 
 

@@ -115,6 +115,21 @@ TEST(PackListings, OversizeListingStreamsWhenThePassCan) {
             std::string::npos)
       << result.warnings[0];
 
+  // Over the budget only with its output rows: slicing its input in time would not help.
+  options.stream_blocker = "";
+  std::vector<ListingSize> outputs{Size(1, 30), Size(2, 500), Size(3, 30)};
+  outputs[1].output_bytes = 450;
+  result = PackListings(outputs, options);
+  ASSERT_EQ(result.batches.size(), 3u);
+  EXPECT_TRUE(result.batches[1].oversize);
+  EXPECT_FALSE(result.batches[1].streamed);
+  ASSERT_EQ(result.warnings.size(), 1u);
+  EXPECT_NE(result.warnings[0].find("its output rows, an estimated 450 B, are held whole; its input fits"),
+            std::string::npos)
+      << result.warnings[0];
+  outputs[1].output_bytes = 350;  // 150 of input: over the budget without its output rows too
+  EXPECT_TRUE(PackListings(outputs, options).batches[1].streamed);
+
   // An instrument group over the budget is not streamed, whatever its modules.
   options.stream_blocker = "";
   options.group_by_instrument = true;
