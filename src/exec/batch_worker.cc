@@ -515,7 +515,8 @@ void ScatterFixed(const arrow::ArrayData& src, const int64_t* place, uint8_t* ds
 /// columns, small, are grouped per piece and concatenated listing by listing.
 Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
     const Lake& lake, const std::vector<TableColumns>& columns, const std::vector<InputPiece>& pieces,
-    const std::vector<size_t>& order, const Task& task, const ListingSlots& slot_of, int64_t* input_rows) {
+    const std::vector<size_t>& order, const Task& task, const ListingSlots& slot_of, int64_t* input_rows,
+    int64_t* sorted_blocks) {
   const size_t slots = task.listings.size();
   // 1. Rows per listing and piece.
   std::vector<std::vector<int64_t>> counts(pieces.size(), std::vector<int64_t>(slots, 0));
@@ -754,6 +755,26 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
     }
     out[t] = arrow::RecordBatch::Make(d.schema, total[t], std::move(arrays));
   }
+
+  // 6. A listing whose rows are not in time order (a file out of time order, or files whose times
+  // overlap) sorted within its block, in place: every listing is then one run in time order, a
+  // view (IndexTable), and no listing is gathered. A table this cannot sort (a column type it
+  // cannot move, null times) is left as it is, for IndexTable's general path (or its error).
+  for (size_t t = 0; t < columns.size(); ++t) {
+    if (out[t] == nullptr) continue;
+    const int time_column =
+        out[t]->schema()->GetFieldIndex(std::string(SpecOf(columns[t].table).event_time_column));
+    if (!CheckSortableInPlace(*out[t], time_column).ok()) continue;
+    std::atomic<int64_t> sorted{0};
+    INTRADAY_RETURN_NOT_OK(ParallelFor(slots, task.threads, [&](size_t s) -> Status {
+      const int64_t end = s + 1 < slots ? listing_start[t][s + 1] : total[t];
+      INTRADAY_ASSIGN_OR_RAISE(const bool moved,
+                               SortBlockInPlace(*out[t], time_column, listing_start[t][s], end));
+      sorted += moved ? 1 : 0;
+      return Status::OK();
+    }));
+    *sorted_blocks += sorted;
+  }
   return out;
 }
 
@@ -894,7 +915,7 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
       std::any_of(task.inputs.begin(), task.inputs.end(), [](const TaskInput& input) { return input.spill; });
   if (!shredded) {
     INTRADAY_ASSIGN_OR_RAISE(auto grouped, ReadTablesGrouped(*lake, columns, pieces, by_weight, task, slot_of,
-                                                             &result.input_rows));
+                                                             &result.input_rows, &result.sorted_listings));
     for (size_t t = 0; t < columns.size(); ++t) {
       if (grouped[t] != nullptr && grouped[t]->num_rows() > 0)
         table_batches[t].push_back(std::move(grouped[t]));
@@ -918,6 +939,10 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
     INTRADAY_ASSIGN_OR_RAISE(tables[t], IndexTable(columns[t], task, slot_of, std::move(table_batches[t])));
     return Status::OK();
   }));
+  for (const TableRows& t : tables) {
+    for (size_t l = 0; l + 1 < t.first_run.size(); ++l)
+      result.gathered_listings += t.first_run[l + 1] - t.first_run[l] > 1;
+  }
   std::vector<Table> table_order;
   for (const auto& t : tables) table_order.push_back(t.table);
   const ListingDayComputer computer(modules, ShapeOf(*pass), pass->session_padding_ns, table_order);

@@ -825,6 +825,8 @@ Status PipelineRunner::TaskExited(DayRun& run, Running done, const ChildExit& ex
     entry["input_rows"] = result.input_rows;
     entry["output_rows"] = result.output_rows;
     entry["output_bytes"] = result.output_bytes;
+    entry["sorted_listings"] = result.sorted_listings;
+    entry["gathered_listings"] = result.gathered_listings;
     if (tracked.task.stream_over_time) {
       entry["streamed"] = result.stream_fallback.empty();
       entry["time_slices"] = result.time_slices;

@@ -78,10 +78,12 @@ Result<Task> TaskFromJson(const std::string& text) {
 std::string TaskResultToJson(const TaskResult& result) {
   json listing_rows = json::object();
   for (const auto& [table, rows] : result.listing_rows) listing_rows[std::string(SpecOf(table).key)] = rows;
-  const json j = {{"input_rows", result.input_rows},         {"output_rows", result.output_rows},
-                  {"output_bytes", result.output_bytes},     {"compute_seconds", result.compute_seconds},
-                  {"peak_rss_bytes", result.peak_rss_bytes}, {"listing_rows", listing_rows},
-                  {"time_slices", result.time_slices},       {"stream_fallback", result.stream_fallback}};
+  const json j = {
+      {"input_rows", result.input_rows},           {"output_rows", result.output_rows},
+      {"output_bytes", result.output_bytes},       {"compute_seconds", result.compute_seconds},
+      {"peak_rss_bytes", result.peak_rss_bytes},   {"listing_rows", listing_rows},
+      {"time_slices", result.time_slices},         {"stream_fallback", result.stream_fallback},
+      {"sorted_listings", result.sorted_listings}, {"gathered_listings", result.gathered_listings}};
   return j.dump();
 }
 
@@ -95,6 +97,8 @@ Result<TaskResult> TaskResultFromJson(const std::string& text) {
     result.peak_rss_bytes = j.value("peak_rss_bytes", int64_t{0});
     result.time_slices = j.value("time_slices", 0);
     result.stream_fallback = j.value("stream_fallback", std::string());
+    result.sorted_listings = j.value("sorted_listings", int64_t{0});
+    result.gathered_listings = j.value("gathered_listings", int64_t{0});
     if (j.contains("listing_rows")) {
       for (const auto& [key, rows] : j.at("listing_rows").items()) {
         INTRADAY_ASSIGN_OR_RAISE(Table table, TableFromKey(key));

@@ -72,6 +72,11 @@ struct TaskResult {
   /// asked to stream did not (rows out of time order in its input), for the run report.
   int time_slices = 0;
   std::string stream_fallback;
+  /// Per table, listings whose rows a direct read sorted in place (out of time order in the
+  /// files), and listings copied row run by row run before they were computed (rows spread over
+  /// spill files, or out of order where no in-place sort applied): the run report shows both.
+  int64_t sorted_listings = 0;
+  int64_t gathered_listings = 0;
 };
 
 std::string TaskToJson(const Task& task);

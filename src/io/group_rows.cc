@@ -1,8 +1,10 @@
 #include "io/group_rows.h"
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cstring>
+#include <numeric>
 
 #include <arrow/array.h>
 #include <arrow/buffer.h>
@@ -81,7 +83,138 @@ Result<std::shared_ptr<arrow::ArrayData>> ScatterColumn(const arrow::ArrayData& 
   return arrow::ArrayData::Make(type, rows, {validity, std::move(values)}, null_count);
 }
 
+/// The width in bytes of a column SortBlockInPlace moves value by value; 0 for booleans and
+/// strings, -1 for a type it cannot move.
+int ValueWidth(const arrow::DataType& type) {
+  if (type.id() == arrow::Type::BOOL || type.id() == arrow::Type::STRING) return 0;
+  const auto* fixed = dynamic_cast<const arrow::FixedWidthType*>(&type);
+  if (fixed == nullptr || type.id() == arrow::Type::DICTIONARY) return -1;
+  const int bits = fixed->bit_width();
+  return bits == 8 || bits == 16 || bits == 32 || bits == 64 ? bits / 8 : -1;
+}
+
+/// Moves bit first + order[k] to bit first + k, for k < order.size(). The first and last bytes
+/// of the range may hold bits of a neighbouring block that another thread sorts at the same time:
+/// they are read and written atomically; the others belong to this block alone.
+void PermuteBits(uint8_t* bits, int64_t first, std::span<const int64_t> order,
+                 std::vector<uint8_t>* scratch) {
+  const auto m = static_cast<int64_t>(order.size());
+  const int64_t first_byte = first / 8, last_byte = (first + m - 1) / 8;
+  auto shared = [&](int64_t byte) { return byte == first_byte || byte == last_byte; };
+  scratch->resize(static_cast<size_t>(m));
+  for (int64_t k = 0; k < m; ++k) {
+    const int64_t bit = first + k;
+    const uint8_t byte = shared(bit / 8)
+                             ? std::atomic_ref<uint8_t>(bits[bit / 8]).load(std::memory_order_relaxed)
+                             : bits[bit / 8];
+    (*scratch)[static_cast<size_t>(k)] = static_cast<uint8_t>((byte >> (bit % 8)) & 1);
+  }
+  for (int64_t k = 0; k < m; ++k) {
+    const int64_t bit = first + k;
+    const bool value = (*scratch)[static_cast<size_t>(order[static_cast<size_t>(k)])] != 0;
+    if (!shared(bit / 8)) {
+      arrow::bit_util::SetBitTo(bits, bit, value);
+      continue;
+    }
+    std::atomic_ref<uint8_t> byte(bits[bit / 8]);
+    const auto mask = static_cast<uint8_t>(1u << (bit % 8));
+    if (value) {
+      byte.fetch_or(mask, std::memory_order_relaxed);
+    } else {
+      byte.fetch_and(static_cast<uint8_t>(~mask), std::memory_order_relaxed);
+    }
+  }
+}
+
+template <typename T>
+void PermuteValues(T* values, std::span<const int64_t> order, std::vector<uint64_t>* scratch) {
+  scratch->resize((order.size() * sizeof(T) + 7) / 8);
+  T* moved = reinterpret_cast<T*>(scratch->data());
+  for (size_t k = 0; k < order.size(); ++k) moved[k] = values[order[k]];
+  std::memcpy(values, moved, order.size() * sizeof(T));
+}
+
+/// Rows [begin, begin + order.size()) of a string column reordered: the block's characters keep
+/// their byte range (a permutation of its strings has the same total length), so only the
+/// block's own offsets and characters are rewritten.
+void PermuteStrings(arrow::ArrayData* data, int64_t begin, std::span<const int64_t> order,
+                    std::vector<uint8_t>* scratch) {
+  int32_t* offsets = data->GetMutableValues<int32_t>(1) + begin;
+  uint8_t* chars = data->buffers[2] != nullptr ? data->buffers[2]->mutable_data() : nullptr;
+  const auto m = order.size();
+  const int32_t base = offsets[0];
+  scratch->resize(static_cast<size_t>(offsets[m] - base));
+  std::vector<int32_t> starts(m);
+  int32_t at = 0;
+  for (size_t k = 0; k < m; ++k) {
+    const int64_t row = order[k];
+    const int32_t length = offsets[row + 1] - offsets[row];
+    if (length > 0) std::memcpy(scratch->data() + at, chars + offsets[row], static_cast<size_t>(length));
+    starts[k] = base + at;
+    at += length;
+  }
+  if (!scratch->empty()) std::memcpy(chars + base, scratch->data(), scratch->size());
+  for (size_t k = 1; k < m; ++k) offsets[k] = starts[k];
+}
+
 }  // namespace
+
+Status CheckSortableInPlace(const arrow::RecordBatch& batch, int key_column) {
+  if (key_column < 0 || key_column >= batch.num_columns())
+    return Status::Invalid("no key column ", key_column, " to sort by");
+  const auto& key = *batch.column_data(key_column);
+  if (key.type->id() != arrow::Type::INT64 && key.type->id() != arrow::Type::TIMESTAMP)
+    return Status::Invalid("column ", batch.schema()->field(key_column)->name(), ": cannot sort by type ",
+                           key.type->ToString());
+  if (key.GetNullCount() != 0)
+    return Status::Invalid("column ", batch.schema()->field(key_column)->name(), ": has nulls");
+  for (int c = 0; c < batch.num_columns(); ++c) {
+    const auto& data = *batch.column_data(c);
+    const std::string& name = batch.schema()->field(c)->name();
+    if (ValueWidth(*data.type) < 0)
+      return Status::Invalid("column ", name, ": cannot move type ", data.type->ToString());
+    for (const auto& buffer : data.buffers) {
+      if (buffer != nullptr && !buffer->is_mutable())
+        return Status::Invalid("column ", name, ": read-only buffers");
+    }
+  }
+  return Status::OK();
+}
+
+Result<bool> SortBlockInPlace(const arrow::RecordBatch& batch, int key_column, int64_t begin, int64_t end) {
+  if (begin < 0 || end > batch.num_rows() || end - begin < 2) return false;
+  const int64_t* keys = batch.column_data(key_column)->GetValues<int64_t>(1) + begin;
+  const int64_t m = end - begin;
+  if (std::is_sorted(keys, keys + m)) return false;
+  std::vector<int64_t> order(static_cast<size_t>(m));
+  std::iota(order.begin(), order.end(), int64_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return keys[a] < keys[b]; });
+  std::vector<uint64_t> values_scratch;
+  std::vector<uint8_t> bytes_scratch;
+  // The key column last: the order was computed from it.
+  for (int i = 0; i < batch.num_columns(); ++i) {
+    const int c = i < key_column ? i : (i + 1 < batch.num_columns() ? i + 1 : key_column);
+    arrow::ArrayData& data = *batch.column_data(c);
+    if (data.buffers[0] != nullptr) {
+      PermuteBits(data.buffers[0]->mutable_data(), data.offset + begin, order, &bytes_scratch);
+    }
+    switch (ValueWidth(*data.type)) {
+      case 8: PermuteValues(data.GetMutableValues<uint64_t>(1) + begin, order, &values_scratch); break;
+      case 4: PermuteValues(data.GetMutableValues<uint32_t>(1) + begin, order, &values_scratch); break;
+      case 2: PermuteValues(data.GetMutableValues<uint16_t>(1) + begin, order, &values_scratch); break;
+      case 1: PermuteValues(data.GetMutableValues<uint8_t>(1) + begin, order, &values_scratch); break;
+      case 0:
+        if (data.type->id() == arrow::Type::BOOL) {
+          PermuteBits(data.buffers[1]->mutable_data(), data.offset + begin, order, &bytes_scratch);
+        } else {
+          PermuteStrings(&data, begin, order, &bytes_scratch);
+        }
+        break;
+      default: return Status::Invalid("column ", batch.schema()->field(c)->name(), ": cannot move its type");
+    }
+  }
+  return true;
+}
 
 Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlots(const arrow::RecordBatch& batch,
                                                              std::span<const int32_t> slot_of_row,

@@ -2,7 +2,8 @@
 // ListingId, done by scattering each column in one sequential pass (one write stream per slot).
 // The shredder routes rows to batches with it (slots ordered by batch, then ListingId), and a
 // worker reading Parquet itself groups each read batch by listing with it, so that the rows of
-// one listing are copied in runs, not one by one.
+// one listing are copied in runs, not one by one. A direct read then sorts, in place, the block of
+// a listing whose rows are not in time order (SortBlockInPlace), so that every listing is one run.
 #pragma once
 
 #include <cstdint>
@@ -31,5 +32,18 @@ Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlot(const arrow::RecordB
 Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlots(const arrow::RecordBatch& batch,
                                                              std::span<const int32_t> slot_of_row,
                                                              size_t slots, std::vector<int64_t>* starts);
+
+/// Whether SortBlockInPlace can permute every column of `batch`: numbers, timestamps, booleans and
+/// plain strings in mutable buffers, and an int64 `key_column` without nulls. Otherwise an error
+/// naming the column, and the caller leaves the rows as they are.
+Status CheckSortableInPlace(const arrow::RecordBatch& batch, int key_column);
+
+/// Sorts rows [begin, end) of `batch` by the int64 `key_column`, stably (equal keys keep their
+/// order), by permuting every column's values within those rows in place; rows outside them are
+/// untouched, so that blocks that do not overlap may be sorted by different threads at once (bits
+/// in a byte shared with another block are written atomically). The batch must pass
+/// CheckSortableInPlace. Returns whether the rows were out of order (false: nothing was written).
+/// Needs, while it runs, 8 bytes per row of the block and one column's values of the block.
+Result<bool> SortBlockInPlace(const arrow::RecordBatch& batch, int key_column, int64_t begin, int64_t end);
 
 }  // namespace intraday

@@ -38,10 +38,15 @@ def planned_memory(binary: str, config: Path) -> int:
     return sum(b["memory_bytes"] for b in batches)
 
 
-def run_and_peaks(binary: str, config: Path):
+def run_day(binary: str, config: Path) -> dict:
+    """The run report's entry of the day: its strategy and its batches."""
     run_intraday(binary, "run", config)
     report = json.loads(sorted((config.parent / "out" / "_runs").glob("*.json"))[-1].read_text())
-    day = report["days"][0]
+    return report["days"][0]
+
+
+def run_and_peaks(binary: str, config: Path):
+    day = run_day(binary, config)
     return day["strategy"], [b["peak_rss_bytes"] for b in day["batches"]]
 
 
@@ -77,8 +82,13 @@ def test_a_day_planned_to_fill_the_budget_runs_within_it(intraday_bin, lakes, la
     assert estimate > 40 * MIB, f"the day is too small to test the estimate: {estimate / MIB:.1f} MiB"
     budget = WORKER_BASE + math.ceil(estimate * 1.02)
     config = write_config(tmp_path / "p.yaml", lakes[layout], budget)
-    strategy, peaks = run_and_peaks(intraday_bin, config)
+    day = run_day(intraday_bin, config)
+    strategy, peaks = day["strategy"], [b["peak_rss_bytes"] for b in day["batches"]]
     assert strategy == "direct"
+    # Rows out of time order are sorted in place, listing by listing: no listing is copied.
+    sorted_listings = day["batches"][0]["sorted_listings"]
+    assert day["batches"][0]["gathered_listings"] == 0
+    assert (sorted_listings > 0) == (layout == "shuffled"), sorted_listings
     assert len(peaks) == 1 and 0 < peaks[0] <= budget, (
         f"{layout}: worker peaked at {peaks[0] / MIB:.1f} MiB, budget {budget / MIB:.1f} MiB "
         f"(estimate {estimate / MIB:.1f} MiB)")

@@ -1,11 +1,17 @@
 // Regrouping a record batch by listing: rows of each slot together, in batch order within a
 // slot, other listings and null ids dropped, every value kept (nulls, strings, booleans); with
-// slots looked up from ListingId or given per row, the same result.
+// slots looked up from ListingId or given per row, the same result. Sorting blocks of rows in
+// place by time: stable, every column's values and nulls moved, rows outside the block untouched,
+// blocks sorted by several threads at once as if one by one.
 #include "io/group_rows.h"
 
+#include <thread>
+
 #include <arrow/api.h>
+#include <arrow/compute/api.h>
 #include <gtest/gtest.h>
 
+#include "io/arrow_compute.h"
 #include "io/listing_slots.h"
 
 namespace intraday {
@@ -74,6 +80,115 @@ TEST(GroupRows, GivenSlotsMustCoverEveryRow) {
   ASSERT_FALSE(grouped.ok());
   EXPECT_NE(grouped.status().message().find("a slot for each of 7 rows"), std::string::npos)
       << grouped.status().ToString();
+}
+
+/// `n` rows whose times repeat and run backwards, with a null in every column but Time, values
+/// distinct per row (row i: Price i, Tag "t<i>" of varying length, Flag i % 3 == 0, Small i % 100).
+std::shared_ptr<arrow::RecordBatch> UnorderedRows(int64_t n) {
+  arrow::Int64Builder times;
+  arrow::DoubleBuilder prices;
+  arrow::StringBuilder tags;
+  arrow::BooleanBuilder flags;
+  arrow::Int8Builder smalls;
+  for (int64_t i = 0; i < n; ++i) {
+    EXPECT_TRUE(times.Append((n - i) / 3 * 7 % 50).ok());  // ties, and out of order
+    EXPECT_TRUE((i % 5 == 1 ? prices.AppendNull() : prices.Append(static_cast<double>(i))).ok());
+    EXPECT_TRUE(
+        (i % 7 == 2 ? tags.AppendNull() : tags.Append("t" + std::string(i % 4, 'x') + std::to_string(i)))
+            .ok());
+    EXPECT_TRUE((i % 11 == 3 ? flags.AppendNull() : flags.Append(i % 3 == 0)).ok());
+    EXPECT_TRUE(smalls.Append(static_cast<int8_t>(i % 100)).ok());
+  }
+  auto schema = arrow::schema({arrow::field("Price", arrow::float64()), arrow::field("Time", arrow::int64()),
+                               arrow::field("Tag", arrow::utf8()), arrow::field("Flag", arrow::boolean()),
+                               arrow::field("Small", arrow::int8())});
+  return arrow::RecordBatch::Make(
+      schema, n, {*prices.Finish(), *times.Finish(), *tags.Finish(), *flags.Finish(), *smalls.Finish()});
+}
+
+/// What sorting rows [begin, end) of `rows` stably by Time gives, built with Arrow's own sort.
+std::shared_ptr<arrow::RecordBatch> SortedByArrow(const std::shared_ptr<arrow::RecordBatch>& rows,
+                                                  const std::vector<std::pair<int64_t, int64_t>>& blocks) {
+  EXPECT_TRUE(EnsureComputeInitialized().ok());
+  arrow::RecordBatchVector parts;
+  int64_t at = 0;
+  for (const auto& [begin, end] : blocks) {
+    if (begin > at) parts.push_back(rows->Slice(at, begin - at));
+    auto block = rows->Slice(begin, end - begin);
+    auto order = arrow::compute::SortIndices(*block->column(1));  // stable
+    EXPECT_TRUE(order.ok());
+    auto taken = arrow::compute::Take(block, *order);
+    EXPECT_TRUE(taken.ok());
+    parts.push_back(taken->record_batch());
+    at = end;
+  }
+  if (at < rows->num_rows()) parts.push_back(rows->Slice(at));
+  auto table = arrow::Table::FromRecordBatches(parts);
+  EXPECT_TRUE(table.ok());
+  auto combined = (*table)->CombineChunksToBatch();
+  EXPECT_TRUE(combined.ok());
+  return *combined;
+}
+
+TEST(SortBlockInPlace, SortsOneBlockStablyAndLeavesTheOtherRows) {
+  const auto rows = UnorderedRows(40);
+  ASSERT_TRUE(CheckSortableInPlace(*rows, 1).ok());
+  const auto want = SortedByArrow(rows, {{5, 33}});
+  auto sorted = SortBlockInPlace(*rows, 1, 5, 33);
+  ASSERT_TRUE(sorted.ok()) << sorted.status().ToString();
+  EXPECT_TRUE(*sorted);
+  ASSERT_TRUE(rows->ValidateFull().ok());
+  EXPECT_TRUE(rows->Equals(*want)) << rows->ToString() << "\nwant\n" << want->ToString();
+  // Sorted already: nothing to do.
+  auto again = SortBlockInPlace(*rows, 1, 5, 33);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);
+}
+
+TEST(SortBlockInPlace, BlocksSortedByThreadsAtOnceGiveWhatOneByOneGives) {
+  // Blocks of odd lengths, so that the bits of nulls and booleans of two blocks share bytes.
+  const auto rows = UnorderedRows(4001);
+  std::vector<std::pair<int64_t, int64_t>> blocks;
+  for (int64_t begin = 0; begin < rows->num_rows();) {
+    const int64_t end = std::min(rows->num_rows(), begin + 3 + begin % 13);
+    blocks.emplace_back(begin, end);
+    begin = end;
+  }
+  const auto want = SortedByArrow(rows, blocks);
+  std::vector<std::thread> threads;
+  std::vector<Status> status(4);
+  for (size_t w = 0; w < status.size(); ++w) {
+    threads.emplace_back([&, w] {
+      for (size_t b = w; b < blocks.size(); b += status.size()) {
+        auto done = SortBlockInPlace(*rows, 1, blocks[b].first, blocks[b].second);
+        if (!done.ok()) status[w] = done.status();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& st : status) ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_TRUE(rows->ValidateFull().ok());
+  EXPECT_TRUE(rows->Equals(*want));
+}
+
+TEST(SortBlockInPlace, RefusesWhatItCannotMove) {
+  arrow::ListBuilder lists(arrow::default_memory_pool(), std::make_shared<arrow::Int64Builder>());
+  arrow::Int64Builder times;
+  ASSERT_TRUE(lists.AppendNull().ok() && times.Append(1).ok());
+  auto schema = arrow::schema(
+      {arrow::field("Time", arrow::int64()), arrow::field("Levels", arrow::list(arrow::int64()))});
+  auto batch = arrow::RecordBatch::Make(schema, 1, {*times.Finish(), *lists.Finish()});
+  const Status st = CheckSortableInPlace(*batch, 0);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("column Levels"), std::string::npos) << st.ToString();
+  // A key with nulls cannot order its rows.
+  arrow::Int64Builder null_times;
+  ASSERT_TRUE(null_times.Append(2).ok() && null_times.AppendNull().ok());
+  auto with_null = arrow::RecordBatch::Make(arrow::schema({arrow::field("Time", arrow::int64())}), 2,
+                                            {*null_times.Finish()});
+  const Status null_key = CheckSortableInPlace(*with_null, 0);
+  ASSERT_FALSE(null_key.ok());
+  EXPECT_NE(null_key.message().find("Time: has nulls"), std::string::npos) << null_key.ToString();
 }
 
 }  // namespace
