@@ -194,8 +194,8 @@ std::string FormatPlan(const DayPlan& plan, const PipelineConfig& config) {
   out += fmt::format("  sizes      {}{}: {} rows, {} decoded, {} worker memory (x{} + {} of output rows)\n",
                      Plural(plan.sizes.size(), "listing", "listings"),
                      unknown > 0 ? fmt::format(" ({} without estimate)", unknown) : "", rows,
-                     FormatBytes(total_bytes), FormatBytes(total_memory), kWorkerMemoryHalves / 2.0,
-                     FormatBytes(total_output));
+                     FormatBytes(total_bytes), FormatBytes(total_memory),
+                     static_cast<double>(WorkerMemoryOf(4, plan.strategy)) / 4.0, FormatBytes(total_output));
   if (!plan.sizes.empty()) {
     std::vector<const ListingSize*> top;
     for (const auto& s : plan.sizes) top.push_back(&s);

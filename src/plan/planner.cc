@@ -82,12 +82,19 @@ Result<DayPlan> PlanDay(const Lake& lake, const PlanRequest& request) {
   pack.max_rows_per_table = config.run.max_rows_per_table;
   pack.group_by_instrument = request.group_by_instrument;
   pack.stream_blocker = request.stream_blocker;
+  // Packed first for workers that read the lake themselves (direct, row_groups: the input held
+  // once); if that needs shredding, packed again for workers that read spill files (more memory
+  // per byte, so smaller batches).
+  SetWorkerMemory(InputStrategy::kDirect, &plan.sizes);
   PackResult packed = PackListings(plan.sizes, pack);
+  StrategyChoice choice = ChooseStrategy(packed.batches, plan.files, plan.sizes, pack.memory_budget);
+  if (choice.strategy == InputStrategy::kShred) {
+    SetWorkerMemory(InputStrategy::kShred, &plan.sizes);
+    packed = PackListings(plan.sizes, pack);
+    choice = ChooseStrategy(packed.batches, plan.files, plan.sizes, pack.memory_budget);
+  }
   plan.batches = std::move(packed.batches);
   plan.warnings.insert(plan.warnings.end(), packed.warnings.begin(), packed.warnings.end());
-
-  StrategyChoice choice =
-      ChooseStrategy(plan.batches, plan.files, plan.sizes, DataBudget(plan.memory_budget));
   plan.strategy = choice.strategy;
   plan.strategy_reason = std::move(choice.reason);
   plan.size_estimates = sizer->Summary();

@@ -24,21 +24,28 @@
 
 namespace intraday {
 
-/// Worker memory per byte of decoded, projected input, in halves: 2.5. A worker holds, for the
-/// listings of its batch: the decoded input columns, each listing's rows contiguous (1x); the rows
-/// of a listing that is not one contiguous run in time order (rows out of time order, or spread
-/// over spill files), copied into buffers sized for the largest such listing: at most the input
-/// again (1x), when one listing is the whole batch; and the module outputs, sort and decode
-/// buffers and allocator slack (0.5x: bucketed outputs are far smaller than the events they
-/// summarise). Measured: a 50-listing day of 278 MiB decoded peaks at ~520 MiB with its 96 MiB
-/// base (1.5x); with factor 3 (until session 6) half the days of that size were estimated over
-/// a 1 GiB budget and shredded.
-inline constexpr uint64_t kWorkerMemoryHalves = 5;
+/// Worker memory per byte of decoded, projected input, in quarters, by where the worker reads its
+/// input (InputStrategy); output rows are added apart (AddOutputMemory).
+///   - From the lake (direct, row_groups): 1.25x. The worker places every row where its listing's
+///     rows are and sorts a listing out of time order in place (exec/batch_worker.cc,
+///     ReadTablesGrouped): the decoded input once (1x), and 0.25x for decode buffers, each row's
+///     listing slot while reading, string columns grouped then concatenated, the in-place sort's
+///     scratch (a listing per thread) and allocator slack. Measured: a 100-listing day of 612 MiB
+///     decoded peaks at 834 MiB with 2 threads, 1.2x over the base with its output rows.
+///   - From spill files (shred): 2.5x. A listing whose rows are spread over spill files is copied
+///     into buffers sized for the largest such listing: up to the input again (1x, when one
+///     listing is the whole batch), and 0.5x for the rest.
+inline constexpr uint64_t kLakeReadQuarters = 5;
+inline constexpr uint64_t kSpillReadQuarters = 10;
 
-/// The worker memory planned for `decoded_bytes` of input (kWorkerMemoryHalves).
-inline constexpr uint64_t WorkerMemoryOf(uint64_t decoded_bytes) {
-  return decoded_bytes * kWorkerMemoryHalves / 2;
+/// The worker memory planned for `decoded_bytes` of input read the way `strategy` reads it.
+inline constexpr uint64_t WorkerMemoryOf(uint64_t decoded_bytes, InputStrategy strategy) {
+  return decoded_bytes * (strategy == InputStrategy::kShred ? kSpillReadQuarters : kLakeReadQuarters) / 4;
 }
+
+/// Sets each listing's memory_bytes for a worker that reads the way `strategy` reads:
+/// WorkerMemoryOf its decoded input, plus its output_bytes.
+void SetWorkerMemory(InputStrategy strategy, std::vector<ListingSize>* sizes);
 
 /// A worker's memory before any data: the binary, Arrow's shared libraries (relocated at load,
 /// so partly private pages), the allocator and its threads. A worker of a 10-listing day with
@@ -105,7 +112,8 @@ struct FileEstimate {
 ///   rows[t]  = rows of the listing in the file of table t for the listing's MIC; 0 when the file
 ///              holds none of its rows or does not exist (no data: exact, not unknown);
 ///   bytes[t] = rows[t] x the file's projected bytes per row;
-///   memory_bytes = WorkerMemoryOf(the sum of bytes over tables);
+///   memory_bytes = WorkerMemoryOf(the sum of bytes over tables, read from spill files): the
+///                  planner sets it again for the strategy it tries (SetWorkerMemory);
 ///   source[t]    = the file's source (kNone when the listing's MIC has no file of table t).
 /// A listing whose MIC has a file with unknown listings gets estimated = false, never zero: its
 /// figures for that table are the largest any sized listing has for it on the day (a floor for

@@ -185,6 +185,21 @@ def test_text_output(intraday_bin, listing_lake, tmp_path):
     assert "top 10 by memory" in out
     assert "strategy   row_groups:" in out
     assert "budget     1.0 MiB per worker" in out
+    # Row-group batches read the lake themselves: their input counts once, not as spill files.
+    assert "worker memory (x1.25 + " in out
+
+
+def test_shredded_and_direct_days_are_sized_for_their_reads(intraday_bin, time_lake, tmp_path):
+    shred = plan_json(intraday_bin, write_config(tmp_path, time_lake, TINY))
+    direct = plan_json(intraday_bin, write_config(tmp_path, time_lake, HUGE))
+    assert (shred["strategy"], direct["strategy"]) == ("shred", "direct")
+    for s, d in zip(shred["sizes"], direct["sizes"]):
+        decoded = sum(d["bytes"].values())
+        # 2.5x the input read from spill files, 1.25x read from the lake; output rows on top.
+        assert s["memory_bytes"] - s["output_bytes"] == decoded * 10 // 4, s
+        assert d["memory_bytes"] - d["output_bytes"] == decoded * 5 // 4, d
+    text = run_intraday(intraday_bin, "plan", write_config(tmp_path, time_lake, TINY), "--day", DAY).stdout
+    assert "worker memory (x2.5 + " in text
 
 
 def test_not_a_trading_day(intraday_bin, listing_lake, tmp_path):

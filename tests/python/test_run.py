@@ -167,7 +167,7 @@ def test_next_days_batches_take_the_cores_the_day_before_leaves_idle(intraday_bi
     # 600 ms each: while its last batch runs alone, the second day's batches take the idle core.
     env = dict(os.environ, INTRADAY_TEST_WORKER_DELAY_MS="600", INTRADAY_TEST_WORKER_DELAY_DAY=START)
     config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", tmp_path / "scratch", workers=2,
-                          memory="1MiB")
+                          memory="900KiB")
     run_intraday(intraday_bin, "run", config, env=env)
     assert day_files(tmp_path / "out") == day_files(reference)
     report = run_report(tmp_path / "out")
@@ -196,7 +196,7 @@ def test_a_day_started_early_that_fails_keeps_the_day_before(intraday_bin, tmp_p
     pq.write_table(table, victim, row_group_size=256)
     env = dict(os.environ, INTRADAY_TEST_WORKER_DELAY_MS="800", INTRADAY_TEST_WORKER_DELAY_DAY=START)
     config = write_config(tmp_path / "p.yaml", broken, tmp_path / "out", tmp_path / "scratch", workers=2,
-                          memory="1MiB")
+                          memory="900KiB")
     proc = run_intraday(intraday_bin, "run", config, env=env, check=False)
     assert proc.returncode == 1, proc.stderr
     assert "trades-plus-XPAR-20260106.parquet" in proc.stderr and "TradeTimestamp" in proc.stderr

@@ -1,9 +1,10 @@
 """Workers stay within `run.memory_per_worker` when a day is planned to fill it: the planner's
-worker-memory estimate (2.5x the decoded input, docs/planning.md) must cover what a worker really
-holds, for rows in time order (listings are views of the placed input), rows out of time order
-(listings gathered into buffers after a sort) and spill inputs (a shredded day). The budget is
-set from the plan itself so that the day's estimate fills the data budget; a lower factor that
-no longer covers a worker fails here."""
+worker-memory estimate (1.25x the decoded input for a worker reading the lake, 2.5x for one
+reading spill files, plus output rows: docs/planning.md) must cover what a worker really holds,
+for rows in time order (listings are views of the placed input), rows out of time order
+(listings sorted in place) and spill inputs (a shredded day: listings gathered into buffers).
+The budget is set from the plan itself so that the day's estimate fills the data budget; a lower
+factor that no longer covers a worker fails here."""
 import json
 import math
 import random

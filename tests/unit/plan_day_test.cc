@@ -437,9 +437,10 @@ class PlanDayTest : public ::testing::Test {
     return PlanDay(*lake_.Open(), request);
   }
 
-  // Each listing's worker memory: rows x 3 columns of 8.125 bytes x the overhead factor.
-  static uint64_t MemoryOf(int64_t rows) {
-    return WorkerMemoryOf(static_cast<uint64_t>(std::ceil(rows * 3 * 8.125)));
+  // Each listing's worker memory: rows x 3 columns of 8.125 bytes x the overhead factor of
+  // workers reading spill files (the larger), or the lake.
+  static uint64_t MemoryOf(int64_t rows, InputStrategy reads = InputStrategy::kShred) {
+    return WorkerMemoryOf(static_cast<uint64_t>(std::ceil(rows * 3 * 8.125)), reads);
   }
 
   TestLake lake_;
@@ -470,7 +471,7 @@ TEST_F(PlanDayTest, DirectWhenTheDayFitsOneWorker) {
   const std::vector<int64_t> rows{100, 200, 300, 400, 50, 50};
   for (size_t i = 0; i < rows.size(); ++i) {
     EXPECT_EQ(plan->sizes[i].rows[kTrades], rows[i]) << i;
-    EXPECT_EQ(plan->sizes[i].memory_bytes, MemoryOf(rows[i])) << i;
+    EXPECT_EQ(plan->sizes[i].memory_bytes, MemoryOf(rows[i], InputStrategy::kDirect)) << i;
     EXPECT_TRUE(plan->sizes[i].estimated);
   }
   ASSERT_EQ(plan->batches.size(), 1u);
@@ -480,6 +481,18 @@ TEST_F(PlanDayTest, DirectWhenTheDayFitsOneWorker) {
       << plan->strategy_reason;
   EXPECT_EQ(plan->memory_budget, uint64_t{1} << 30);
   EXPECT_TRUE(plan->warnings.empty());
+}
+
+TEST_F(PlanDayTest, DirectWhenTheInputFitsOnceThoughNotAsSpillFiles) {
+  WriteInterleavedTrades();
+  // Data budget: 700 rows' worth read from spill files (2.5x), 1 400 read from the lake (1.25x):
+  // the day's 1 100 rows fit a worker that reads the lake itself.
+  auto plan = Plan(2 * MemoryOf(700));
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ASSERT_EQ(plan->batches.size(), 1u);
+  EXPECT_EQ(plan->strategy, InputStrategy::kDirect);
+  EXPECT_FALSE(plan->batches[0].oversize);
+  EXPECT_EQ(plan->sizes[3].memory_bytes, MemoryOf(400, InputStrategy::kDirect));
 }
 
 TEST_F(PlanDayTest, ShredWhenAFileIsNotClustered) {
@@ -493,6 +506,8 @@ TEST_F(PlanDayTest, ShredWhenAFileIsNotClustered) {
   // Packing fills the data budget: the budget less the worker's own memory (half, this small).
   for (const auto& b : plan->batches) EXPECT_LE(b.memory_bytes, DataBudget(plan->memory_budget));
   EXPECT_EQ(plan->strategy, InputStrategy::kShred);
+  // Packed for workers that read spill files.
+  EXPECT_EQ(plan->sizes[3].memory_bytes, MemoryOf(400));
   EXPECT_NE(plan->strategy_reason.find(lake_.PathOf(Table::kTrades, kMonday, "XLON")), std::string::npos)
       << plan->strategy_reason;
   EXPECT_NE(plan->strategy_reason.find("not clustered"), std::string::npos) << plan->strategy_reason;
@@ -506,6 +521,8 @@ TEST_F(PlanDayTest, RowGroupsWhenEveryFileIsClustered) {
   EXPECT_GT(plan->batches.size(), 1u);
   for (const auto& f : plan->files) EXPECT_TRUE(f.clustered) << f.display_path;
   EXPECT_EQ(plan->strategy, InputStrategy::kRowGroups) << plan->strategy_reason;
+  // Packed for workers that read the lake (its row groups) themselves.
+  EXPECT_EQ(plan->sizes[0].memory_bytes, MemoryOf(plan->sizes[0].rows[kTrades], InputStrategy::kDirect));
   EXPECT_NE(plan->strategy_reason.find("all 2 files are clustered"), std::string::npos)
       << plan->strategy_reason;
 }
