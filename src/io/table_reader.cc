@@ -133,7 +133,9 @@ Status TableFileReader::Init(const std::string& path) {
   parquet::ArrowReaderProperties arrow_props;
   arrow_props.set_batch_size(options_.batch_rows);
   parquet::ReaderProperties props;
-  props.enable_buffered_stream();  // bounded reads from object stores
+  // Object stores: bounded reads. A local file is memory-mapped (io/lake.cc) and a column chunk
+  // is then a view of the mapping, not a copy.
+  if (fs_->type_name() != "local") props.enable_buffered_stream();
   try {
     parquet::arrow::FileReaderBuilder builder;
     INTRADAY_RETURN_NOT_OK(Annotate(builder.Open(*input, props, options_.metadata)));

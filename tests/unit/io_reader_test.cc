@@ -50,15 +50,20 @@ std::shared_ptr<arrow::Table> MakeTrades(int64_t rows, bool listing_as_string = 
   return arrow::Table::Make(schema, {a, b, c, d});
 }
 
-void WriteParquet(const std::shared_ptr<arrow::Table>& table, const std::string& path, int64_t row_group_rows) {
+void WriteParquet(const std::shared_ptr<arrow::Table>& table, const std::string& path,
+                  int64_t row_group_rows) {
   auto out = arrow::io::FileOutputStream::Open(path).ValueOrDie();
   ASSERT_TRUE(parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), out, row_group_rows).ok());
   ASSERT_TRUE(out->Close().ok());
 }
 
-Result<std::unique_ptr<TableFileReader>> OpenTrades(const std::string& path, TableReadOptions options) {
-  return TableFileReader::Open(std::make_shared<arrow::fs::LocalFileSystem>(), path, path, Table::kTrades,
-                               std::move(options));
+/// `mapped`: through a local filesystem that memory-maps its files, as a lake on local disk does.
+Result<std::unique_ptr<TableFileReader>> OpenTrades(const std::string& path, TableReadOptions options,
+                                                    bool mapped = false) {
+  arrow::fs::LocalFileSystemOptions local;
+  local.use_mmap = mapped;
+  return TableFileReader::Open(std::make_shared<arrow::fs::LocalFileSystem>(local), path, path,
+                               Table::kTrades, std::move(options));
 }
 
 TEST(TableReader, BoundedBatchesProjectionAndUnits) {
@@ -142,13 +147,16 @@ TEST(TableReader, TruncatedAndGarbageFilesAreErrorsNamingTheFile) {
     bytes.assign(std::istreambuf_iterator<char>(in), {});
   }
   const std::string truncated = tmp.path() + "/truncated.parquet";
-  std::ofstream(truncated, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 2));
+  std::ofstream(truncated, std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size() / 2));
   const std::string garbage = tmp.path() + "/garbage.parquet";
   std::ofstream(garbage) << "this is not parquet at all, not even close";
-  for (const auto& path : {truncated, garbage}) {
-    auto reader = OpenTrades(path, {});
-    ASSERT_FALSE(reader.ok()) << path;
-    EXPECT_NE(reader.status().message().find(path), std::string::npos) << reader.status().ToString();
+  for (const bool mapped : {false, true}) {
+    for (const auto& path : {truncated, garbage}) {
+      auto reader = OpenTrades(path, {}, mapped);
+      ASSERT_FALSE(reader.ok()) << path;
+      EXPECT_NE(reader.status().message().find(path), std::string::npos) << reader.status().ToString();
+    }
   }
   auto missing = OpenTrades(tmp.path() + "/missing.parquet", {});
   ASSERT_FALSE(missing.ok());
@@ -166,12 +174,36 @@ TEST(TableReader, CorruptPageIsADecodeErrorNamingTheFile) {
   }
   // Overwrite the middle of the data pages, keep the footer intact.
   for (size_t i = 100; i < bytes.size() / 2; ++i) bytes[i] = static_cast<char>(0xA5);
-  std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  auto reader = OpenTrades(path, {});
-  Status status = reader.status();
-  if (reader.ok()) status = (*reader)->ReadAll().status();
-  ASSERT_FALSE(status.ok());
-  EXPECT_NE(status.message().find("corrupt.parquet"), std::string::npos) << status.ToString();
+  std::ofstream(path, std::ios::binary | std::ios::trunc)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  for (const bool mapped : {false, true}) {
+    auto reader = OpenTrades(path, {}, mapped);
+    Status status = reader.status();
+    if (reader.ok()) status = (*reader)->ReadAll().status();
+    ASSERT_FALSE(status.ok());
+    EXPECT_NE(status.message().find("corrupt.parquet"), std::string::npos) << status.ToString();
+  }
+}
+
+TEST(Lake, LocalFilesAreReadMemoryMapped) {
+  // Decoding straight from the page cache: no copy into fresh heap buffers (docs/engine.md).
+  testing::TempDir tmp;
+  const std::string path = tmp.path() + "/t.parquet";
+  WriteParquet(MakeTrades(3000), path, 1000);
+  LakeOptions options;
+  options.root = tmp.path();
+  auto lake = Lake::Open(options);
+  ASSERT_TRUE(lake.ok()) << lake.status().ToString();
+  auto file = (*lake)->fs()->OpenInputFile(path);
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  EXPECT_NE(dynamic_cast<arrow::io::MemoryMappedFile*>(file->get()), nullptr);
+  auto reader = TableFileReader::Open((*lake)->fs(), path, path, Table::kTrades, {});
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  auto batches = (*reader)->ReadAll();
+  ASSERT_TRUE(batches.ok()) << batches.status().ToString();
+  int64_t rows = 0;
+  for (const auto& b : *batches) rows += b->num_rows();
+  EXPECT_EQ(rows, 3000);
 }
 
 TEST(Lake, PathTemplatesAndLocate) {
@@ -184,7 +216,8 @@ TEST(Lake, PathTemplatesAndLocate) {
   const Date day = Date::FromYmd(2026, 1, 2);
   EXPECT_EQ(*(*lake)->PathOf(Table::kTrades, day, "XLON"),
             tmp.path() + "/Trades-Plus/XLON/2026/01/02/trades-plus-XLON-20260102.parquet");
-  EXPECT_EQ(*(*lake)->PathOf(Table::kL3, day, "XPAR"), tmp.path() + "/Equity-L3/XPAR/2026/01/02/l3-XPAR-20260102.parquet");
+  EXPECT_EQ(*(*lake)->PathOf(Table::kL3, day, "XPAR"),
+            tmp.path() + "/Equity-L3/XPAR/2026/01/02/l3-XPAR-20260102.parquet");
   EXPECT_EQ(*(*lake)->PathOf(Table::kL2, day, "XLON"), tmp.path() + "/custom/2026-01-02/XLON_book.parquet");
   auto missing = (*lake)->Locate(Table::kTrades, day, "XLON");
   ASSERT_TRUE(missing.ok());
