@@ -191,11 +191,14 @@ std::string FormatPlan(const DayPlan& plan, const PipelineConfig& config) {
   }
   int64_t rows = 0;
   for (int64_t r : total_rows) rows += r;
-  out += fmt::format("  sizes      {}{}: {} rows, {} decoded, {} worker memory (x{} + {} of output rows)\n",
-                     Plural(plan.sizes.size(), "listing", "listings"),
-                     unknown > 0 ? fmt::format(" ({} without estimate)", unknown) : "", rows,
-                     FormatBytes(total_bytes), FormatBytes(total_memory),
-                     static_cast<double>(WorkerMemoryOf(4, plan.strategy)) / 4.0, FormatBytes(total_output));
+  out += fmt::format(
+      "  sizes      {}{}: {} rows, {} decoded, {} worker memory (x{} + {} of output rows{})\n",
+      Plural(plan.sizes.size(), "listing", "listings"),
+      unknown > 0 ? fmt::format(" ({} without estimate)", unknown) : "", rows, FormatBytes(total_bytes),
+      FormatBytes(total_memory), kWorkerMemoryQuarters / 4.0, FormatBytes(total_output),
+      plan.gather_threads > 0
+          ? fmt::format("; each batch adds a copy of its {} largest listings", plan.gather_threads)
+          : "");
   if (!plan.sizes.empty()) {
     std::vector<const ListingSize*> top;
     for (const auto& s : plan.sizes) top.push_back(&s);

@@ -125,6 +125,9 @@ struct DayPlan {
   std::vector<Batch> batches;      // in ListingId order
   InputStrategy strategy = InputStrategy::kDirect;
   std::string strategy_reason;
+  /// Shredded days: each batch's memory adds copies of its this many largest listings (the
+  /// threads a worker may gather with; PackOptions::gather_threads). 0 otherwise.
+  int gather_threads = 0;
   SizeEstimateSummary size_estimates;
   uint64_t memory_budget = 0;
   std::vector<std::string> warnings;

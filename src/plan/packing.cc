@@ -1,6 +1,7 @@
 #include "plan/packing.h"
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <unordered_map>
 
@@ -17,7 +18,8 @@ struct Unit {
   std::vector<const ListingSize*> members;  // sorted by ListingId
   int64_t instrument_id = 0;
   uint64_t memory = 0;
-  uint64_t output = 0;  // of which output rows (ListingSize::output_bytes)
+  uint64_t output = 0;           // of which output rows (ListingSize::output_bytes)
+  std::vector<uint64_t> inputs;  // per member listing: its decoded input bytes
   std::array<int64_t, kTableCount> rows{};
   bool known = true;
 };
@@ -44,6 +46,9 @@ std::vector<Unit> BuildUnits(std::span<const ListingSize> sizes, bool group_by_i
     unit.members.push_back(size);
     unit.memory += size->memory_bytes;
     unit.output += size->output_bytes;
+    uint64_t input = 0;
+    for (uint64_t b : size->bytes) input += b;
+    unit.inputs.push_back(input);
     for (size_t t = 0; t < kTableCount; ++t) unit.rows[t] += size->rows[t];
     unit.known = unit.known && size->estimated;
   }
@@ -70,9 +75,44 @@ std::string Describe(const Unit& unit) {
   return fmt::format("instrument {} (listings {})", unit.instrument_id, fmt::join(ids, ", "));
 }
 
-void Add(const Unit& unit, Batch* batch) {
+/// The `threads` largest listing inputs of a batch (a spill reader's gather buffers), kept
+/// sorted, largest first.
+class GatherBuffers {
+ public:
+  explicit GatherBuffers(int threads) : threads_(static_cast<size_t>(std::max(0, threads))) {}
+
+  /// The buffers' bytes with `unit`'s listings added.
+  uint64_t BytesWith(const Unit& unit) const { return With(unit).Bytes(); }
+  void Add(const Unit& unit) { *this = With(unit); }
+  uint64_t Bytes() const {
+    uint64_t bytes = 0;
+    for (uint64_t b : largest_) bytes += b;
+    return bytes;
+  }
+
+ private:
+  GatherBuffers With(const Unit& unit) const {
+    GatherBuffers out = *this;
+    out.largest_.insert(out.largest_.end(), unit.inputs.begin(), unit.inputs.end());
+    std::sort(out.largest_.begin(), out.largest_.end(), std::greater<>());
+    if (out.largest_.size() > threads_) out.largest_.resize(threads_);
+    return out;
+  }
+
+  size_t threads_;
+  std::vector<uint64_t> largest_;
+};
+
+/// A unit's memory alone in a batch: its listings' memory and their gather buffers.
+uint64_t MemoryAlone(const Unit& unit, const PackOptions& options) {
+  return unit.memory + GatherBuffers(options.gather_threads).BytesWith(unit);
+}
+
+void Add(const Unit& unit, Batch* batch, GatherBuffers* gather) {
   for (const auto* m : unit.members) batch->listings.push_back(m->listing_id);
-  batch->memory_bytes += unit.memory;
+  const uint64_t before = gather->Bytes();
+  gather->Add(unit);
+  batch->memory_bytes += unit.memory + gather->Bytes() - before;
   for (size_t t = 0; t < kTableCount; ++t) batch->rows[t] += unit.rows[t];
 }
 
@@ -81,6 +121,7 @@ void Add(const Unit& unit, Batch* batch) {
 PackResult PackListings(std::span<const ListingSize> sizes, const PackOptions& options) {
   PackResult result;
   Batch current;
+  GatherBuffers current_gather(options.gather_threads);
   auto close = [&](Batch* batch) {
     if (batch->listings.empty()) return;
     std::sort(batch->listings.begin(), batch->listings.end());
@@ -88,18 +129,24 @@ PackResult PackListings(std::span<const ListingSize> sizes, const PackOptions& o
     result.batches.push_back(std::move(*batch));
     *batch = Batch{};
   };
+  auto close_current = [&] {
+    close(&current);
+    current_gather = GatherBuffers(options.gather_threads);
+  };
 
   for (const Unit& unit : BuildUnits(sizes, options.group_by_instrument)) {
-    const bool over_budget = unit.memory > options.memory_budget;
+    const uint64_t memory_alone = MemoryAlone(unit, options);
+    const bool over_budget = memory_alone > options.memory_budget;
     const std::optional<Table> over_cap = OverCap(unit.rows, options);
     if (!unit.known || over_budget || over_cap) {
-      close(&current);
+      close_current();
       Batch alone;
-      Add(unit, &alone);
+      GatherBuffers alone_gather(options.gather_threads);
+      Add(unit, &alone, &alone_gather);
       alone.oversize = unit.known;
       // Time slices bound the input a worker holds, not its output rows: a listing over the
       // budget only with them is computed whole.
-      const bool output_only = over_budget && unit.memory - unit.output <= options.memory_budget;
+      const bool output_only = over_budget && memory_alone - unit.output <= options.memory_budget;
       alone.streamed =
           alone.oversize && alone.listings.size() == 1 && options.stream_blocker.empty() && !output_only;
       const int id = static_cast<int>(result.batches.size());
@@ -119,7 +166,7 @@ PackResult PackListings(std::span<const ListingSize> sizes, const PackOptions& o
         result.warnings.push_back(fmt::format(
             "{} needs an estimated {} of worker memory, over the {} budget: planned alone in "
             "batch {} (oversize){}",
-            Describe(unit), FormatBytes(unit.memory), FormatBytes(options.memory_budget), id, consequence));
+            Describe(unit), FormatBytes(memory_alone), FormatBytes(options.memory_budget), id, consequence));
       } else {
         const Table table = *over_cap;
         result.warnings.push_back(fmt::format(
@@ -133,12 +180,13 @@ PackResult PackListings(std::span<const ListingSize> sizes, const PackOptions& o
     if (!current.listings.empty()) {
       std::array<int64_t, kTableCount> rows = current.rows;
       for (size_t t = 0; t < kTableCount; ++t) rows[t] += unit.rows[t];
-      if (current.memory_bytes + unit.memory > options.memory_budget || OverCap(rows, options))
-        close(&current);
+      const uint64_t memory =
+          current.memory_bytes - current_gather.Bytes() + unit.memory + current_gather.BytesWith(unit);
+      if (memory > options.memory_budget || OverCap(rows, options)) close_current();
     }
-    Add(unit, &current);
+    Add(unit, &current, &current_gather);
   }
-  close(&current);
+  close_current();
   return result;
 }
 

@@ -19,6 +19,11 @@
 //     within the budget; otherwise the warning says its worker may exceed the budget, and why.
 //     Slices bound the input, not the output rows: a listing over the budget only because of
 //     its output rows (ListingSize::output_bytes) is not streamed.
+//   - Workers that read spill files (gather_threads > 0) copy each listing whose rows are spread
+//     over spill files into buffers, one set per thread, each as large as the largest listing
+//     it has copied: a batch's memory is its listings' memory plus the input bytes of its
+//     gather_threads largest listings (a term of the batch, not of each listing), and a unit
+//     alone counts its own largest listings so.
 //   - A unit with an unknown size (ListingSize::estimated == false) also goes alone: it is never
 //     counted as zero, nor packed with listings whose batch it could push over the budget. If it
 //     turns out too large, only its own batch fails.
@@ -43,6 +48,9 @@ struct PackOptions {
   /// Why the pass cannot compute one listing in time slices (StreamBlocker); empty if it can:
   /// an oversize single listing is then flagged `streamed`.
   std::string stream_blocker = "pass modules unknown";
+  /// Threads a worker copies listings with (see the rules above); 0: workers read the lake and
+  /// copy nothing.
+  int gather_threads = 0;
 };
 
 struct PackResult {

@@ -102,6 +102,7 @@ nlohmann::ordered_json ToJson(const DayPlan& plan) {
           {"data_budget", DataBudget(plan.memory_budget)},
           {"strategy", ToString(plan.strategy)},
           {"strategy_reason", plan.strategy_reason},
+          {"gather_threads", plan.gather_threads},
           {"universe", {{"mics", plan.universe.mics}, {"listings", std::move(listings)}}},
           {"columns", std::move(columns)},
           {"files", std::move(files)},

@@ -1,6 +1,8 @@
 #include "plan/planner.h"
 
+#include <algorithm>
 #include <deque>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -82,19 +84,22 @@ Result<DayPlan> PlanDay(const Lake& lake, const PlanRequest& request) {
   pack.max_rows_per_table = config.run.max_rows_per_table;
   pack.group_by_instrument = request.group_by_instrument;
   pack.stream_blocker = request.stream_blocker;
-  // Packed first for workers that read the lake themselves (direct, row_groups: the input held
-  // once); if that needs shredding, packed again for workers that read spill files (more memory
-  // per byte, so smaller batches).
-  SetWorkerMemory(InputStrategy::kDirect, &plan.sizes);
+  // Packed first for workers that read the lake themselves (direct, row_groups: nothing is
+  // copied); if that needs shredding, packed again for workers that read spill files, whose
+  // batches also hold copies of their largest listings (PackOptions::gather_threads).
+  SetWorkerMemory(&plan.sizes);
   PackResult packed = PackListings(plan.sizes, pack);
   StrategyChoice choice = ChooseStrategy(packed.batches, plan.files, plan.sizes, pack.memory_budget);
   if (choice.strategy == InputStrategy::kShred) {
-    SetWorkerMemory(InputStrategy::kShred, &plan.sizes);
+    pack.gather_threads = request.worker_threads > 0
+                              ? request.worker_threads
+                              : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
     packed = PackListings(plan.sizes, pack);
     choice = ChooseStrategy(packed.batches, plan.files, plan.sizes, pack.memory_budget);
   }
   plan.batches = std::move(packed.batches);
   plan.warnings.insert(plan.warnings.end(), packed.warnings.begin(), packed.warnings.end());
+  plan.gather_threads = pack.gather_threads;
   plan.strategy = choice.strategy;
   plan.strategy_reason = std::move(choice.reason);
   plan.size_estimates = sizer->Summary();

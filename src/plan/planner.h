@@ -42,6 +42,10 @@ struct PlanRequest {
   /// listings' output rows, which small buckets make larger than their input (AddOutputMemory).
   /// 0 leaves outputs out of the estimates.
   uint64_t output_row_bytes = 0;
+  /// The most threads a worker may compute with (a batch running alone gets every core): each
+  /// copies listings of a shredded batch into its own buffers (PackOptions::gather_threads).
+  /// 0: the machine's cores.
+  int worker_threads = 0;
 };
 
 /// Where plan and run keep the per-input-file size cache: {run.output}/_size_cache. Not under

@@ -86,7 +86,7 @@ std::vector<ListingSize> EstimateListingSizes(const Universe& universe, std::spa
     }
     uint64_t bytes = 0;
     for (uint64_t b : size.bytes) bytes += b;
-    size.memory_bytes = WorkerMemoryOf(bytes, InputStrategy::kShred);
+    size.memory_bytes = WorkerMemoryOf(bytes);
   }
   return sizes;
 }
@@ -101,11 +101,11 @@ uint64_t OutputRowsBound(const PassConfig& pass, const ListingSize& size) {
   return std::min(buckets, events);
 }
 
-void SetWorkerMemory(InputStrategy strategy, std::vector<ListingSize>* sizes) {
+void SetWorkerMemory(std::vector<ListingSize>* sizes) {
   for (ListingSize& size : *sizes) {
     uint64_t bytes = 0;
     for (uint64_t b : size.bytes) bytes += b;
-    size.memory_bytes = WorkerMemoryOf(bytes, strategy) + size.output_bytes;
+    size.memory_bytes = WorkerMemoryOf(bytes) + size.output_bytes;
   }
 }
 

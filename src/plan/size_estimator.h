@@ -24,28 +24,27 @@
 
 namespace intraday {
 
-/// Worker memory per byte of decoded, projected input, in quarters, by where the worker reads its
-/// input (InputStrategy); output rows are added apart (AddOutputMemory).
-///   - From the lake (direct, row_groups): 1.25x. The worker places every row where its listing's
-///     rows are and sorts a listing out of time order in place (exec/batch_worker.cc,
-///     ReadTablesGrouped): the decoded input once (1x), and 0.25x for decode buffers, each row's
-///     listing slot while reading, string columns grouped then concatenated, the in-place sort's
-///     scratch (a listing per thread) and allocator slack. Measured: a 100-listing day of 612 MiB
-///     decoded peaks at 834 MiB with 2 threads, 1.2x over the base with its output rows.
-///   - From spill files (shred): 2.5x. A listing whose rows are spread over spill files is copied
-///     into buffers sized for the largest such listing: up to the input again (1x, when one
-///     listing is the whole batch), and 0.5x for the rest.
-inline constexpr uint64_t kLakeReadQuarters = 5;
-inline constexpr uint64_t kSpillReadQuarters = 10;
+/// Worker memory per byte of decoded, projected input, in quarters: 1.25x. Output rows are added
+/// apart (AddOutputMemory), and for workers that read spill files the copies of listings spread
+/// over them, a term of the batch (PackOptions::gather_threads).
+///   - A worker reading the lake (direct, row_groups) places every row where its listing's rows
+///     are and sorts a listing out of time order in place (exec/batch_worker.cc,
+///     ReadTablesGrouped); one reading spill files maps them (page-cache pages). Either holds the
+///     decoded input once (1x), and 0.25x for decode buffers, each row's listing slot while
+///     reading, string columns grouped then concatenated, the in-place sort's scratch (a listing
+///     per thread) and allocator slack.
+///   - Measured (docs/planning.md): a direct 100-listing day of 612 MiB decoded peaks at 834 MiB
+///     with 2 threads, 1.2x over the base with its output rows; shredded 200-listing days' batches
+///     at 1.26-1.49x their input with their outputs and copies.
+inline constexpr uint64_t kWorkerMemoryQuarters = 5;
 
-/// The worker memory planned for `decoded_bytes` of input read the way `strategy` reads it.
-inline constexpr uint64_t WorkerMemoryOf(uint64_t decoded_bytes, InputStrategy strategy) {
-  return decoded_bytes * (strategy == InputStrategy::kShred ? kSpillReadQuarters : kLakeReadQuarters) / 4;
+/// The worker memory planned for `decoded_bytes` of input (kWorkerMemoryQuarters).
+inline constexpr uint64_t WorkerMemoryOf(uint64_t decoded_bytes) {
+  return decoded_bytes * kWorkerMemoryQuarters / 4;
 }
 
-/// Sets each listing's memory_bytes for a worker that reads the way `strategy` reads:
-/// WorkerMemoryOf its decoded input, plus its output_bytes.
-void SetWorkerMemory(InputStrategy strategy, std::vector<ListingSize>* sizes);
+/// Sets each listing's memory_bytes: WorkerMemoryOf its decoded input, plus its output_bytes.
+void SetWorkerMemory(std::vector<ListingSize>* sizes);
 
 /// A worker's memory before any data: the binary, Arrow's shared libraries (relocated at load,
 /// so partly private pages), the allocator and its threads. A worker of a 10-listing day with
@@ -112,8 +111,7 @@ struct FileEstimate {
 ///   rows[t]  = rows of the listing in the file of table t for the listing's MIC; 0 when the file
 ///              holds none of its rows or does not exist (no data: exact, not unknown);
 ///   bytes[t] = rows[t] x the file's projected bytes per row;
-///   memory_bytes = WorkerMemoryOf(the sum of bytes over tables, read from spill files): the
-///                  planner sets it again for the strategy it tries (SetWorkerMemory);
+///   memory_bytes = WorkerMemoryOf(the sum of bytes over tables);
 ///   source[t]    = the file's source (kNone when the listing's MIC has no file of table t).
 /// A listing whose MIC has a file with unknown listings gets estimated = false, never zero: its
 /// figures for that table are the largest any sized listing has for it on the day (a floor for

@@ -83,7 +83,10 @@ def check_batches(plan: dict) -> None:
             assert len(b["listings"]) == 1
         else:
             assert b["memory_bytes"] <= plan["data_budget"] < plan["memory_budget"]
-        assert b["memory_bytes"] == sum(s["memory_bytes"] for s in plan["sizes"] if s["listing_id"] in b["listings"])
+        # Its listings' memory, and for a shredded day copies of its largest listings
+        # (test_shredded_and_direct_days_are_sized_for_their_reads).
+        listings = sum(s["memory_bytes"] for s in plan["sizes"] if s["listing_id"] in b["listings"])
+        assert b["memory_bytes"] == listings if plan["gather_threads"] == 0 else b["memory_bytes"] > listings
 
 
 def rows_per_listing(lake: Path, table: str, mic: str) -> Counter:
@@ -193,13 +196,20 @@ def test_shredded_and_direct_days_are_sized_for_their_reads(intraday_bin, time_l
     shred = plan_json(intraday_bin, write_config(tmp_path, time_lake, TINY))
     direct = plan_json(intraday_bin, write_config(tmp_path, time_lake, HUGE))
     assert (shred["strategy"], direct["strategy"]) == ("shred", "direct")
+    assert direct["gather_threads"] == 0 and shred["gather_threads"] >= 1
+    inputs = {}
     for s, d in zip(shred["sizes"], direct["sizes"]):
         decoded = sum(d["bytes"].values())
-        # 2.5x the input read from spill files, 1.25x read from the lake; output rows on top.
-        assert s["memory_bytes"] - s["output_bytes"] == decoded * 10 // 4, s
-        assert d["memory_bytes"] - d["output_bytes"] == decoded * 5 // 4, d
+        inputs[s["listing_id"]] = decoded
+        # 1.25x the decoded input, output rows on top, however the worker reads.
+        assert s["memory_bytes"] - s["output_bytes"] == decoded * 5 // 4 == d["memory_bytes"] - d["output_bytes"]
+    # A shredded batch adds copies of its largest listings (spread over spill files, gathered).
+    memory = {s["listing_id"]: s["memory_bytes"] for s in shred["sizes"]}
+    for b in shred["batches"]:
+        largest = sorted((inputs[i] for i in b["listings"]), reverse=True)[: shred["gather_threads"]]
+        assert b["memory_bytes"] == sum(memory[i] for i in b["listings"]) + sum(largest), b
     text = run_intraday(intraday_bin, "plan", write_config(tmp_path, time_lake, TINY), "--day", DAY).stdout
-    assert "worker memory (x2.5 + " in text
+    assert "worker memory (x1.25 + " in text and "largest listings)" in text
 
 
 def test_not_a_trading_day(intraday_bin, listing_lake, tmp_path):

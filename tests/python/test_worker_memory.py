@@ -1,6 +1,6 @@
 """Workers stay within `run.memory_per_worker` when a day is planned to fill it: the planner's
-worker-memory estimate (1.25x the decoded input for a worker reading the lake, 2.5x for one
-reading spill files, plus output rows: docs/planning.md) must cover what a worker really holds,
+worker-memory estimate (1.25x the decoded input plus output rows, and for a shredded batch copies
+of its largest listings: docs/planning.md) must cover what a worker really holds,
 for rows in time order (listings are views of the placed input), rows out of time order
 (listings sorted in place) and spill inputs (a shredded day: listings gathered into buffers).
 The budget is set from the plan itself so that the day's estimate fills the data budget; a lower

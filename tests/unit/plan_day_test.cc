@@ -5,6 +5,8 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <optional>
 
 #include <arrow/array.h>
@@ -434,14 +436,17 @@ class PlanDayTest : public ::testing::Test {
     request.day = kMonday;
     request.size_cache_dir = std::move(cache_dir);
     request.size_history_dir = std::move(history_dir);
+    request.worker_threads = kThreads;
     return PlanDay(*lake_.Open(), request);
   }
 
-  // Each listing's worker memory: rows x 3 columns of 8.125 bytes x the overhead factor of
-  // workers reading spill files (the larger), or the lake.
-  static uint64_t MemoryOf(int64_t rows, InputStrategy reads = InputStrategy::kShred) {
-    return WorkerMemoryOf(static_cast<uint64_t>(std::ceil(rows * 3 * 8.125)), reads);
-  }
+  // A shredded batch holds copies of its kThreads largest listings.
+  static constexpr int kThreads = 2;
+
+  // Each listing's decoded input: rows x 3 columns of 8.125 bytes.
+  static uint64_t InputOf(int64_t rows) { return static_cast<uint64_t>(std::ceil(rows * 3 * 8.125)); }
+  // ... and its worker memory: the input x the overhead factor.
+  static uint64_t MemoryOf(int64_t rows) { return WorkerMemoryOf(InputOf(rows)); }
 
   TestLake lake_;
   PipelineConfig config_;
@@ -471,7 +476,7 @@ TEST_F(PlanDayTest, DirectWhenTheDayFitsOneWorker) {
   const std::vector<int64_t> rows{100, 200, 300, 400, 50, 50};
   for (size_t i = 0; i < rows.size(); ++i) {
     EXPECT_EQ(plan->sizes[i].rows[kTrades], rows[i]) << i;
-    EXPECT_EQ(plan->sizes[i].memory_bytes, MemoryOf(rows[i], InputStrategy::kDirect)) << i;
+    EXPECT_EQ(plan->sizes[i].memory_bytes, MemoryOf(rows[i])) << i;
     EXPECT_TRUE(plan->sizes[i].estimated);
   }
   ASSERT_EQ(plan->batches.size(), 1u);
@@ -483,31 +488,44 @@ TEST_F(PlanDayTest, DirectWhenTheDayFitsOneWorker) {
   EXPECT_TRUE(plan->warnings.empty());
 }
 
-TEST_F(PlanDayTest, DirectWhenTheInputFitsOnceThoughNotAsSpillFiles) {
+TEST_F(PlanDayTest, DirectWhenTheDayFitsAsALakeRead) {
   WriteInterleavedTrades();
-  // Data budget: 700 rows' worth read from spill files (2.5x), 1 400 read from the lake (1.25x):
-  // the day's 1 100 rows fit a worker that reads the lake itself.
-  auto plan = Plan(2 * MemoryOf(700));
+  // Data budget (half of a budget this small): the day's 1 100 rows read from the lake exactly.
+  // Shredded, its batches would also hold copies of their largest listings.
+  auto plan = Plan(2 * MemoryOf(1100));
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   ASSERT_EQ(plan->batches.size(), 1u);
   EXPECT_EQ(plan->strategy, InputStrategy::kDirect);
   EXPECT_FALSE(plan->batches[0].oversize);
-  EXPECT_EQ(plan->sizes[3].memory_bytes, MemoryOf(400, InputStrategy::kDirect));
+  EXPECT_LE(plan->batches[0].memory_bytes, DataBudget(plan->memory_budget));
 }
 
 TEST_F(PlanDayTest, ShredWhenAFileIsNotClustered) {
   WriteInterleavedTrades();
-  // Data budget: two of the largest listings' worth; listing 4 (400 rows) alone fits. (A budget
-  // this small leaves half of it to data.)
-  auto plan = Plan(2 * MemoryOf(450));
+  // Data budget: 800 rows' worth (a budget this small leaves half of it to data), less than the
+  // day's 1 100; listing 4 (400 rows) with its copy fits alone.
+  auto plan = Plan(2 * MemoryOf(800));
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   ExpectCoversUniverseInOrder(*plan);
   EXPECT_GT(plan->batches.size(), 1u);
   // Packing fills the data budget: the budget less the worker's own memory (half, this small).
   for (const auto& b : plan->batches) EXPECT_LE(b.memory_bytes, DataBudget(plan->memory_budget));
   EXPECT_EQ(plan->strategy, InputStrategy::kShred);
-  // Packed for workers that read spill files.
-  EXPECT_EQ(plan->sizes[3].memory_bytes, MemoryOf(400));
+  // Packed for workers that read spill files: each batch holds its listings and copies of its
+  // kThreads largest listings.
+  std::map<int64_t, int64_t> rows_of;
+  for (const auto& size : plan->sizes) rows_of[size.listing_id] = size.rows[kTrades];
+  for (const auto& b : plan->batches) {
+    uint64_t memory = 0;
+    std::vector<uint64_t> inputs;
+    for (int64_t id : b.listings) {
+      memory += MemoryOf(rows_of[id]);
+      inputs.push_back(InputOf(rows_of[id]));
+    }
+    std::sort(inputs.begin(), inputs.end(), std::greater<>());
+    for (size_t i = 0; i < inputs.size() && i < kThreads; ++i) memory += inputs[i];
+    EXPECT_EQ(b.memory_bytes, memory) << "batch " << b.id;
+  }
   EXPECT_NE(plan->strategy_reason.find(lake_.PathOf(Table::kTrades, kMonday, "XLON")), std::string::npos)
       << plan->strategy_reason;
   EXPECT_NE(plan->strategy_reason.find("not clustered"), std::string::npos) << plan->strategy_reason;
@@ -522,7 +540,15 @@ TEST_F(PlanDayTest, RowGroupsWhenEveryFileIsClustered) {
   for (const auto& f : plan->files) EXPECT_TRUE(f.clustered) << f.display_path;
   EXPECT_EQ(plan->strategy, InputStrategy::kRowGroups) << plan->strategy_reason;
   // Packed for workers that read the lake (its row groups) themselves.
-  EXPECT_EQ(plan->sizes[0].memory_bytes, MemoryOf(plan->sizes[0].rows[kTrades], InputStrategy::kDirect));
+  EXPECT_EQ(plan->sizes[0].memory_bytes, MemoryOf(plan->sizes[0].rows[kTrades]));
+  // No copies: each batch is its listings' memory.
+  for (const auto& b : plan->batches) {
+    uint64_t memory = 0;
+    for (const auto& size : plan->sizes) {
+      if (std::count(b.listings.begin(), b.listings.end(), size.listing_id)) memory += size.memory_bytes;
+    }
+    EXPECT_EQ(b.memory_bytes, memory) << "batch " << b.id;
+  }
   EXPECT_NE(plan->strategy_reason.find("all 2 files are clustered"), std::string::npos)
       << plan->strategy_reason;
 }
@@ -543,8 +569,9 @@ TEST_F(PlanDayTest, CoarseRowGroupsAreShreddedInstead) {
 
 TEST_F(PlanDayTest, OversizeListingAloneWithAWarning) {
   WriteInterleavedTrades();
-  // Budgets this small leave half to data (DataBudget): 350 rows of data, listing 4 (400) is over.
-  auto plan = Plan(2 * MemoryOf(350));
+  // Budgets this small leave half to data (DataBudget): 600 rows' worth. The day is shredded, and
+  // a listing alone holds its rows and their copy: listing 4 (400 rows) is over, 3 (300) is not.
+  auto plan = Plan(2 * MemoryOf(600));
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   ExpectCoversUniverseInOrder(*plan);
   auto it =

@@ -68,6 +68,41 @@ TEST(PackListings, GreedyUnderBudgetAndContiguous) {
   EXPECT_TRUE(result.warnings.empty());
 }
 
+TEST(PackListings, SpillReadersAddCopiesOfTheirLargestListings) {
+  // Inputs (memory / 3): 10, 30, 20, 20. With 2 gather threads a batch adds its 2 largest
+  // listings' inputs to its listings' memory.
+  std::vector<ListingSize> sizes{Size(1, 30), Size(2, 90), Size(3, 60), Size(4, 60)};
+  PackOptions options = Budget(200);
+  options.gather_threads = 2;
+  const PackResult result = PackListings(sizes, options);
+  ExpectWellFormed(result, sizes);
+  // {1, 2}: 120 + 30 + 10 = 160; adding 3: 180 + 30 + 20 = 230 > 200. {3, 4}: 120 + 40 = 160.
+  ASSERT_EQ(result.batches.size(), 2u);
+  EXPECT_EQ(result.batches[0].listings, (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(result.batches[0].memory_bytes, 160u);
+  EXPECT_EQ(result.batches[1].listings, (std::vector<int64_t>{3, 4}));
+  EXPECT_EQ(result.batches[1].memory_bytes, 160u);
+  // Lake readers copy nothing: all four fit (240 > 200: three do).
+  const PackResult lake = PackListings(sizes, Budget(200));
+  ASSERT_EQ(lake.batches.size(), 2u);
+  EXPECT_EQ(lake.batches[0].listings, (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(lake.batches[0].memory_bytes, 180u);
+  // One gather thread: only the largest listing's copy ({1, 2, 3} would be 180 + 30 = 210).
+  options.gather_threads = 1;
+  const PackResult one = PackListings(sizes, options);
+  ASSERT_EQ(one.batches.size(), 2u);
+  EXPECT_EQ(one.batches[0].memory_bytes, 150u);
+  EXPECT_EQ(one.batches[1].memory_bytes, 140u);
+  // A listing alone holds its copy too: 150 + 50 is over a budget of 180 that 150 fits.
+  const std::vector<ListingSize> big{Size(1, 150)};
+  options.memory_budget = 180;
+  const PackResult alone = PackListings(big, options);
+  ASSERT_EQ(alone.batches.size(), 1u);
+  EXPECT_TRUE(alone.batches[0].oversize);
+  EXPECT_EQ(alone.batches[0].memory_bytes, 200u);
+  EXPECT_FALSE(PackListings(big, Budget(180)).batches[0].oversize);
+}
+
 TEST(PackListings, ExactFitAndSingleBatch) {
   std::vector<ListingSize> sizes{Size(1, 50), Size(2, 50)};
   EXPECT_EQ(PackListings(sizes, Budget(100)).batches.size(), 1u);  // <= budget, not <

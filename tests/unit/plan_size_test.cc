@@ -334,7 +334,7 @@ TEST(SizeEstimate, PerListingRowsBytesAndMemory) {
   const size_t t = TableIndex(Table::kTrades);
   EXPECT_EQ(sizes[0].rows[t], 100);
   EXPECT_EQ(sizes[0].bytes[t], 250u);
-  EXPECT_EQ(sizes[0].memory_bytes, 625u);  // 2.5 x the decoded bytes
+  EXPECT_EQ(sizes[0].memory_bytes, 312u);  // 1.25 x the decoded bytes, rounded down
   EXPECT_EQ(sizes[0].instrument_id, 10);
   // No rows in its file: exactly zero, and known.
   EXPECT_EQ(sizes[1].rows[t], 0);
