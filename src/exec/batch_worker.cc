@@ -484,18 +484,6 @@ Result<std::unique_ptr<TableFileReader>> OpenPiece(const Lake& lake, const Input
   return TableFileReader::Open(lake.fs(), piece.input->path, piece.input->display_path, table, options);
 }
 
-/// The slot of each row's ListingId (-1: not a listing of the task, or null).
-void SlotsOfRows(const arrow::ArrayData& ids, const ListingSlots& slot_of, std::vector<int32_t>* slots) {
-  const auto* id = ids.GetValues<int64_t>(1);
-  slots->resize(static_cast<size_t>(ids.length));
-  int32_t* out = slots->data();
-  if (ids.GetNullCount() == 0) {
-    for (int64_t i = 0; i < ids.length; ++i) out[i] = slot_of.Find(id[i]);
-    return;
-  }
-  for (int64_t i = 0; i < ids.length; ++i) out[i] = ids.IsValid(i) ? slot_of.Find(id[i]) : -1;
-}
-
 template <typename T>
 void ScatterFixed(const arrow::ArrayData& src, const int64_t* place, uint8_t* dst) {
   const T* in = src.GetValues<T>(1);

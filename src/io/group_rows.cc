@@ -192,8 +192,12 @@ Result<bool> SortBlockInPlace(const arrow::RecordBatch& batch, int key_column, i
   std::vector<uint64_t> values_scratch;
   std::vector<uint8_t> bytes_scratch;
   // The key column last: the order was computed from it.
-  for (int i = 0; i < batch.num_columns(); ++i) {
-    const int c = i < key_column ? i : (i + 1 < batch.num_columns() ? i + 1 : key_column);
+  std::vector<int> columns;
+  for (int c = 0; c < batch.num_columns(); ++c) {
+    if (c != key_column) columns.push_back(c);
+  }
+  columns.push_back(key_column);
+  for (const int c : columns) {
     arrow::ArrayData& data = *batch.column_data(c);
     if (data.buffers[0] != nullptr) {
       PermuteBits(data.buffers[0]->mutable_data(), data.offset + begin, order, &bytes_scratch);
@@ -248,17 +252,24 @@ Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlots(const arrow::Record
   return arrow::RecordBatch::Make(batch.schema(), rows, std::move(columns));
 }
 
+void SlotsOfRows(const arrow::ArrayData& ids, const ListingSlots& slot_of, std::vector<int32_t>* slots) {
+  const auto* id = ids.GetValues<int64_t>(1);
+  slots->resize(static_cast<size_t>(ids.length));
+  int32_t* out = slots->data();
+  if (ids.GetNullCount() == 0) {
+    for (int64_t i = 0; i < ids.length; ++i) out[i] = slot_of.Find(id[i]);
+    return;
+  }
+  for (int64_t i = 0; i < ids.length; ++i) out[i] = ids.IsValid(i) ? slot_of.Find(id[i]) : -1;
+}
+
 Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlot(const arrow::RecordBatch& batch,
                                                             const ListingSlots& slot_of, size_t slots,
                                                             std::vector<int64_t>* starts) {
   const int listing_column = batch.schema()->GetFieldIndex("ListingId");
   if (listing_column < 0) return Status::Invalid("no ListingId column");
-  const auto& ids = static_cast<const arrow::Int64Array&>(*batch.column(listing_column));
-  // Each row's slot (-1: a listing without one, or a null id).
-  std::vector<int32_t> slot_of_row(static_cast<size_t>(ids.length()), -1);
-  for (int64_t i = 0; i < ids.length(); ++i) {
-    if (ids.IsValid(i)) slot_of_row[static_cast<size_t>(i)] = slot_of.Find(ids.Value(i));
-  }
+  std::vector<int32_t> slot_of_row;
+  SlotsOfRows(*batch.column_data(listing_column), slot_of, &slot_of_row);
   return GroupRowsBySlots(batch, slot_of_row, slots, starts);
 }
 

@@ -27,6 +27,9 @@ Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlot(const arrow::RecordB
                                                             const ListingSlots& slot_of, size_t slots,
                                                             std::vector<int64_t>* starts);
 
+/// The slot of each row of the int64 `ids` (-1: a listing without one, or a null id).
+void SlotsOfRows(const arrow::ArrayData& ids, const ListingSlots& slot_of, std::vector<int32_t>* slots);
+
 /// The same with every row's slot given (`slot_of_row`, one per row of `batch`; -1: dropped)
 /// instead of looked up from a ListingId column, which `batch` then need not have.
 Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlots(const arrow::RecordBatch& batch,

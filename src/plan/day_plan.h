@@ -81,6 +81,13 @@ struct ListingSize {
   uint64_t output_bytes = 0;                     // ... of which its output rows (AddOutputMemory)
   bool estimated = true;                         // false when the listing's figures are unknown
   std::array<SizeSource, kTableCount> source{};  // per table (TableIndex)
+
+  /// Decoded bytes over all tables.
+  uint64_t decoded_bytes() const {
+    uint64_t total = 0;
+    for (uint64_t b : bytes) total += b;
+    return total;
+  }
 };
 
 /// How a day's sizes were obtained: the mode asked for, the source chosen and why, and what it

@@ -46,9 +46,7 @@ std::vector<Unit> BuildUnits(std::span<const ListingSize> sizes, bool group_by_i
     unit.members.push_back(size);
     unit.memory += size->memory_bytes;
     unit.output += size->output_bytes;
-    uint64_t input = 0;
-    for (uint64_t b : size->bytes) input += b;
-    unit.inputs.push_back(input);
+    unit.inputs.push_back(size->decoded_bytes());
     for (size_t t = 0; t < kTableCount; ++t) unit.rows[t] += size->rows[t];
     unit.known = unit.known && size->estimated;
   }

@@ -87,7 +87,6 @@ Result<DayPlan> PlanDay(const Lake& lake, const PlanRequest& request) {
   // Packed first for workers that read the lake themselves (direct, row_groups: nothing is
   // copied); if that needs shredding, packed again for workers that read spill files, whose
   // batches also hold copies of their largest listings (PackOptions::gather_threads).
-  SetWorkerMemory(&plan.sizes);
   PackResult packed = PackListings(plan.sizes, pack);
   StrategyChoice choice = ChooseStrategy(packed.batches, plan.files, plan.sizes, pack.memory_budget);
   if (choice.strategy == InputStrategy::kShred) {

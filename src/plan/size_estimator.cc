@@ -84,9 +84,7 @@ std::vector<ListingSize> EstimateListingSizes(const Universe& universe, std::spa
       size.rows[t] = max_rows[t];
       size.bytes[t] = max_bytes[t];
     }
-    uint64_t bytes = 0;
-    for (uint64_t b : size.bytes) bytes += b;
-    size.memory_bytes = WorkerMemoryOf(bytes);
+    size.memory_bytes = WorkerMemoryOf(size.decoded_bytes());
   }
   return sizes;
 }
@@ -99,14 +97,6 @@ uint64_t OutputRowsBound(const PassConfig& pass, const ListingSize& size) {
   uint64_t events = 0;
   for (int64_t rows : size.rows) events += static_cast<uint64_t>(std::max<int64_t>(0, rows));
   return std::min(buckets, events);
-}
-
-void SetWorkerMemory(std::vector<ListingSize>* sizes) {
-  for (ListingSize& size : *sizes) {
-    uint64_t bytes = 0;
-    for (uint64_t b : size.bytes) bytes += b;
-    size.memory_bytes = WorkerMemoryOf(bytes) + size.output_bytes;
-  }
 }
 
 void AddOutputMemory(const PassConfig& pass, uint64_t row_bytes, std::vector<ListingSize>* sizes) {

@@ -43,9 +43,6 @@ inline constexpr uint64_t WorkerMemoryOf(uint64_t decoded_bytes) {
   return decoded_bytes * kWorkerMemoryQuarters / 4;
 }
 
-/// Sets each listing's memory_bytes: WorkerMemoryOf its decoded input, plus its output_bytes.
-void SetWorkerMemory(std::vector<ListingSize>* sizes);
-
 /// A worker's memory before any data: the binary, Arrow's shared libraries (relocated at load,
 /// so partly private pages), the allocator and its threads. A worker of a 10-listing day with
 /// 6.9 MiB of decoded input peaks at 101 MiB (docs/planning.md), so ~80 MiB, rounded up.

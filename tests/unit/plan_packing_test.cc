@@ -51,6 +51,12 @@ void ExpectWellFormed(const PackResult& result, std::span<const ListingSize> siz
   EXPECT_EQ(got, want);
 }
 
+// The result's only warning says `text`.
+void ExpectOneWarning(const PackResult& result, std::string_view text) {
+  ASSERT_EQ(result.warnings.size(), 1u);
+  EXPECT_NE(result.warnings[0].find(text), std::string::npos) << result.warnings[0];
+}
+
 TEST(PackListings, GreedyUnderBudgetAndContiguous) {
   std::vector<ListingSize> sizes;
   for (int64_t id = 1; id <= 10; ++id) sizes.push_back(Size(id, 40));
@@ -136,19 +142,13 @@ TEST(PackListings, OversizeListingStreamsWhenThePassCan) {
   EXPECT_FALSE(result.batches[0].streamed);
   EXPECT_TRUE(result.batches[1].oversize);
   EXPECT_TRUE(result.batches[1].streamed);
-  ASSERT_EQ(result.warnings.size(), 1u);
-  EXPECT_NE(result.warnings[0].find("it will be streamed over time in slices within the budget"),
-            std::string::npos)
-      << result.warnings[0];
+  ExpectOneWarning(result, "it will be streamed over time in slices within the budget");
 
   options.stream_blocker = "module l3 does not stream over time";
   result = PackListings(sizes, options);
   EXPECT_TRUE(result.batches[1].oversize);
   EXPECT_FALSE(result.batches[1].streamed);
-  ASSERT_EQ(result.warnings.size(), 1u);
-  EXPECT_NE(result.warnings[0].find("may exceed the budget (module l3 does not stream over time)"),
-            std::string::npos)
-      << result.warnings[0];
+  ExpectOneWarning(result, "may exceed the budget (module l3 does not stream over time)");
 
   // Over the budget only with its output rows: slicing its input in time would not help.
   options.stream_blocker = "";
@@ -158,10 +158,7 @@ TEST(PackListings, OversizeListingStreamsWhenThePassCan) {
   ASSERT_EQ(result.batches.size(), 3u);
   EXPECT_TRUE(result.batches[1].oversize);
   EXPECT_FALSE(result.batches[1].streamed);
-  ASSERT_EQ(result.warnings.size(), 1u);
-  EXPECT_NE(result.warnings[0].find("its output rows, an estimated 450 B, are held whole; its input fits"),
-            std::string::npos)
-      << result.warnings[0];
+  ExpectOneWarning(result, "its output rows, an estimated 450 B, are held whole; its input fits");
   outputs[1].output_bytes = 350;  // 150 of input: over the budget without its output rows too
   EXPECT_TRUE(PackListings(outputs, options).batches[1].streamed);
 
@@ -172,9 +169,7 @@ TEST(PackListings, OversizeListingStreamsWhenThePassCan) {
   ASSERT_EQ(result.batches.size(), 1u);
   EXPECT_TRUE(result.batches[0].oversize);
   EXPECT_FALSE(result.batches[0].streamed);
-  ASSERT_EQ(result.warnings.size(), 1u);
-  EXPECT_NE(result.warnings[0].find("an instrument group is not streamed"), std::string::npos)
-      << result.warnings[0];
+  ExpectOneWarning(result, "an instrument group is not streamed");
 }
 
 TEST(PackListings, OversizeListingAloneAndReported) {
@@ -229,9 +224,7 @@ TEST(PackListings, UnknownSizesAreNeverCountedAsZero) {
   EXPECT_EQ(result.batches[1].listings, (std::vector<int64_t>{2}));
   EXPECT_FALSE(result.batches[1].oversize);
   EXPECT_EQ(result.batches[2].listings, (std::vector<int64_t>{3, 4}));
-  ASSERT_EQ(result.warnings.size(), 1u);
-  EXPECT_NE(result.warnings[0].find("listing 2 has no size estimate"), std::string::npos)
-      << result.warnings[0];
+  ExpectOneWarning(result, "listing 2 has no size estimate");
 }
 
 TEST(PackListings, InstrumentGroupsStayTogether) {
@@ -270,8 +263,7 @@ TEST(PackListings, OversizeInstrumentGroupGoesAloneWhole) {
   EXPECT_EQ(result.batches[0].listings, (std::vector<int64_t>{1, 4}));
   EXPECT_EQ(result.batches[1].listings, (std::vector<int64_t>{2, 3}));
   EXPECT_TRUE(result.batches[1].oversize);
-  ASSERT_EQ(result.warnings.size(), 1u);
-  EXPECT_NE(result.warnings[0].find("instrument 9 (listings 2, 3)"), std::string::npos) << result.warnings[0];
+  ExpectOneWarning(result, "instrument 9 (listings 2, 3)");
 }
 
 TEST(PackListings, WithoutGroupingInstrumentsMaySplit) {
