@@ -20,10 +20,15 @@
 namespace intraday::cli {
 namespace {
 
-int ExitCodeFor(const Status& status) {
+// `day_file`: the task's day file, if any. A full disk there is the output's, elsewhere the
+// scratch's: the driver cannot tell them apart by itself, as the worker's log lives in scratch.
+int ExitCodeFor(const Status& status, const std::string& day_file) {
   if (status.ok()) return kWorkerExitOk;
   if (status.IsOutOfMemory()) return kWorkerExitOutOfMemory;
-  if (IsDiskFull(status)) return kWorkerExitDiskFull;
+  if (IsDiskFull(status)) {
+    const bool day_file_full = !day_file.empty() && status.message().find(day_file) != std::string::npos;
+    return day_file_full ? kWorkerExitDayFileDiskFull : kWorkerExitDiskFull;
+  }
   if (status.IsInvalid() || status.IsTypeError() || status.IsNotImplemented() || status.IsKeyError()) {
     return kWorkerExitBadInput;
   }
@@ -36,6 +41,7 @@ int ExitCodeFor(const Status& status) {
 int RunWorker(const std::string& task_file, const S3Settings& s3) {
   (void)AllowHugePagesWhereAdvised();  // for the arrays it fills (exec/memory_pages.h)
   Status status;
+  std::string day_file;
   try {
     auto scratch = Location::Open(task_file, s3);
     auto text = scratch.ok() ? scratch->ReadText(task_file) : Result<std::string>(scratch.status());
@@ -48,12 +54,13 @@ int RunWorker(const std::string& task_file, const S3Settings& s3) {
     if (delay != nullptr && (delay_day == nullptr || (task.ok() && task->day.ToString() == delay_day))) {
       std::this_thread::sleep_for(std::chrono::milliseconds(std::atoll(delay)));
     }
+    if (task.ok()) day_file = task->day_file;
     status = task.ok() ? RunBatchTask(*task, *scratch) : task.status();
   } catch (const std::bad_alloc&) {
     status = Status::OutOfMemory("allocation failed");
   }
   if (!status.ok()) std::fprintf(stderr, "intraday worker: error: %s\n", status.ToString().c_str());
-  return ExitCodeFor(status);
+  return ExitCodeFor(status, day_file);
 }
 
 }  // namespace

@@ -126,10 +126,45 @@ class KeyOrderCheck {
 
 }  // namespace
 
-Result<DayOutputStats> WriteDayParquet(const Location& inputs, const std::vector<std::string>& batch_outputs,
-                                       const std::shared_ptr<arrow::Schema>& schema,
-                                       const std::shared_ptr<arrow::io::OutputStream>& sink,
-                                       int key_columns) {
+class DayFileWriter::Impl {
+ public:
+  Impl(std::unique_ptr<parquet::arrow::FileWriter> writer, std::shared_ptr<arrow::Schema> schema,
+       std::shared_ptr<arrow::io::OutputStream> sink, int key_columns)
+      : writer_(std::move(writer)),
+        sink_(std::move(sink)),
+        // A quarter of a row group per write: the writer is handed one chunk of the wide output
+        // rows at a time, not a whole row group of them (it keeps only the group's encoded pages).
+        chunks_(writer_.get(), std::move(schema), kOutputRowGroupRows / 4),
+        order_(key_columns) {}
+
+  Status Add(const std::shared_ptr<arrow::RecordBatch>& batch, const std::string& source) {
+    INTRADAY_RETURN_NOT_OK(order_.Check(*batch, source));
+    stats_.rows += batch->num_rows();
+    return chunks_.Add(batch);
+  }
+
+  Result<DayOutputStats> Finish() {
+    INTRADAY_RETURN_NOT_OK(chunks_.Flush());
+    INTRADAY_RETURN_NOT_OK(writer_->Close());
+    INTRADAY_ASSIGN_OR_RAISE(int64_t size, sink_->Tell());
+    stats_.bytes = static_cast<uint64_t>(size);
+    return stats_;
+  }
+
+ private:
+  std::unique_ptr<parquet::arrow::FileWriter> writer_;
+  std::shared_ptr<arrow::io::OutputStream> sink_;
+  ChunkedWriter chunks_;
+  KeyOrderCheck order_;
+  DayOutputStats stats_;
+};
+
+DayFileWriter::DayFileWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+DayFileWriter::~DayFileWriter() = default;
+
+Result<std::unique_ptr<DayFileWriter>> DayFileWriter::Open(std::shared_ptr<arrow::Schema> schema,
+                                                           std::shared_ptr<arrow::io::OutputStream> sink,
+                                                           int key_columns) {
   // Dictionaries pay for strings (states, tickers); for measurements (float64, int64) they cost
   // more to build than ZSTD gains (the profile in docs/benchmarks.md).
   parquet::WriterProperties::Builder builder;
@@ -151,11 +186,21 @@ Result<DayOutputStats> WriteDayParquet(const Location& inputs, const std::vector
   INTRADAY_ASSIGN_OR_RAISE(
       auto writer, parquet::arrow::FileWriter::Open(*schema, arrow::default_memory_pool(), sink, properties,
                                                     arrow_properties));
-  // A quarter of a row group per write: the driver holds one chunk of the wide output rows, not
-  // a whole row group of them (the writer keeps only the row group's encoded pages).
-  ChunkedWriter chunks(writer.get(), schema, kOutputRowGroupRows / 4);
-  DayOutputStats stats;
-  KeyOrderCheck order(key_columns);
+  return std::unique_ptr<DayFileWriter>(new DayFileWriter(
+      std::make_unique<Impl>(std::move(writer), std::move(schema), std::move(sink), key_columns)));
+}
+
+Status DayFileWriter::Add(const std::shared_ptr<arrow::RecordBatch>& batch, const std::string& source) {
+  return impl_->Add(batch, source);
+}
+
+Result<DayOutputStats> DayFileWriter::Finish() { return impl_->Finish(); }
+
+Result<DayOutputStats> WriteDayParquet(const Location& inputs, const std::vector<std::string>& batch_outputs,
+                                       const std::shared_ptr<arrow::Schema>& schema,
+                                       const std::shared_ptr<arrow::io::OutputStream>& sink,
+                                       int key_columns) {
+  INTRADAY_ASSIGN_OR_RAISE(auto writer, DayFileWriter::Open(schema, sink, key_columns));
   for (const auto& path : batch_outputs) {
     INTRADAY_ASSIGN_OR_RAISE(auto file, inputs.OpenInput(path));
     INTRADAY_ASSIGN_OR_RAISE(auto reader, arrow::ipc::RecordBatchFileReader::Open(file));
@@ -164,15 +209,10 @@ Result<DayOutputStats> WriteDayParquet(const Location& inputs, const std::vector
     }
     for (int i = 0; i < reader->num_record_batches(); ++i) {
       INTRADAY_ASSIGN_OR_RAISE(auto batch, reader->ReadRecordBatch(i));
-      INTRADAY_RETURN_NOT_OK(order.Check(*batch, path));
-      stats.rows += batch->num_rows();
-      INTRADAY_RETURN_NOT_OK(chunks.Add(batch));
+      INTRADAY_RETURN_NOT_OK(writer->Add(batch, path));
     }
   }
-  INTRADAY_RETURN_NOT_OK(chunks.Flush());
-  INTRADAY_RETURN_NOT_OK(writer->Close());
-  INTRADAY_ASSIGN_OR_RAISE(int64_t size, sink->Tell());
-  stats.bytes = static_cast<uint64_t>(size);
+  INTRADAY_ASSIGN_OR_RAISE(const DayOutputStats stats, writer->Finish());
   arrow::default_memory_pool()->ReleaseUnused();  // the driver lives on, beside the workers
   return stats;
 }

@@ -26,10 +26,32 @@ struct DayOutputStats {
 /// columns while each column chunk stays large enough for readers.
 inline constexpr int64_t kOutputRowGroupRows = 32 * 1024;
 
+/// Writes a day's Parquet file from its output rows, added record batch after record batch in
+/// (ListingId, TimeBucket) order (or a later pass's group keys, then TimeBucket): by the driver
+/// from the batches' IPC outputs, or by the worker of a day of one batch from its rows in memory.
+/// Both give the same bytes for the same rows.
+class DayFileWriter {
+ public:
+  /// `sink` is left open by Finish: the caller closes or commits it. `key_columns`: the leading
+  /// columns whose values must increase strictly from row to row over the whole day.
+  static Result<std::unique_ptr<DayFileWriter>> Open(std::shared_ptr<arrow::Schema> schema,
+                                                     std::shared_ptr<arrow::io::OutputStream> sink,
+                                                     int key_columns = 2);
+  ~DayFileWriter();
+
+  /// Appends rows; fails if they are out of key order. `source` names them in that error.
+  Status Add(const std::shared_ptr<arrow::RecordBatch>& batch, const std::string& source);
+  /// Writes the last row group and the footer.
+  Result<DayOutputStats> Finish();
+
+ private:
+  class Impl;
+  explicit DayFileWriter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
 /// Writes the day's Parquet file to `sink` (left open: the caller closes or commits it) from the
-/// Arrow IPC files `batch_outputs` (URIs in `inputs`, in order). Fails if the rows are not
-/// strictly increasing in their first `key_columns` columns (ListingId, TimeBucket for a pass of
-/// event modules; a later pass's group keys, then TimeBucket) across the whole day.
+/// Arrow IPC files `batch_outputs` (URIs in `inputs`, in order), with DayFileWriter.
 /// Memory: one record batch of the inputs plus one row group of the output.
 Result<DayOutputStats> WriteDayParquet(const Location& inputs, const std::vector<std::string>& batch_outputs,
                                        const std::shared_ptr<arrow::Schema>& schema,

@@ -106,6 +106,8 @@ struct FinishedTask {
   std::string output_path;
   std::vector<int64_t> listings;
   std::map<Table, std::vector<int64_t>> listing_rows;  // for the size history
+  std::string day_file;      // Task::day_file: the worker wrote the day's file (staged) ...
+  DayOutputStats day_stats;  // ... of these rows and bytes
 };
 
 /// A day's plan turned into tasks (and, for the shred strategy, its spill files written), with
@@ -184,6 +186,7 @@ class PipelineRunner {
   Result<PreparedDay> TimedPrepareEventDay(const PassContext& pass, Date day, bool ahead) const;
   Result<PreparedDay> PrepareDerivedDay(PassContext& pass, Date day);
   std::string DayScratch(const PassContext& pass, Date day) const;
+  std::string StagedDayFile(const PassContext& pass, Date day) const;
   double SecondsSinceStart() const;
   TrackedTask NewTask(const PassContext& pass, Date day, int batch, std::vector<int64_t> listings) const;
   /// Runs the current day's tasks until they are all done, starting the next day's early.
@@ -196,8 +199,8 @@ class PipelineRunner {
   static void ReapAlone(DayRun& run);
   size_t Busy() const;       // workers running, for both days
   int ThreadsInUse() const;  // the threads given to the running workers, both days
-  Result<DayOutputStats> WriteDay(const PassContext& pass, Date day, const std::vector<std::string>& outputs,
-                                  int key_columns);
+  Result<DayOutputStats> WriteDay(const PassContext& pass, Date day,
+                                  const std::vector<FinishedTask>& finished, int key_columns);
   Status Publish(const PassContext& pass, Date day, const std::string& staged_file,
                  const std::string& final_dir);
   void Warn(const std::string& message);
@@ -417,6 +420,11 @@ std::string PipelineRunner::DayScratch(const PassContext& pass, Date day) const 
   return fmt::format("{}/{}/{}", run_scratch_, pass.pass->name, day.ToString());
 }
 
+/// Local output: where the day's file is written before its directory is renamed into place.
+std::string PipelineRunner::StagedDayFile(const PassContext& pass, Date day) const {
+  return fmt::format("{}/{}/date={}/part-00000.parquet", staging_, pass.pass->name, day.ToString());
+}
+
 double PipelineRunner::SecondsSinceStart() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
 }
@@ -507,6 +515,15 @@ Result<PreparedDay> PipelineRunner::PrepareEventDay(const PassContext& pass, Dat
     tracked.task.memory_budget = DataBudget(plan.memory_budget);
     prepared.tasks.push_back(std::move(tracked));
   }
+  // A day of one batch: its worker writes the day's file straight from its rows (to staging;
+  // the driver publishes it), instead of writing them to scratch for the driver to read back
+  // and encode. Not on S3, where the file is uploaded under its final key and would appear
+  // before the days before it are published.
+  if (prepared.tasks.size() == 1 && !output_->is_s3()) {
+    const std::string day_file = StagedDayFile(pass, day);
+    INTRADAY_RETURN_NOT_OK(MakeDirs(fs::path(day_file).parent_path().string()));
+    prepared.tasks.front().task.day_file = day_file;
+  }
   return prepared;
 }
 
@@ -578,9 +595,7 @@ Status PipelineRunner::RunDay(DayRun& run, OutputManifest& manifest) {
   std::vector<FinishedTask>& finished = run.finished;
   std::sort(finished.begin(), finished.end(),
             [](const FinishedTask& a, const FinishedTask& b) { return a.order < b.order; });
-  std::vector<std::string> outputs;
-  for (const auto& f : finished) outputs.push_back(f.output_path);
-  INTRADAY_ASSIGN_OR_RAISE(const DayOutputStats stats, WriteDay(pass, day, outputs, key_columns));
+  INTRADAY_ASSIGN_OR_RAISE(const DayOutputStats stats, WriteDay(pass, day, finished, key_columns));
   const std::string final_dir = output_->Join(fmt::format("{}/date={}", pass.pass->name, day.ToString()));
 
   (void)scratch_->DeleteTree(run.scratch);
@@ -603,11 +618,22 @@ Status PipelineRunner::RunDay(DayRun& run, OutputManifest& manifest) {
   return Status::OK();
 }
 
-/// Writes and publishes the day's file. Local output: into the run's staging directory, then one
-/// rename of the day's directory (Publish). S3 output: one upload under the final key, which
-/// appears only when the upload completes; on error the upload is aborted and nothing appears.
+/// Writes and publishes the day's file. Local output: into the run's staging directory (or
+/// there already, written by the day's only worker), then one rename of the day's directory
+/// (Publish). S3 output: one upload under the final key, which appears only when the upload
+/// completes; on error the upload is aborted and nothing appears.
 Result<DayOutputStats> PipelineRunner::WriteDay(const PassContext& pass, Date day,
-                                                const std::vector<std::string>& outputs, int key_columns) {
+                                                const std::vector<FinishedTask>& finished, int key_columns) {
+  json& day_report = report_->Day(pass.pass->name, day);
+  const std::string final_dir = output_->Join(fmt::format("{}/date={}", pass.pass->name, day.ToString()));
+  if (finished.size() == 1 && !finished.front().day_file.empty()) {
+    day_report["day_file_written_by"] = "worker";
+    INTRADAY_RETURN_NOT_OK(Publish(pass, day, finished.front().day_file, final_dir));
+    return finished.front().day_stats;
+  }
+  day_report["day_file_written_by"] = "driver";
+  std::vector<std::string> outputs;
+  for (const auto& f : finished) outputs.push_back(f.output_path);
   if (output_->is_s3()) {
     const std::string final_file = PassDayFile(output_->root(), pass.pass->name, day);
     INTRADAY_ASSIGN_OR_RAISE(auto sink, output_->OpenAtomic(final_file));
@@ -617,9 +643,8 @@ Result<DayOutputStats> PipelineRunner::WriteDay(const PassContext& pass, Date da
     INTRADAY_RETURN_NOT_OK(sink->Commit());
     return written;
   }
-  const std::string staged_dir = fmt::format("{}/{}/date={}", staging_, pass.pass->name, day.ToString());
-  INTRADAY_RETURN_NOT_OK(MakeDirs(staged_dir));
-  const std::string staged_file = staged_dir + "/part-00000.parquet";
+  const std::string staged_file = StagedDayFile(pass, day);
+  INTRADAY_RETURN_NOT_OK(MakeDirs(fs::path(staged_file).parent_path().string()));
   auto written = [&]() -> Result<DayOutputStats> {
     INTRADAY_ASSIGN_OR_RAISE(auto sink, arrow::io::FileOutputStream::Open(staged_file));
     INTRADAY_ASSIGN_OR_RAISE(auto stats, WriteDayParquet(*scratch_, outputs, pass.schema, sink, key_columns));
@@ -628,7 +653,6 @@ Result<DayOutputStats> PipelineRunner::WriteDay(const PassContext& pass, Date da
   }();
   if (!written.ok())
     return written.status().WithMessage("writing ", staged_file, ": ", written.status().message());
-  const std::string final_dir = output_->Join(fmt::format("{}/date={}", pass.pass->name, day.ToString()));
   INTRADAY_RETURN_NOT_OK(Publish(pass, day, staged_file, final_dir));
   return written;
 }
@@ -847,8 +871,9 @@ Status PipelineRunner::TaskExited(DayRun& run, Running done, const ChildExit& ex
     day_report["batches"].push_back(entry);
     const int64_t order =
         tracked.task.source_files.empty() ? tracked.task.listings.front() : tracked.origin_batch;
-    run.finished.push_back(
-        FinishedTask{order, tracked.task.output_path, tracked.task.listings, std::move(result.listing_rows)});
+    run.finished.push_back(FinishedTask{order, tracked.task.output_path, tracked.task.listings,
+                                        std::move(result.listing_rows), tracked.task.day_file,
+                                        DayOutputStats{result.output_rows, result.output_bytes}});
     if (--run.open_tasks_of_batch[tracked.origin_batch] == 0) {
       for (const auto& input : tracked.task.inputs) {
         if (input.spill) (void)scratch_->Delete(input.path);
@@ -879,9 +904,16 @@ Status PipelineRunner::TaskExited(DayRun& run, Running done, const ChildExit& ex
   const std::string log = LogTail(done.log_path);
   if (exited.exited && exited.exit_code == kWorkerExitBadInput)
     return fail(Status::Invalid(what, ":\n", log));
-  if (exited.exited && exited.exit_code == kWorkerExitDiskFull) {
+  if (exited.exited &&
+      (exited.exit_code == kWorkerExitDiskFull || exited.exit_code == kWorkerExitDayFileDiskFull)) {
     // Not retried (exec/disk_full.h). The worker's log may be empty: it lives on the full disk.
-    const Status full = ErrnoError(ENOSPC, what, ": cannot write ", tracked.task.output_path);
+    // The exit code says which disk: the output's (its day file) or the scratch's (its output
+    // there, or its result when it writes the day file).
+    const Task& task = tracked.task;
+    const std::string& file = exited.exit_code == kWorkerExitDayFileDiskFull ? task.day_file
+                              : task.day_file.empty()                        ? task.output_path
+                                                                             : task.result_path;
+    const Status full = ErrnoError(ENOSPC, what, ": cannot write ", file);
     return fail(log.empty() ? full : full.WithMessage(full.message(), ":\n", log));
   }
   const bool memory = (exited.exited && exited.exit_code == kWorkerExitOutOfMemory) ||
@@ -896,6 +928,7 @@ Status PipelineRunner::TaskExited(DayRun& run, Running done, const ChildExit& ex
     // Killed for memory (or by SIGKILL, as the OOM killer does): split the batch in two.
     const size_t half = tracked.task.listings.size() / 2;
     tracked.task.delete_spill_inputs = false;
+    tracked.task.day_file.clear();  // two batches now: the driver writes the day's file
     TrackedTask second = tracked;
     tracked.task.listings.resize(half);
     second.task.listings.erase(second.task.listings.begin(),

@@ -48,5 +48,6 @@ inline constexpr int kWorkerExitRetryable = 1;    // I/O and other possibly tran
 inline constexpr int kWorkerExitBadInput = 2;     // deterministic: bad data or config, not retried
 inline constexpr int kWorkerExitOutOfMemory = 3;  // allocation failed: split the batch
 inline constexpr int kWorkerExitDiskFull = 4;     // no space left on device: stop the run (exec/disk_full.h)
+inline constexpr int kWorkerExitDayFileDiskFull = 5;  // the same, writing the day's file (Task::day_file)
 
 }  // namespace intraday

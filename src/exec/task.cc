@@ -37,6 +37,7 @@ std::string TaskToJson(const Task& task) {
                   {"inputs", inputs},
                   {"source_files", task.source_files},
                   {"output_path", task.output_path},
+                  {"day_file", task.day_file},
                   {"result_path", task.result_path},
                   {"delete_spill_inputs", task.delete_spill_inputs},
                   {"threads", task.threads},
@@ -66,6 +67,7 @@ Result<Task> TaskFromJson(const std::string& text) {
     }
     task.source_files = j.at("source_files").get<std::vector<std::string>>();
     task.output_path = j.at("output_path").get<std::string>();
+    task.day_file = j.value("day_file", std::string());
     task.result_path = j.at("result_path").get<std::string>();
     task.delete_spill_inputs = j.at("delete_spill_inputs").get<bool>();
     task.threads = j.value("threads", 1);

@@ -43,6 +43,10 @@ struct Task {
   std::vector<std::string> source_files;
   /// URIs in the run's scratch (a local path or s3://...), like the task file itself.
   std::string output_path;  // the batch's output (Arrow IPC file), written atomically
+  /// A day of one batch (local output only): the day's Parquet file, in the run's staging
+  /// directory, which the worker writes instead of `output_path` and the driver then publishes.
+  /// Empty: the worker writes `output_path` and the driver the day's file from the outputs.
+  std::string day_file;
   std::string result_path;  // TaskResult as JSON, written last
   /// Delete the spill inputs once the output is written. False when several tasks share them
   /// (the halves of a split batch): the driver deletes them after the last one.

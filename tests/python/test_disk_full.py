@@ -20,14 +20,22 @@ PAGE = 4096  # tmpfs allocates whole pages: directories cost nothing, a file cei
 
 # What each scenario runs out of space for, with the run failing on the second day.
 #   disk: which of scratch/output is on the small tmpfs
-#   memory: the budget (96KiB: several batches, shredded; 4GiB: one batch, read directly)
+#   memory: the budget (96KiB: several batches, shredded; 4GiB: one batch, read directly, whose
+#           worker writes the day's file itself)
 #   free: bytes left free on the tmpfs ("day2" = exactly the pages of the second day's Parquet file)
 #   expect: what the error must say besides "no space left on device" and the location
 SCENARIOS = {
-    "spill_file": dict(disk="scratch", memory="96KiB", free=0, expect="cannot write spill file"),
-    "worker_output": dict(disk="scratch", memory="4GiB", free=2 * PAGE, expect="worker exit code 4: cannot write"),
-    "day_parquet": dict(disk="output", memory="4GiB", free=0, expect="date=2026-01-06/part-00000.parquet"),
-    "manifest": dict(disk="output", memory="4GiB", free="day2", expect="_manifest.json"),
+    "spill_file": dict(disk="scratch", memory="96KiB", free=0, expect=["cannot write spill file"]),
+    # The driver's task file fits, the worker's result file does not.
+    "worker_result": dict(disk="scratch", memory="4GiB", free=PAGE, expect=["worker exit code 4: cannot write",
+                                                                           ".result.json"]),
+    # A day of one batch: its worker writes the day's file, into the output's staging directory.
+    "worker_day_file": dict(disk="output", memory="4GiB", free=0,
+                            expect=["worker exit code 5: cannot write", "date=2026-01-06/part-00000.parquet"]),
+    # Several batches: the driver writes the day's file from their outputs.
+    "driver_day_file": dict(disk="output", memory="96KiB", free=0,
+                            expect=["writing ", "_staging/", "date=2026-01-06/part-00000.parquet"]),
+    "manifest": dict(disk="output", memory="4GiB", free="day2", expect=["_manifest.json"]),
 }
 
 SCRIPT = r"""
@@ -127,7 +135,8 @@ def test_disk_full_stops_cleanly_and_resume_completes(intraday_bin, tmpfs_in_nam
     assert "no space left on device" in message, message
     location = f"run.{spec['disk']} ({scratch if spec['disk'] == 'scratch' else out})"
     assert f"no space left on device in {location}" in message, message
-    assert spec["expect"] in message, message
+    for expected in spec["expect"]:
+        assert expected in message, message
     assert "--resume" in message, message
 
     # Nothing partial under the output; the first day stays published and recorded.

@@ -93,6 +93,10 @@ def test_identical_outputs_for_any_workers_and_budget(intraday_bin, lake, refere
     report = run_report(tmp_path / "out")
     assert all(day["strategy"] == "shred" for day in report["days"])
     assert all(len(day["batches"]) > 2 for day in report["days"])
+    # The files of several batches come from the driver, the reference's (one batch a day) from
+    # their workers: the same bytes.
+    assert all(day["day_file_written_by"] == "driver" for day in report["days"])
+    assert all(day["day_file_written_by"] == "worker" for day in run_report(reference)["days"])
 
 
 def test_next_day_is_shredded_while_a_day_runs_and_outputs_do_not_change(intraday_bin, lake, reference, tmp_path):
@@ -435,9 +439,12 @@ def _worker_pids(scratch: Path):
     return pids
 
 
-def test_kill_9_of_a_worker_is_retried_and_output_unchanged(intraday_bin, lake, reference, tmp_path):
+@pytest.mark.parametrize("memory", ["96KiB", "4GiB"])
+def test_kill_9_of_a_worker_is_retried_and_output_unchanged(intraday_bin, lake, reference, tmp_path, memory):
+    # 96KiB: shredded days of several batches; 4GiB: days of one batch, whose worker writes the
+    # day's file: killed (as if for memory), the batch is split in two and the driver writes it.
     scratch = tmp_path / "scratch"
-    config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", scratch, workers=2, memory="96KiB")
+    config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", scratch, workers=2, memory=memory)
     env = dict(os.environ, INTRADAY_TEST_WORKER_DELAY_MS="400")
     proc = subprocess.Popen([intraday_bin, "run", str(config)], stderr=subprocess.PIPE, text=True, env=env)
     killed = None
@@ -455,6 +462,12 @@ def test_kill_9_of_a_worker_is_retried_and_output_unchanged(intraday_bin, lake, 
     report = run_report(tmp_path / "out")
     assert report["retries"], "the kill must be recorded as a retry"
     assert any("SIGKILL" in r["what"] for r in report["retries"])
+    if memory == "4GiB":
+        split_days = {r["day"] for r in report["retries"] if "split into two" in r["what"]}
+        assert len(split_days) == 1, report["retries"]
+        for day in report["days"]:
+            written_by = "driver" if day["day"] in split_days else "worker"
+            assert day["day_file_written_by"] == written_by, day
 
 
 def test_truncated_parquet_fails_naming_the_file_and_keeps_finished_days(intraday_bin, lake, tmp_path):

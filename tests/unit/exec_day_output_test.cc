@@ -79,6 +79,41 @@ TEST(DayOutput, RowsOutOfOrderAreRefused) {
   EXPECT_NE(result.status().message().find("early.arrow"), std::string::npos);
 }
 
+// A worker whose batch is the whole day writes the file from the rows it holds: the bytes the
+// driver writes from batch outputs.
+TEST(DayOutput, RowsInMemoryGiveTheBytesOfBatchOutputs) {
+  testing::TempDir tmp;
+  const int64_t total = 100'000;
+  const auto outputs = WriteIpc(tmp.path() + "/out.arrow", {Rows(0, total)});
+  ASSERT_TRUE(WriteDayParquet({outputs}, Schema(), tmp.path() + "/driver.parquet").ok());
+
+  auto sink = arrow::io::FileOutputStream::Open(tmp.path() + "/worker.parquet").ValueOrDie();
+  auto writer = DayFileWriter::Open(Schema(), sink);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  for (const auto& [first, count] :
+       std::vector<std::pair<int64_t, int64_t>>{{0, 5}, {5, 40'000}, {40'005, 59'995}})
+    ASSERT_TRUE((*writer)->Add(Rows(first, count), "rows").ok());
+  auto stats = (*writer)->Finish();
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  ASSERT_TRUE(sink->Close().ok());
+  EXPECT_EQ(stats->rows, total);
+  EXPECT_EQ(stats->bytes, Bytes(tmp.path() + "/worker.parquet").size());
+  EXPECT_EQ(Bytes(tmp.path() + "/worker.parquet"), Bytes(tmp.path() + "/driver.parquet"));
+}
+
+TEST(DayOutput, RowsInMemoryOutOfOrderAreRefusedNamingTheirSource) {
+  testing::TempDir tmp;
+  auto sink = arrow::io::FileOutputStream::Open(tmp.path() + "/day.parquet").ValueOrDie();
+  auto writer = DayFileWriter::Open(Schema(), sink);
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE((*writer)->Add(Rows(10, 10), "first rows").ok());
+  const Status st = (*writer)->Add(Rows(15, 10), "second rows");  // repeats rows 15..19
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("second rows: rows out of (ListingId, TimeBucket) order at row 0"),
+            std::string::npos)
+      << st.message();
+}
+
 TEST(DayOutput, EmptyDayIsAValidEmptyFile) {
   testing::TempDir tmp;
   auto result = WriteDayParquet({}, Schema(), tmp.path() + "/day.parquet");
