@@ -107,8 +107,15 @@ void OutputBlock::DropFrontRows(size_t rows) {
 
 size_t ListingDay::RowOf(int64_t t) const {
   const int64_t label = grid->LabelOf(t);
-  const auto it = std::lower_bound(labels.begin(), labels.end(), label);
-  return static_cast<size_t>(it - labels.begin());
+  // Modules ask event after event, in time order: the row is the last one's, or a few after it.
+  size_t row = last_row_;
+  if (row < labels.size() && labels[row] <= label) {
+    while (row < labels.size() && labels[row] < label) ++row;
+  } else {
+    row = static_cast<size_t>(std::lower_bound(labels.begin(), labels.end(), label) - labels.begin());
+  }
+  last_row_ = row;
+  return row;
 }
 
 }  // namespace intraday

@@ -115,8 +115,12 @@ struct ListingDay {
   /// One ListingTable per InputTable of the module, same order.
   std::vector<const ListingTable*> tables;
 
-  /// The output row of event time t.
+  /// The output row of event time t (the first label not below t's label). Fastest when called
+  /// in time order.
   size_t RowOf(int64_t t) const;
+
+ private:
+  mutable size_t last_row_ = 0;  // RowOf's last answer: where the next search starts
 };
 
 class Module {

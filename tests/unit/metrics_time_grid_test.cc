@@ -1,6 +1,10 @@
 // Bucket labels for every anchor/closed combination and the timelines (metrics.md examples).
+#include <algorithm>
+#include <random>
+
 #include <gtest/gtest.h>
 
+#include "metrics/module.h"
 #include "metrics/time_grid.h"
 
 namespace intraday {
@@ -96,6 +100,31 @@ TEST(Timeline, SparseAndDaily) {
   EXPECT_EQ(daily, (std::vector<int64_t>{ClockAt(0, 0)}));
   EXPECT_EQ(DailyGrid().LabelOf(ClockAt(23, 59, 59)), ClockAt(0, 0));
   EXPECT_EQ(DailyGrid().LabelOf(ClockAt(0, 0)), ClockAt(0, 0));
+}
+
+// RowOf starts from its previous answer (events come in time order): whatever the order of the
+// calls, and between or outside the labels (a sparse timeline), it is the first label not below
+// the time's label.
+TEST(ListingDayRows, RowOfIsTheFirstLabelNotBelowInAnyCallOrder) {
+  const TimeGrid grid(kMin, BucketAnchor::kEnd, BucketClosed::kRight);
+  std::vector<int64_t> labels;
+  for (int m : {5, 6, 7, 20, 21, 40}) labels.push_back(ClockAt(9, m));
+  ListingDay day;
+  day.grid = &grid;
+  day.labels = labels;
+  std::mt19937_64 rng(3);
+  std::vector<int64_t> times;
+  for (int i = 0; i < 400; ++i) times.push_back(ClockAt(9, 0) + static_cast<int64_t>(rng() % (45 * kMin)));
+  auto expected = [&](int64_t t) {
+    return static_cast<size_t>(std::lower_bound(labels.begin(), labels.end(), grid.LabelOf(t)) - labels.begin());
+  };
+  for (int pass = 0; pass < 2; ++pass) {  // random order, then time order twice over
+    for (int64_t t : times) ASSERT_EQ(day.RowOf(t), expected(t)) << t;
+    std::sort(times.begin(), times.end());
+  }
+  for (int64_t t : times) ASSERT_EQ(day.RowOf(t), expected(t)) << t;
+  EXPECT_EQ(day.RowOf(ClockAt(10, 0)), labels.size());  // after the last label
+  EXPECT_EQ(day.RowOf(ClockAt(8, 0)), 0u);
 }
 
 }  // namespace
