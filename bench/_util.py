@@ -186,7 +186,8 @@ class TreeSampler(threading.Thread):
     """Samples the RSS of a process and all its descendants every `interval` seconds.
 
     tree_peak: the largest sum of VmRSS over the tree seen in one sample (a lower bound of the
-    true simultaneous peak: a spike between two samples is missed).
+    true simultaneous peak: a spike between two samples is missed); peak_parts: that sample's
+    VmRSS per process, the root first (which processes make the peak).
     hwm: per pid, the last VmHWM seen (the process's own peak up to that sample; a process's
     growth after the last sample before it exits is missed).
     """
@@ -195,6 +196,7 @@ class TreeSampler(threading.Thread):
         super().__init__(daemon=True)
         self.root_pid, self.interval = root_pid, interval
         self.tree_peak = 0
+        self.peak_parts: list[int] = []
         self.hwm: dict[int, int] = {}
         self.samples = 0
         self._halt = threading.Event()
@@ -205,7 +207,7 @@ class TreeSampler(threading.Thread):
             self._halt.wait(self.interval)
 
     def sample(self) -> None:
-        total, stack, seen = 0, [self.root_pid], set()
+        total, stack, seen, parts = 0, [self.root_pid], set(), []
         while stack:
             pid = stack.pop()
             if pid in seen:
@@ -216,10 +218,12 @@ class TreeSampler(threading.Thread):
                 continue
             rss, hwm = status
             total += rss * 1024
+            parts.append(rss * 1024)
             self.hwm[pid] = max(self.hwm.get(pid, 0), hwm * 1024)
             stack += _children(pid)
         self.samples += 1
-        self.tree_peak = max(self.tree_peak, total)
+        if total > self.tree_peak:
+            self.tree_peak, self.peak_parts = total, parts
 
     def stop(self) -> None:
         self._halt.set()
@@ -274,6 +278,7 @@ class Measurement:
     sys: float = 0.0
     rc: int = 0
     tree_peak: int = 0          # sampled sum of the tree's VmRSS
+    peak_parts: list[int] = field(default_factory=list)  # each process's VmRSS then, root first
     root_hwm: int = 0           # sampled VmHWM of the root process
     child_hwm: list[int] = field(default_factory=list)  # sampled VmHWM of each descendant
     samples: int = 0
@@ -331,7 +336,8 @@ def measure(cmd: list[str], env: dict | None = None, log: Path | None = None, ti
     if log:
         log_file.close()
     m = Measurement(ok=proc.returncode == 0, wall=wall, user=usage.ru_utime, sys=usage.ru_stime,
-                    rc=proc.returncode, tree_peak=sampler.tree_peak, samples=sampler.samples, stdout=out,
+                    rc=proc.returncode, tree_peak=sampler.tree_peak, peak_parts=sampler.peak_parts,
+                    samples=sampler.samples, stdout=out,
                     foreign_cpu=max(0.0, foreign),
                     root_hwm=sampler.hwm.get(proc.pid, 0),
                     child_hwm=[v for pid, v in sampler.hwm.items() if pid != proc.pid])

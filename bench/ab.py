@@ -3,7 +3,8 @@
 
 Each variant is a binary plus optional extra `run:` keys; the variants run in turn (A B A B ...),
 each from an empty output and scratch, and the script prints per variant the median wall time,
-CPU time (the whole tree) and sampled peak RSS of the tree (and the driver's and largest worker's own peaks), and the ratios to the first variant.
+CPU time (the whole tree) and sampled peak RSS of the tree (and the driver's and largest worker's own peaks), and the ratios to the first variant;
+each run's line also splits the tree's peak sample into its processes (driver, then workers).
 It also checks that every variant wrote byte-identical day files (outputs must not depend on a
 binary's speed-up or on memory settings).
 
@@ -78,8 +79,10 @@ def main() -> int:
                 return 1
             runs[name].append(m)
             digests.setdefault(name, day_file_digests(output))
+            parts = " + ".join(f"{rss / 2**20:.0f}" for rss in m.peak_parts)
             print(f"rep {rep + 1} {name}: wall {m.wall:.2f} s, CPU {m.cpu:.2f} s, "
-                  f"tree peak {m.tree_peak / 2**20:.0f} MiB, driver {m.root_hwm / 2**20:.0f} MiB, "
+                  f"tree peak {m.tree_peak / 2**20:.0f} MiB (= {parts}: driver, workers), "
+                  f"driver {m.root_hwm / 2**20:.0f} MiB, "
                   f"largest worker {max(m.child_hwm, default=0) / 2**20:.0f} MiB", flush=True)
 
     base = variants[0][0]
