@@ -10,7 +10,8 @@
 #include <parquet/properties.h>
 
 namespace intraday {
-namespace {
+// Not an anonymous namespace: DayFileWriter::Impl, which has external linkage, holds these.
+namespace day_output_internal {
 
 /// Re-cuts a stream of record batches into chunks of exactly `chunk_rows` rows (the last may be
 /// shorter) and hands them to the Parquet writer, which fills its row groups from them: what it
@@ -124,7 +125,7 @@ class KeyOrderCheck {
   std::vector<Value> last_;
 };
 
-}  // namespace
+}  // namespace day_output_internal
 
 class DayFileWriter::Impl {
  public:
@@ -154,8 +155,8 @@ class DayFileWriter::Impl {
  private:
   std::unique_ptr<parquet::arrow::FileWriter> writer_;
   std::shared_ptr<arrow::io::OutputStream> sink_;
-  ChunkedWriter chunks_;
-  KeyOrderCheck order_;
+  day_output_internal::ChunkedWriter chunks_;
+  day_output_internal::KeyOrderCheck order_;
   DayOutputStats stats_;
 };
 
