@@ -22,6 +22,7 @@
 #include <arrow/ipc/writer.h>
 #include <arrow/table.h>
 #include <arrow/util/bit_util.h>
+#include <arrow/util/bitmap_generate.h>
 #include <arrow/util/bitmap_ops.h>
 
 #include "config/config_json.h"
@@ -684,65 +685,82 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
     return Status::OK();
   }));
 
-  // 5. Each table's batch: fixed-width columns as written, the others listing by listing.
+  // 5. Each table's batch: fixed-width columns as written, the others listing by listing. The
+  // columns are finished in parallel (validity packed into bitmaps, strings concatenated), the
+  // widest work first.
+  struct Finish {
+    size_t table;
+    int column;
+    int other_index;  // among the table's grouped columns, or -1
+  };
+  std::vector<Finish> finishes;
+  std::vector<std::vector<std::shared_ptr<arrow::Array>>> arrays(columns.size());
+  for (size_t t = 0; t < columns.size(); ++t) {
+    const Destination& d = dest[t];
+    if (d.schema == nullptr) continue;
+    arrays[t].resize(static_cast<size_t>(d.schema->num_fields()));
+    int other_index = 0;
+    for (int c = 0; c < d.schema->num_fields(); ++c)
+      finishes.push_back({t, c, d.width[static_cast<size_t>(c)] > 0 ? -1 : other_index++});
+  }
+  std::stable_sort(finishes.begin(), finishes.end(), [&](const Finish& a, const Finish& b) {
+    return (a.other_index >= 0 ? 4 : 1) * total[a.table] > (b.other_index >= 0 ? 4 : 1) * total[b.table];
+  });
+  INTRADAY_RETURN_NOT_OK(ParallelFor(finishes.size(), task.threads, [&](size_t k) -> Status {
+    const auto [t, c, other_index] = finishes[k];
+    Destination& d = dest[t];
+    const size_t cc = static_cast<size_t>(c);
+    const auto& type = d.schema->field(c)->type();
+    std::shared_ptr<arrow::Array>& array = arrays[t][cc];
+    if (c == d.schema->GetFieldIndex("ListingId")) {
+      // Not read twice: every listing's block holds its id.
+      if (d.width[cc] != 8) return Status::Invalid("ListingId is not an integer column");
+      auto* ids = reinterpret_cast<int64_t*>(d.values[cc]->mutable_data());
+      for (size_t s = 0; s < slots; ++s) {
+        const int64_t begin = listing_start[t][s];
+        const int64_t end = s + 1 < slots ? listing_start[t][s + 1] : total[t];
+        std::fill(ids + begin, ids + end, task.listings[s]);
+      }
+      array = arrow::MakeArray(arrow::ArrayData::Make(type, total[t], {nullptr, d.values[cc]}, 0));
+      return Status::OK();
+    }
+    if (d.width[cc] > 0) {
+      std::shared_ptr<arrow::Buffer> validity;
+      int64_t nulls = 0;
+      if (d.valid[cc] != nullptr) {
+        INTRADAY_ASSIGN_OR_RAISE(validity, arrow::AllocateBitmap(total[t]));
+        const uint8_t* valid = d.valid[cc].get();
+        int64_t i = 0;
+        arrow::internal::GenerateBitsUnrolled(validity->mutable_data(), 0, total[t],
+                                              [&] { return valid[i++] != 0; });
+        nulls = std::count(valid, valid + total[t], uint8_t{0});
+        d.valid[cc].reset();
+      }
+      array = arrow::MakeArray(arrow::ArrayData::Make(type, total[t], {validity, d.values[cc]}, nulls));
+      return Status::OK();
+    }
+    arrow::ArrayVector slices;
+    for (size_t s = 0; s < slots; ++s) {
+      for (size_t p = 0; p < pieces.size(); ++p) {
+        if (pieces[p].table != t) continue;
+        for (const Grouped& g : grouped[p]) {
+          const int64_t begin = g.starts[s], end = g.starts[s + 1];
+          if (end > begin) slices.push_back(g.batch->column(other_index)->Slice(begin, end - begin));
+        }
+      }
+    }
+    if (slices.empty()) {
+      INTRADAY_ASSIGN_OR_RAISE(array, arrow::MakeEmptyArray(type));
+    } else {
+      INTRADAY_ASSIGN_OR_RAISE(array, arrow::Concatenate(slices));
+    }
+    if (array->length() != total[t]) return Status::Invalid("grouped column lengths differ");
+    return Status::OK();
+  }));
   std::vector<std::shared_ptr<arrow::RecordBatch>> out(columns.size());
   for (size_t t = 0; t < columns.size(); ++t) {
-    Destination& d = dest[t];
-    if (d.schema == nullptr) continue;
-    std::vector<std::shared_ptr<arrow::Array>> arrays(static_cast<size_t>(d.schema->num_fields()));
-    int other_index = 0;  // position among the grouped columns
-    const int id_column = d.schema->GetFieldIndex("ListingId");
-    for (int c = 0; c < d.schema->num_fields(); ++c) {
-      const size_t cc = static_cast<size_t>(c);
-      const auto& type = d.schema->field(c)->type();
-      if (c == id_column) {
-        // Not read twice: every listing's block holds its id.
-        if (d.width[cc] != 8) return Status::Invalid("ListingId is not an integer column");
-        auto* ids = reinterpret_cast<int64_t*>(d.values[cc]->mutable_data());
-        for (size_t s = 0; s < slots; ++s) {
-          const int64_t begin = listing_start[t][s];
-          const int64_t end = s + 1 < slots ? listing_start[t][s + 1] : total[t];
-          std::fill(ids + begin, ids + end, task.listings[s]);
-        }
-        arrays[cc] = arrow::MakeArray(arrow::ArrayData::Make(type, total[t], {nullptr, d.values[cc]}, 0));
-        continue;
-      }
-      if (d.width[cc] > 0) {
-        std::shared_ptr<arrow::Buffer> validity;
-        int64_t nulls = 0;
-        if (d.valid[cc] != nullptr) {
-          INTRADAY_ASSIGN_OR_RAISE(validity, arrow::AllocateBitmap(total[t]));
-          uint8_t* bits = validity->mutable_data();
-          const uint8_t* valid = d.valid[cc].get();
-          for (int64_t i = 0; i < total[t]; ++i) {
-            arrow::bit_util::SetBitTo(bits, i, valid[i] != 0);
-            nulls += valid[i] == 0;
-          }
-          d.valid[cc].reset();
-        }
-        arrays[cc] =
-            arrow::MakeArray(arrow::ArrayData::Make(type, total[t], {validity, d.values[cc]}, nulls));
-        continue;
-      }
-      arrow::ArrayVector slices;
-      for (size_t s = 0; s < slots; ++s) {
-        for (size_t p = 0; p < pieces.size(); ++p) {
-          if (pieces[p].table != t) continue;
-          for (const Grouped& g : grouped[p]) {
-            const int64_t begin = g.starts[s], end = g.starts[s + 1];
-            if (end > begin) slices.push_back(g.batch->column(other_index)->Slice(begin, end - begin));
-          }
-        }
-      }
-      ++other_index;
-      if (slices.empty()) {
-        INTRADAY_ASSIGN_OR_RAISE(arrays[cc], arrow::MakeEmptyArray(type));
-      } else {
-        INTRADAY_ASSIGN_OR_RAISE(arrays[cc], arrow::Concatenate(slices));
-      }
-      if (arrays[cc]->length() != total[t]) return Status::Invalid("grouped column lengths differ");
-    }
-    out[t] = arrow::RecordBatch::Make(d.schema, total[t], std::move(arrays));
+    if (dest[t].schema != nullptr)
+      out[t] = arrow::RecordBatch::Make(dest[t].schema, total[t], std::move(arrays[t]));
   }
 
   // 6. A listing whose rows are not in time order (a file out of time order, or files whose times
