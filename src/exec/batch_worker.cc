@@ -848,32 +848,104 @@ namespace {
 
 /// A day of one batch: its rows go straight into the day's Parquet file (the bytes the driver
 /// would write from the batch's output), which spares writing the rows to scratch and reading
-/// them back. The message of any error names the file.
-Result<uint64_t> WriteDayFile(const std::string& path, const std::shared_ptr<arrow::Schema>& schema,
-                              const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches) {
-  auto written = [&]() -> Result<uint64_t> {
-    INTRADAY_ASSIGN_OR_RAISE(auto sink, arrow::io::FileOutputStream::Open(path));
-    INTRADAY_ASSIGN_OR_RAISE(auto writer, DayFileWriter::Open(schema, sink));
-    for (const auto& batch : batches) INTRADAY_RETURN_NOT_OK(writer->Add(batch, path));
-    INTRADAY_ASSIGN_OR_RAISE(const DayOutputStats stats, writer->Finish());
-    INTRADAY_RETURN_NOT_OK(sink->Close());
-    return stats.bytes;
-  }();
-  if (!written.ok()) return written.status().WithMessage("writing ", path, ": ", written.status().message());
-  return written;
-}
+/// them back. The batch's chunks of listings are handed over as they are computed, in any
+/// order, and written in order by whichever computing thread is free, so that the encoding
+/// overlaps the computing of later chunks. The message of any error names the file.
+class DayFileChunks {
+ public:
+  static Result<std::unique_ptr<DayFileChunks>> Open(const std::string& path,
+                                                     const std::shared_ptr<arrow::Schema>& schema,
+                                                     size_t chunks) {
+    auto opened = [&]() -> Result<std::unique_ptr<DayFileChunks>> {
+      auto out = std::unique_ptr<DayFileChunks>(new DayFileChunks(path, chunks));
+      INTRADAY_ASSIGN_OR_RAISE(out->sink_, arrow::io::FileOutputStream::Open(path));
+      INTRADAY_ASSIGN_OR_RAISE(out->writer_, DayFileWriter::Open(schema, out->sink_));
+      return out;
+    }();
+    if (!opened.ok()) return Named(path, opened.status());
+    return opened;
+  }
+
+  /// Chunk c is computed: it is written now, with the computed chunks after it, unless another
+  /// thread is writing (which then writes it).
+  Status Done(size_t c, std::vector<std::shared_ptr<arrow::RecordBatch>> batches) {
+    {
+      std::lock_guard lock(mutex_);
+      chunks_[c] = std::move(batches);
+      done_[c] = true;
+      if (writing_) return Status::OK();
+      writing_ = true;
+    }
+    while (true) {
+      std::vector<std::shared_ptr<arrow::RecordBatch>> next;
+      {
+        std::lock_guard lock(mutex_);
+        if (next_ == done_.size() || !done_[next_] || !status_.ok()) {
+          writing_ = false;
+          return status_;
+        }
+        next = std::move(chunks_[next_]);
+      }
+      Status written;
+      for (const auto& batch : next) {
+        written = writer_->Add(batch, path_);
+        if (!written.ok()) break;
+      }
+      std::lock_guard lock(mutex_);
+      if (!written.ok()) status_ = Named(path_, written);
+      ++next_;
+    }
+  }
+
+  /// Once every chunk is done: the footer written and the file closed.
+  Result<DayOutputStats> Finish() {
+    INTRADAY_RETURN_NOT_OK(status_);
+    if (next_ != done_.size()) return Status::Invalid(path_, ": chunks left unwritten");
+    auto stats = writer_->Finish();
+    if (!stats.ok()) return Named(path_, stats.status());
+    const Status closed = sink_->Close();
+    if (!closed.ok()) return Named(path_, closed);
+    return stats;
+  }
+
+ private:
+  DayFileChunks(std::string path, size_t chunks)
+      : path_(std::move(path)), chunks_(chunks), done_(chunks, false) {}
+  static Status Named(const std::string& path, const Status& st) {
+    return st.WithMessage("writing ", path, ": ", st.message());
+  }
+
+  std::string path_;
+  std::shared_ptr<arrow::io::FileOutputStream> sink_;
+  std::unique_ptr<DayFileWriter> writer_;
+  std::mutex mutex_;
+  std::vector<std::vector<std::shared_ptr<arrow::RecordBatch>>> chunks_;  // computed, not yet written
+  std::vector<bool> done_;
+  size_t next_ = 0;  // the next chunk to write
+  bool writing_ = false;
+  Status status_;
+};
 
 /// The end of every event task: the output written atomically, the spill inputs deleted, the result.
+/// `day_file`: the task's day file, its chunks already handed over; else the output is
+/// `output_batches`.
 Status FinishBatchTask(const Task& task, const Location& scratch,
                        const std::shared_ptr<arrow::Schema>& schema,
-                       const std::vector<std::shared_ptr<arrow::RecordBatch>>& output_batches,
-                       std::chrono::steady_clock::time_point started, TaskResult* result) {
-  for (const auto& b : output_batches) result->output_rows += b->num_rows();
-  if (task.day_file.empty()) {
+                       std::vector<std::shared_ptr<arrow::RecordBatch>> output_batches,
+                       std::unique_ptr<DayFileChunks> day_file, std::chrono::steady_clock::time_point started,
+                       TaskResult* result) {
+  if (day_file == nullptr && !task.day_file.empty()) {
+    INTRADAY_ASSIGN_OR_RAISE(day_file, DayFileChunks::Open(task.day_file, schema, 1));
+    INTRADAY_RETURN_NOT_OK(day_file->Done(0, std::move(output_batches)));
+  }
+  if (day_file != nullptr) {
+    INTRADAY_ASSIGN_OR_RAISE(const DayOutputStats stats, day_file->Finish());
+    result->output_rows = stats.rows;
+    result->output_bytes = stats.bytes;
+  } else {
+    for (const auto& b : output_batches) result->output_rows += b->num_rows();
     INTRADAY_RETURN_NOT_OK(
         WriteIpcAtomic(scratch, task.output_path, schema, output_batches, &result->output_bytes));
-  } else {
-    INTRADAY_ASSIGN_OR_RAISE(result->output_bytes, WriteDayFile(task.day_file, schema, output_batches));
   }
 
   // The output is safe: the spill files of this batch are no longer needed.
@@ -919,7 +991,7 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
                                StreamListing(task, *lake, scratch, columns, computer, &assembler, &result));
       if (streamed) {
         INTRADAY_ASSIGN_OR_RAISE(auto output_batches, assembler.Finish());
-        return FinishBatchTask(task, scratch, schema, output_batches, started, &result);
+        return FinishBatchTask(task, scratch, schema, std::move(output_batches), nullptr, started, &result);
       }
       result.input_rows = 0;
       result.listing_rows.clear();
@@ -994,6 +1066,10 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
   }
   chunk_begin.push_back(n);
   std::vector<std::vector<std::shared_ptr<arrow::RecordBatch>>> chunk_outputs(chunk_begin.size() - 1);
+  std::unique_ptr<DayFileChunks> day_file;
+  if (!task.day_file.empty()) {
+    INTRADAY_ASSIGN_OR_RAISE(day_file, DayFileChunks::Open(task.day_file, schema, chunk_outputs.size()));
+  }
   // Gatherers pass from chunk to chunk (at most one set per thread), so that their buffers, once
   // touched, serve every later listing.
   std::mutex idle_mutex;
@@ -1032,9 +1108,11 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
       INTRADAY_RETURN_NOT_OK(assembler.Append(task.listings[l], labels, blocks));
     }
     INTRADAY_ASSIGN_OR_RAISE(chunk_outputs[c], assembler.Finish());
-    std::lock_guard lock(idle_mutex);
-    idle.push_back(std::move(owned));
-    return Status::OK();
+    {
+      std::lock_guard lock(idle_mutex);
+      idle.push_back(std::move(owned));
+    }
+    return day_file != nullptr ? day_file->Done(c, std::move(chunk_outputs[c])) : Status::OK();
   }));
   idle.clear();
   tables.clear();
@@ -1042,7 +1120,8 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
   for (auto& chunk : chunk_outputs) {
     for (auto& b : chunk) output_batches.push_back(std::move(b));
   }
-  return FinishBatchTask(task, scratch, schema, output_batches, started, &result);
+  return FinishBatchTask(task, scratch, schema, std::move(output_batches), std::move(day_file), started,
+                         &result);
 }
 
 }  // namespace intraday
