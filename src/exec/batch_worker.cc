@@ -695,10 +695,12 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
   };
   std::vector<Finish> finishes;
   std::vector<std::vector<std::shared_ptr<arrow::Array>>> arrays(columns.size());
+  std::vector<int> id_column(columns.size(), -1);
   for (size_t t = 0; t < columns.size(); ++t) {
     const Destination& d = dest[t];
     if (d.schema == nullptr) continue;
     arrays[t].resize(static_cast<size_t>(d.schema->num_fields()));
+    id_column[t] = d.schema->GetFieldIndex("ListingId");
     int other_index = 0;
     for (int c = 0; c < d.schema->num_fields(); ++c)
       finishes.push_back({t, c, d.width[static_cast<size_t>(c)] > 0 ? -1 : other_index++});
@@ -712,7 +714,7 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
     const size_t cc = static_cast<size_t>(c);
     const auto& type = d.schema->field(c)->type();
     std::shared_ptr<arrow::Array>& array = arrays[t][cc];
-    if (c == d.schema->GetFieldIndex("ListingId")) {
+    if (c == id_column[t]) {
       // Not read twice: every listing's block holds its id.
       if (d.width[cc] != 8) return Status::Invalid("ListingId is not an integer column");
       auto* ids = reinterpret_cast<int64_t*>(d.values[cc]->mutable_data());
@@ -888,7 +890,7 @@ class DayFileChunks {
       }
       Status written;
       for (const auto& batch : next) {
-        written = writer_->Add(batch, path_);
+        written = writer_->Add(batch, "the batch's rows");  // Named adds the path
         if (!written.ok()) break;
       }
       std::lock_guard lock(mutex_);
