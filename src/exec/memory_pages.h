@@ -1,13 +1,15 @@
-// Memory pages of the engine's processes: transparent huge pages off for the allocator's memory,
-// on for the large arrays a worker fills completely.
+// Memory pages of the engine's processes: transparent huge pages off for the driver, on for the
+// large arrays a worker fills completely, and for the allocator of a worker that reads the lake.
 //
 // A page fault costs the kernel a trap, a page allocation and a zeroing. With 4 KiB pages a worker
 // takes one fault per 4 KiB of fresh memory (150 000 on a one-batch day of the benchmark lake,
 // about a quarter of its CPU samples); a 2 MiB page takes one per 2 MiB. But a huge page is zeroed
 // whole at the first touch of any byte of it, which is waste wherever memory is touched sparsely,
 // as in an allocator's arenas: with huge pages everywhere a worker peaked 740 MiB against 590 MiB
-// (docs/engine.md, "Memory pages"). So huge pages go only where every byte is written anyway: the
-// arrays a worker places its input rows in (AllocateFilledBuffer).
+// (docs/engine.md, "Memory pages"). So huge pages go where every byte is written anyway: the
+// arrays a worker places its input rows in (AllocateFilledBuffer); and to the allocator of a
+// worker that decodes lake files, where the faults saved outweigh the bytes zeroed for nothing
+// (WorkerAllocatorSettings).
 #pragma once
 
 #include <cstdint>
@@ -26,24 +28,29 @@ namespace intraday {
 /// asks for huge pages, maps its first region. A no-op where the kernel lacks the setting.
 void DisableTransparentHugePages();
 
-/// In a worker: huge pages stay off except in regions advised for them (AllocateFilledBuffer).
-/// Arrow's allocator advises its own regions too, unless told not to: workers are started with
-/// WorkerAllocatorSettings() in their environment, which it reads when the process starts.
+/// In a worker: huge pages stay off except in regions advised for them (AllocateFilledBuffer, and
+/// Arrow's allocator's arenas where WorkerAllocatorSettings() lets it advise them: it reads them
+/// from the worker's environment when the process starts).
 /// Returns false, leaving huge pages off everywhere, where the kernel cannot make that exception
 /// (before Linux 6.18).
 bool AllowHugePagesWhereAdvised();
 
 /// Added to every worker's environment (exec/process.h SpawnProcess) for mimalloc, Arrow's
 /// allocator, which reads them when the process starts:
-/// - MIMALLOC_ALLOW_THP=0: it neither advises huge pages for its regions nor turns them back on;
+/// - MIMALLOC_ALLOW_THP: whether it advises its regions for huge pages. 1 for a worker that reads
+///   lake files (`reads_lake`), 0 for the others. Such a worker decodes a whole day's Parquet
+///   through the allocator (the reader's page and value buffers, then the day file's encoder) and
+///   took about 48 000 faults on 4 KiB pages on a one-batch day of the benchmark lake; with huge
+///   pages 16 000: 50 x 8 days -7% wall, -8% CPU, worker peak +8% (docs/benchmarks.md, "Session
+///   10"). A worker reading spill files allocates little through it: no faster there, peak +1%.
 /// - MIMALLOC_PURGE_DELAY=-1: it keeps the pages it frees for its next allocations instead of
 ///   handing them back to the kernel, which would zero them again at the next touch. A worker
 ///   lives for one batch; what it holds longest (placed input, gather buffers, mapped spill
 ///   files) is mapped and unmapped outside the allocator. Measured: a one-batch day -14% wall
 ///   and CPU, 50 x 8 days -4% wall, -6% CPU, worker peak +4% (docs/benchmarks.md, "Session 6").
 ///   The driver, which runs for the whole job, keeps the default.
-inline std::vector<std::string> WorkerAllocatorSettings() {
-  return {"MIMALLOC_ALLOW_THP=0", "MIMALLOC_PURGE_DELAY=-1"};
+inline std::vector<std::string> WorkerAllocatorSettings(bool reads_lake) {
+  return {reads_lake ? "MIMALLOC_ALLOW_THP=1" : "MIMALLOC_ALLOW_THP=0", "MIMALLOC_PURGE_DELAY=-1"};
 }
 
 /// A mutable buffer of `size` bytes, for an array the caller writes in full before reading it.

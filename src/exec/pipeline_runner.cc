@@ -713,7 +713,10 @@ Status PipelineRunner::StartTask(DayRun& run) {
   if (!config_.data.s3.endpoint_override.empty())
     args.insert(args.end(), {"--s3-endpoint", config_.data.s3.endpoint_override});
   if (!config_.data.s3.region.empty()) args.insert(args.end(), {"--s3-region", config_.data.s3.region});
-  INTRADAY_ASSIGN_OR_RAISE(pid_t pid, SpawnProcess(exe_, args, log_path, WorkerAllocatorSettings()));
+  const bool reads_lake = std::any_of(tracked.task.inputs.begin(), tracked.task.inputs.end(),
+                                      [](const TaskInput& input) { return !input.spill; });
+  INTRADAY_ASSIGN_OR_RAISE(pid_t pid,
+                           SpawnProcess(exe_, args, log_path, WorkerAllocatorSettings(reads_lake)));
   run.running.emplace(pid, Running{std::move(tracked), std::chrono::steady_clock::now(), log_path,
                                    &run != current_, SecondsSinceStart()});
   return Status::OK();

@@ -363,17 +363,10 @@ def _environment(pid: int) -> dict:
     return dict(e.decode(errors="replace").split("=", 1) for e in entries if b"=" in e)
 
 
-def test_driver_and_workers_keep_the_allocator_off_huge_pages(intraday_bin, lake, tmp_path):
-    """Transparent huge pages are off in the driver (THP_enabled 0) and, in every worker, for
-    Arrow's allocator (exec/memory_pages.h): its arenas, reserved 1 GiB at a time, are not advised
-    for huge pages, even when the user's environment asks for them. Only a worker's filled arrays
-    are, and on this lake they are far below 64 MiB. Workers also keep the pages their allocator
-    frees (MIMALLOC_PURGE_DELAY=-1), whatever the user's environment says."""
-    if _status_field(os.getpid(), "THP_enabled") != "1":
-        pytest.skip("this kernel does not report THP_enabled, or huge pages are already off here")
-    config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", tmp_path / "scratch", workers=2,
-                          memory="96KiB")
-    env = dict(os.environ, MIMALLOC_ALLOW_THP="1", MIMALLOC_PURGE_DELAY="10")
+def _watch_run(intraday_bin, config, env):
+    """Runs `intraday run config` and polls its processes until it exits. Returns the driver's pid,
+    the last THP_enabled seen per pid, the most bytes advised for huge pages per worker, and each
+    worker's environment."""
     proc = subprocess.Popen([intraday_bin, "run", str(config)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True, env=env)
     last_thp, advised = {}, {}  # pid -> the last THP_enabled seen; pid -> most bytes advised huge
@@ -398,9 +391,26 @@ def test_driver_and_workers_keep_the_allocator_off_huge_pages(intraday_bin, lake
                         environs.setdefault(pid, environment)
         time.sleep(0.002)
     assert proc.returncode == 0, proc.stderr.read()
-    workers = [b["pid"] for day in run_report(tmp_path / "out")["days"] for b in day["batches"]]
+    return proc.pid, last_thp, advised, environs
+
+
+def test_driver_and_spill_readers_keep_the_allocator_off_huge_pages(intraday_bin, lake, tmp_path):
+    """Transparent huge pages are off in the driver (THP_enabled 0) and, in every worker that reads
+    spill files, for Arrow's allocator (exec/memory_pages.h): its arenas, reserved 1 GiB at a time,
+    are not advised for huge pages, even when the user's environment asks for them. Only a worker's
+    filled arrays are, and on this lake they are far below 64 MiB. Workers also keep the pages their
+    allocator frees (MIMALLOC_PURGE_DELAY=-1), whatever the user's environment says."""
+    if _status_field(os.getpid(), "THP_enabled") != "1":
+        pytest.skip("this kernel does not report THP_enabled, or huge pages are already off here")
+    config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", tmp_path / "scratch", workers=2,
+                          memory="96KiB")
+    env = dict(os.environ, MIMALLOC_ALLOW_THP="1", MIMALLOC_PURGE_DELAY="10")
+    driver, last_thp, advised, environs = _watch_run(intraday_bin, config, env)
+    days = run_report(tmp_path / "out")["days"]
+    assert all(day["strategy"] == "shred" for day in days), [day["strategy"] for day in days]
+    workers = [b["pid"] for day in days for b in day["batches"]]
     seen_workers = [pid for pid in workers if pid in advised]
-    assert last_thp.get(proc.pid) == "0", last_thp
+    assert last_thp.get(driver) == "0", last_thp
     assert seen_workers, "no worker was seen running"
     assert all(advised[pid] < 64 << 20 for pid in seen_workers), advised
     # The allocator's other worker setting: freed pages are kept, not handed back to the kernel.
@@ -408,6 +418,27 @@ def test_driver_and_workers_keep_the_allocator_off_huge_pages(intraday_bin, lake
     assert read, "no worker's environment was read"
     assert all(environs[pid].get("MIMALLOC_PURGE_DELAY") == "-1" for pid in read), environs
     assert all(environs[pid].get("MIMALLOC_ALLOW_THP") == "0" for pid in read), environs
+
+
+def test_lake_readers_let_the_allocator_use_huge_pages(intraday_bin, lake, tmp_path):
+    """A worker that reads the lake's files (a day of one batch here) lets Arrow's allocator advise
+    its arenas for huge pages (MIMALLOC_ALLOW_THP=1), even when the user's environment says 0: it
+    decodes the day's Parquet through that allocator, and 4 KiB pages cost it three times the
+    faults (exec/memory_pages.h). The arenas, reserved 1 GiB at a time, then show as advised."""
+    if _status_field(os.getpid(), "THP_enabled") != "1":
+        pytest.skip("this kernel does not report THP_enabled, or huge pages are already off here")
+    config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", tmp_path / "scratch", workers=2,
+                          memory="1GiB")
+    env = dict(os.environ, MIMALLOC_ALLOW_THP="0", MIMALLOC_PURGE_DELAY="10")
+    driver, last_thp, advised, environs = _watch_run(intraday_bin, config, env)
+    days = run_report(tmp_path / "out")["days"]
+    assert all(day["strategy"] == "direct" for day in days), [day["strategy"] for day in days]
+    assert last_thp.get(driver) == "0", last_thp
+    read = [b["pid"] for day in days for b in day["batches"] if b["pid"] in environs]
+    assert read, "no worker's environment was read"
+    assert all(environs[pid].get("MIMALLOC_ALLOW_THP") == "1" for pid in read), environs
+    assert all(environs[pid].get("MIMALLOC_PURGE_DELAY") == "-1" for pid in read), environs
+    assert max(advised[pid] for pid in read) >= 64 << 20, advised
 
 
 def test_rerun_needs_resume_or_force(intraday_bin, lake, tmp_path):
