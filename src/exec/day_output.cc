@@ -1,5 +1,10 @@
 #include "exec/day_output.h"
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
 #include <arrow/array.h>
 #include <arrow/io/file.h>
 #include <arrow/ipc/reader.h>
@@ -197,25 +202,111 @@ Status DayFileWriter::Add(const std::shared_ptr<arrow::RecordBatch>& batch, cons
 
 Result<DayOutputStats> DayFileWriter::Finish() { return impl_->Finish(); }
 
+class DayFileFromOutputs::Impl {
+ public:
+  Impl(const Location& inputs, std::shared_ptr<arrow::Schema> schema, std::unique_ptr<DayFileWriter> writer)
+      : inputs_(inputs), schema_(std::move(schema)), writer_(std::move(writer)) {
+    thread_ = std::thread([this] { Loop(); });
+  }
+
+  ~Impl() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      cancelled_ = closed_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void Add(std::string output_uri) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      queue_.push_back(std::move(output_uri));
+    }
+    wake_.notify_all();
+  }
+
+  Result<DayOutputStats> Finish() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      closed_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+    INTRADAY_RETURN_NOT_OK(status_);
+    INTRADAY_ASSIGN_OR_RAISE(const DayOutputStats stats, writer_->Finish());
+    arrow::default_memory_pool()->ReleaseUnused();  // the driver lives on, beside the workers
+    return stats;
+  }
+
+ private:
+  void Loop() {
+    while (true) {
+      std::string path;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [this] { return !queue_.empty() || closed_; });
+        if (queue_.empty() || cancelled_) return;
+        path = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      if (status_.ok()) status_ = Append(path);
+    }
+  }
+
+  Status Append(const std::string& path) {
+    INTRADAY_ASSIGN_OR_RAISE(auto file, inputs_.OpenInput(path));
+    INTRADAY_ASSIGN_OR_RAISE(auto reader, arrow::ipc::RecordBatchFileReader::Open(file));
+    if (!reader->schema()->Equals(*schema_)) {
+      return Status::Invalid(path, ": batch output schema differs from the pass's output schema");
+    }
+    for (int i = 0; i < reader->num_record_batches(); ++i) {
+      if (Cancelled()) return Status::Cancelled("day file abandoned");
+      INTRADAY_ASSIGN_OR_RAISE(auto batch, reader->ReadRecordBatch(i));
+      INTRADAY_RETURN_NOT_OK(writer_->Add(batch, path));
+    }
+    return Status::OK();
+  }
+
+  bool Cancelled() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return cancelled_;
+  }
+
+  const Location& inputs_;
+  std::shared_ptr<arrow::Schema> schema_;
+  std::unique_ptr<DayFileWriter> writer_;
+  Status status_;  // the thread's, read by Finish after the join
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::string> queue_;
+  bool closed_ = false;     // no more outputs: the thread ends once the queue is empty
+  bool cancelled_ = false;  // the thread ends at once
+  std::thread thread_;      // last: starts once the members it uses exist
+};
+
+DayFileFromOutputs::DayFileFromOutputs(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+DayFileFromOutputs::~DayFileFromOutputs() = default;
+
+Result<std::unique_ptr<DayFileFromOutputs>> DayFileFromOutputs::Open(
+    const Location& inputs, std::shared_ptr<arrow::Schema> schema,
+    std::shared_ptr<arrow::io::OutputStream> sink, int key_columns) {
+  INTRADAY_ASSIGN_OR_RAISE(auto writer, DayFileWriter::Open(schema, std::move(sink), key_columns));
+  return std::unique_ptr<DayFileFromOutputs>(
+      new DayFileFromOutputs(std::make_unique<Impl>(inputs, std::move(schema), std::move(writer))));
+}
+
+void DayFileFromOutputs::Add(std::string output_uri) { impl_->Add(std::move(output_uri)); }
+
+Result<DayOutputStats> DayFileFromOutputs::Finish() { return impl_->Finish(); }
+
 Result<DayOutputStats> WriteDayParquet(const Location& inputs, const std::vector<std::string>& batch_outputs,
                                        const std::shared_ptr<arrow::Schema>& schema,
                                        const std::shared_ptr<arrow::io::OutputStream>& sink,
                                        int key_columns) {
-  INTRADAY_ASSIGN_OR_RAISE(auto writer, DayFileWriter::Open(schema, sink, key_columns));
-  for (const auto& path : batch_outputs) {
-    INTRADAY_ASSIGN_OR_RAISE(auto file, inputs.OpenInput(path));
-    INTRADAY_ASSIGN_OR_RAISE(auto reader, arrow::ipc::RecordBatchFileReader::Open(file));
-    if (!reader->schema()->Equals(*schema)) {
-      return Status::Invalid(path, ": batch output schema differs from the pass's output schema");
-    }
-    for (int i = 0; i < reader->num_record_batches(); ++i) {
-      INTRADAY_ASSIGN_OR_RAISE(auto batch, reader->ReadRecordBatch(i));
-      INTRADAY_RETURN_NOT_OK(writer->Add(batch, path));
-    }
-  }
-  INTRADAY_ASSIGN_OR_RAISE(const DayOutputStats stats, writer->Finish());
-  arrow::default_memory_pool()->ReleaseUnused();  // the driver lives on, beside the workers
-  return stats;
+  INTRADAY_ASSIGN_OR_RAISE(auto day_file, DayFileFromOutputs::Open(inputs, schema, sink, key_columns));
+  for (const auto& path : batch_outputs) day_file->Add(path);
+  return day_file->Finish();
 }
 
 Result<DayOutputStats> WriteDayParquet(const std::vector<std::string>& batch_outputs,

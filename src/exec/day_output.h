@@ -50,9 +50,35 @@ class DayFileWriter {
   std::unique_ptr<Impl> impl_;
 };
 
+/// Writes a day's Parquet file from the batches' Arrow IPC outputs, handed over one by one in plan
+/// order as their batches finish, on a thread of its own: the driver hands over each output once
+/// every batch before it is done, so that by the time the day's last batch ends, the file is
+/// written but for that batch's rows. Memory: one record batch of the inputs plus one row group
+/// of the output.
+class DayFileFromOutputs {
+ public:
+  /// `inputs` holds the outputs' URIs and must outlive this object; `sink` is left open by Finish.
+  static Result<std::unique_ptr<DayFileFromOutputs>> Open(const Location& inputs,
+                                                          std::shared_ptr<arrow::Schema> schema,
+                                                          std::shared_ptr<arrow::io::OutputStream> sink,
+                                                          int key_columns = 2);
+  /// Stops after the record batch being written (the file is then incomplete) and joins the thread.
+  ~DayFileFromOutputs();
+
+  /// Queues an output to be appended after the ones handed over before it.
+  void Add(std::string output_uri);
+  /// Waits for the queued outputs, then writes the last row group and the footer. The first error
+  /// of any output (naming it) fails the file; outputs after it are not read.
+  Result<DayOutputStats> Finish();
+
+ private:
+  class Impl;
+  explicit DayFileFromOutputs(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
 /// Writes the day's Parquet file to `sink` (left open: the caller closes or commits it) from the
-/// Arrow IPC files `batch_outputs` (URIs in `inputs`, in order), with DayFileWriter.
-/// Memory: one record batch of the inputs plus one row group of the output.
+/// Arrow IPC files `batch_outputs` (URIs in `inputs`, in order), with DayFileFromOutputs.
 Result<DayOutputStats> WriteDayParquet(const Location& inputs, const std::vector<std::string>& batch_outputs,
                                        const std::shared_ptr<arrow::Schema>& schema,
                                        const std::shared_ptr<arrow::io::OutputStream>& sink,

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <limits>
 #include <map>
 #include <optional>
 #include <thread>
@@ -101,8 +102,15 @@ struct TrackedTask {
   int failures = 0;
 };
 
+/// Batch outputs concatenate in this order: first ListingId, or the plan batch of a later pass
+/// (whose batches are never split).
+int64_t OutputOrder(const TrackedTask& tracked) {
+  return tracked.task.source_files.empty() ? tracked.task.listings.front() : tracked.origin_batch;
+}
+
 struct FinishedTask {
-  int64_t order = 0;  // outputs concatenate in this order: first ListingId, or plan batch of a later pass
+  int64_t order = 0;         // OutputOrder
+  bool handed_over = false;  // to the driver's DriverDayFile
   std::string output_path;
   std::vector<int64_t> listings;
   std::map<Table, std::vector<int64_t>> listing_rows;  // for the size history
@@ -131,6 +139,15 @@ struct PassContext {
   std::unique_ptr<DerivedModule> derived;
 };
 
+/// The day's file as the driver writes it from the batches' outputs (a day of several batches),
+/// each output handed over as soon as every batch before it is done (HandOverOutputs).
+struct DriverDayFile {
+  std::string path;                                // staged (local output) or the final key (S3)
+  std::shared_ptr<arrow::io::OutputStream> local;  // local output: closed, then published
+  std::unique_ptr<AtomicOutput> s3;                // S3 output: committed when complete
+  std::unique_ptr<DayFileFromOutputs> writer;      // last: stopped before its sink goes
+};
+
 /// A worker process running a task.
 struct Running {
   TrackedTask tracked;
@@ -153,6 +170,8 @@ struct DayRun {
   /// of the plan batch is done.
   std::map<int, int> open_tasks_of_batch;
   std::vector<FinishedTask> finished;
+  std::unique_ptr<DriverDayFile> day_file;  // opened at the first output handed over
+  int64_t outputs_handed_over_early = 0;    // while some of the day's batches were unfinished
   int next_sequence = 0;
   bool progress_started = false;
   std::vector<int64_t> done_before_progress;  // input rows of batches done before its StartDay
@@ -199,8 +218,12 @@ class PipelineRunner {
   static void ReapAlone(DayRun& run);
   size_t Busy() const;       // workers running, for both days
   int ThreadsInUse() const;  // the threads given to the running workers, both days
-  Result<DayOutputStats> WriteDay(const PassContext& pass, Date day,
-                                  const std::vector<FinishedTask>& finished, int key_columns);
+  /// Hands the finished batch outputs that no unfinished batch precedes (all of them with `all`)
+  /// to the day's file the driver writes, opening it first. Nothing for a day whose only worker
+  /// writes the day's file.
+  Status HandOverOutputs(DayRun& run, bool all);
+  Status OpenDriverDayFile(DayRun& run);
+  Result<DayOutputStats> WriteDay(DayRun& run);
   Status Publish(const PassContext& pass, Date day, const std::string& staged_file,
                  const std::string& final_dir);
   void Warn(const std::string& message);
@@ -579,7 +602,6 @@ Status PipelineRunner::RunDay(DayRun& run, OutputManifest& manifest) {
   const auto started = std::chrono::steady_clock::now();
   const PassContext& pass = *run.pass;
   const Date day = run.day;
-  const int key_columns = pass.derived ? static_cast<int>(pass.derived->group_keys().size()) + 1 : 2;
 
   const size_t batches = run.ready.size() + run.running.size() + run.finished.size();
   progress_->StartDay(pass.pass->name, day.ToString(), static_cast<int>(batches));
@@ -590,12 +612,8 @@ Status PipelineRunner::RunDay(DayRun& run, OutputManifest& manifest) {
   // The next day's batches run while this day's file is written.
   if (config_.run.overlap_days) StartEarlyTasks();
 
-  // Batch outputs in ListingId order (splits keep their halves in order too), or in plan order
-  // for a later pass, whose batches follow its group keys.
-  std::vector<FinishedTask>& finished = run.finished;
-  std::sort(finished.begin(), finished.end(),
-            [](const FinishedTask& a, const FinishedTask& b) { return a.order < b.order; });
-  INTRADAY_ASSIGN_OR_RAISE(const DayOutputStats stats, WriteDay(pass, day, finished, key_columns));
+  INTRADAY_ASSIGN_OR_RAISE(const DayOutputStats stats, WriteDay(run));
+  const std::vector<FinishedTask>& finished = run.finished;
   const std::string final_dir = output_->Join(fmt::format("{}/date={}", pass.pass->name, day.ToString()));
 
   (void)scratch_->DeleteTree(run.scratch);
@@ -618,42 +636,86 @@ Status PipelineRunner::RunDay(DayRun& run, OutputManifest& manifest) {
   return Status::OK();
 }
 
+Status PipelineRunner::HandOverOutputs(DayRun& run, bool all) {
+  for (const auto& f : run.finished) {
+    if (!f.day_file.empty()) return Status::OK();
+  }
+  // Outputs concatenate in OutputOrder. A task still to run or running, or one split or retried
+  // from it, comes after every output ordered before it: those may be written now.
+  int64_t first_unfinished = std::numeric_limits<int64_t>::max();
+  if (!all) {
+    for (const auto& tracked : run.ready) first_unfinished = std::min(first_unfinished, OutputOrder(tracked));
+    for (const auto& [pid, r] : run.running)
+      first_unfinished = std::min(first_unfinished, OutputOrder(r.tracked));
+  }
+  std::vector<FinishedTask*> next;
+  for (auto& f : run.finished) {
+    if (!f.handed_over && f.order < first_unfinished) next.push_back(&f);
+  }
+  if (next.empty() && (!all || run.day_file != nullptr)) return Status::OK();
+  if (run.day_file == nullptr) INTRADAY_RETURN_NOT_OK(OpenDriverDayFile(run));
+  std::sort(next.begin(), next.end(),
+            [](const FinishedTask* a, const FinishedTask* b) { return a->order < b->order; });
+  const bool early = !run.ready.empty() || !run.running.empty();
+  for (FinishedTask* f : next) {
+    run.day_file->writer->Add(f->output_path);
+    f->handed_over = true;
+    if (early) ++run.outputs_handed_over_early;
+  }
+  return Status::OK();
+}
+
+Status PipelineRunner::OpenDriverDayFile(DayRun& run) {
+  const PassContext& pass = *run.pass;
+  auto file = std::make_unique<DriverDayFile>();
+  std::shared_ptr<arrow::io::OutputStream> sink;
+  if (output_->is_s3()) {
+    file->path = PassDayFile(output_->root(), pass.pass->name, run.day);
+    INTRADAY_ASSIGN_OR_RAISE(file->s3, output_->OpenAtomic(file->path));
+    sink = file->s3->stream();
+  } else {
+    file->path = StagedDayFile(pass, run.day);
+    INTRADAY_RETURN_NOT_OK(MakeDirs(fs::path(file->path).parent_path().string()));
+    auto opened = arrow::io::FileOutputStream::Open(file->path);
+    if (!opened.ok())
+      return opened.status().WithMessage("writing ", file->path, ": ", opened.status().message());
+    file->local = *opened;
+    sink = file->local;
+  }
+  // The leading columns whose values increase strictly over the day: (ListingId, TimeBucket),
+  // or a later pass's group keys and TimeBucket.
+  const int key_columns = pass.derived ? static_cast<int>(pass.derived->group_keys().size()) + 1 : 2;
+  auto writer = DayFileFromOutputs::Open(*scratch_, pass.schema, sink, key_columns);
+  if (!writer.ok())
+    return writer.status().WithMessage("writing ", file->path, ": ", writer.status().message());
+  file->writer = *std::move(writer);
+  run.day_file = std::move(file);
+  return Status::OK();
+}
+
 /// Writes and publishes the day's file. Local output: into the run's staging directory (or
 /// there already, written by the day's only worker), then one rename of the day's directory
 /// (Publish). S3 output: one upload under the final key, which appears only when the upload
 /// completes; on error the upload is aborted and nothing appears.
-Result<DayOutputStats> PipelineRunner::WriteDay(const PassContext& pass, Date day,
-                                                const std::vector<FinishedTask>& finished, int key_columns) {
+Result<DayOutputStats> PipelineRunner::WriteDay(DayRun& run) {
+  const PassContext& pass = *run.pass;
+  const Date day = run.day;
   json& day_report = report_->Day(pass.pass->name, day);
   const std::string final_dir = output_->Join(fmt::format("{}/date={}", pass.pass->name, day.ToString()));
+  const std::vector<FinishedTask>& finished = run.finished;
   if (finished.size() == 1 && !finished.front().day_file.empty()) {
     day_report["day_file_written_by"] = "worker";
     INTRADAY_RETURN_NOT_OK(Publish(pass, day, finished.front().day_file, final_dir));
     return finished.front().day_stats;
   }
   day_report["day_file_written_by"] = "driver";
-  std::vector<std::string> outputs;
-  for (const auto& f : finished) outputs.push_back(f.output_path);
-  if (output_->is_s3()) {
-    const std::string final_file = PassDayFile(output_->root(), pass.pass->name, day);
-    INTRADAY_ASSIGN_OR_RAISE(auto sink, output_->OpenAtomic(final_file));
-    auto written = WriteDayParquet(*scratch_, outputs, pass.schema, sink->stream(), key_columns);
-    if (!written.ok())
-      return written.status().WithMessage("writing ", final_file, ": ", written.status().message());
-    INTRADAY_RETURN_NOT_OK(sink->Commit());
-    return written;
-  }
-  const std::string staged_file = StagedDayFile(pass, day);
-  INTRADAY_RETURN_NOT_OK(MakeDirs(fs::path(staged_file).parent_path().string()));
-  auto written = [&]() -> Result<DayOutputStats> {
-    INTRADAY_ASSIGN_OR_RAISE(auto sink, arrow::io::FileOutputStream::Open(staged_file));
-    INTRADAY_ASSIGN_OR_RAISE(auto stats, WriteDayParquet(*scratch_, outputs, pass.schema, sink, key_columns));
-    INTRADAY_RETURN_NOT_OK(sink->Close());
-    return stats;
-  }();
-  if (!written.ok())
-    return written.status().WithMessage("writing ", staged_file, ": ", written.status().message());
-  INTRADAY_RETURN_NOT_OK(Publish(pass, day, staged_file, final_dir));
+  day_report["outputs_written_while_batches_ran"] = run.outputs_handed_over_early;
+  INTRADAY_RETURN_NOT_OK(HandOverOutputs(run, /*all=*/true));
+  DriverDayFile& file = *run.day_file;
+  auto written = file.writer->Finish();
+  const Status closed = !written.ok() ? written.status() : file.s3 ? file.s3->Commit() : file.local->Close();
+  if (!closed.ok()) return closed.WithMessage("writing ", file.path, ": ", closed.message());
+  if (file.local != nullptr) INTRADAY_RETURN_NOT_OK(Publish(pass, day, file.path, final_dir));
   return written;
 }
 
@@ -784,6 +846,7 @@ Status PipelineRunner::RunTasks(DayRun& current) {
     ~Reset() { current = nullptr; }
   } reset{current_};
   const PassContext& pass = *current.pass;
+  INTRADAY_RETURN_NOT_OK(HandOverOutputs(current, /*all=*/false));  // batches done while it ran early
   while (!current.ready.empty() || !current.running.empty()) {
     if (StopRequested()) {
       StopAll(SIGTERM);
@@ -812,6 +875,8 @@ Status PipelineRunner::RunTasks(DayRun& current) {
       Running done = std::move(it->second);
       run->running.erase(it);
       INTRADAY_RETURN_NOT_OK(TaskExited(*run, std::move(done), *exited));
+      // The day's file is written while its later batches run (the next day's: in its turn).
+      if (run == &current) INTRADAY_RETURN_NOT_OK(HandOverOutputs(current, /*all=*/false));
       break;
     }
   }
@@ -872,10 +937,9 @@ Status PipelineRunner::TaskExited(DayRun& run, Running done, const ChildExit& ex
       entry["peak_rss_bytes"] = result.peak_rss_bytes;
     }
     day_report["batches"].push_back(entry);
-    const int64_t order =
-        tracked.task.source_files.empty() ? tracked.task.listings.front() : tracked.origin_batch;
-    run.finished.push_back(FinishedTask{order, tracked.task.output_path, tracked.task.listings,
-                                        std::move(result.listing_rows), tracked.task.day_file,
+    run.finished.push_back(FinishedTask{OutputOrder(tracked), false, tracked.task.output_path,
+                                        tracked.task.listings, std::move(result.listing_rows),
+                                        tracked.task.day_file,
                                         DayOutputStats{result.output_rows, result.output_bytes}});
     if (--run.open_tasks_of_batch[tracked.origin_batch] == 0) {
       for (const auto& input : tracked.task.inputs) {

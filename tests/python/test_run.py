@@ -97,6 +97,21 @@ def test_identical_outputs_for_any_workers_and_budget(intraday_bin, lake, refere
     # their workers: the same bytes.
     assert all(day["day_file_written_by"] == "driver" for day in report["days"])
     assert all(day["day_file_written_by"] == "worker" for day in run_report(reference)["days"])
+    # The driver writes each batch's output into the day's file once the batches before it are
+    # done, while the later ones run: some outputs of every day go in before its last batch ends.
+    assert all(day["outputs_written_while_batches_ran"] >= 1 for day in report["days"]), report["days"]
+
+
+def test_one_worker_writes_each_output_into_the_day_file_while_the_next_batch_runs(intraday_bin, lake, reference,
+                                                                                   tmp_path):
+    """With one worker, batches run one after the other in ListingId order: each output but the
+    last is handed over to the day's file as its batch ends, while the next batch runs."""
+    config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", tmp_path / "scratch", workers=1, memory="96KiB")
+    run_intraday(intraday_bin, "run", config)
+    assert day_files(tmp_path / "out") == day_files(reference)
+    days = run_report(tmp_path / "out")["days"]
+    assert all(len(day["batches"]) > 2 for day in days)
+    assert [day["outputs_written_while_batches_ran"] for day in days] == [len(day["batches"]) - 1 for day in days]
 
 
 def test_next_day_is_shredded_while_a_day_runs_and_outputs_do_not_change(intraday_bin, lake, reference, tmp_path):

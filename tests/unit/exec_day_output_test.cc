@@ -1,7 +1,9 @@
 // The day file depends only on its rows: the same rows cut into different batch outputs give
 // byte-identical Parquet files; rows out of (ListingId, TimeBucket) order are refused.
+#include <chrono>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include <arrow/builder.h>
 #include <arrow/io/file.h>
@@ -10,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "exec/day_output.h"
+#include "io/location.h"
 #include "test_support.h"
 
 namespace intraday {
@@ -112,6 +115,72 @@ TEST(DayOutput, RowsInMemoryOutOfOrderAreRefusedNamingTheirSource) {
   EXPECT_NE(st.message().find("second rows: rows out of (ListingId, TimeBucket) order at row 0"),
             std::string::npos)
       << st.message();
+}
+
+// The driver hands each batch output over as its batch finishes: outputs added while earlier
+// ones are being written give the bytes of the outputs written in one go.
+TEST(DayOutput, OutputsHandedOverOneByOneGiveTheSameBytes) {
+  testing::TempDir tmp;
+  const int64_t total = 250'000;
+  const auto one = WriteIpc(tmp.path() + "/one.arrow", {Rows(0, total)});
+  ASSERT_TRUE(WriteDayParquet({one}, Schema(), tmp.path() + "/whole.parquet").ok());
+  const std::vector<std::string> parts{WriteIpc(tmp.path() + "/a.arrow", {Rows(0, 90'000)}),
+                                       WriteIpc(tmp.path() + "/b.arrow", {Rows(90'000, 60'000)}),
+                                       WriteIpc(tmp.path() + "/c.arrow", {Rows(150'000, total - 150'000)})};
+  auto local = Location::Open("/", S3Settings{}).ValueOrDie();
+  auto sink = arrow::io::FileOutputStream::Open(tmp.path() + "/handed.parquet").ValueOrDie();
+  auto day_file = DayFileFromOutputs::Open(local, Schema(), sink);
+  ASSERT_TRUE(day_file.ok()) << day_file.status().ToString();
+  for (const auto& part : parts) {
+    (*day_file)->Add(part);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the writer's thread runs meanwhile
+  }
+  auto stats = (*day_file)->Finish();
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  ASSERT_TRUE(sink->Close().ok());
+  EXPECT_EQ(stats->rows, total);
+  EXPECT_EQ(Bytes(tmp.path() + "/handed.parquet"), Bytes(tmp.path() + "/whole.parquet"));
+}
+
+// The first output that fails stops the file: the outputs after it are not read (one of them
+// here does not exist), and Finish names the failing one.
+TEST(DayOutput, HandedOverOutputsStopAtTheFirstError) {
+  testing::TempDir tmp;
+  const auto late = WriteIpc(tmp.path() + "/late.arrow", {Rows(5000, 10)});
+  const auto early = WriteIpc(tmp.path() + "/early.arrow", {Rows(0, 10)});
+  auto local = Location::Open("/", S3Settings{}).ValueOrDie();
+  auto sink = arrow::io::FileOutputStream::Open(tmp.path() + "/day.parquet").ValueOrDie();
+  auto day_file = DayFileFromOutputs::Open(local, Schema(), sink);
+  ASSERT_TRUE(day_file.ok());
+  (*day_file)->Add(late);
+  (*day_file)->Add(early);
+  (*day_file)->Add(tmp.path() + "/missing.arrow");
+  auto stats = (*day_file)->Finish();
+  ASSERT_FALSE(stats.ok());
+  EXPECT_NE(stats.status().message().find("early.arrow: rows out of (ListingId, TimeBucket) order"),
+            std::string::npos)
+      << stats.status().message();
+}
+
+// A day abandoned (the run stopped or failed) drops its file without writing the outputs still
+// queued: destroyed right after twenty outputs were queued, it has written at most the first.
+TEST(DayOutput, HandedOverOutputsAreAbandonedWithoutFinish) {
+  testing::TempDir tmp;
+  std::vector<std::string> parts;
+  for (int i = 0; i < 20; ++i)
+    parts.push_back(
+        WriteIpc(tmp.path() + "/part" + std::to_string(i) + ".arrow", {Rows(i * 50'000, 50'000)}));
+  ASSERT_TRUE(WriteDayParquet(parts, Schema(), tmp.path() + "/whole.parquet").ok());
+  auto local = Location::Open("/", S3Settings{}).ValueOrDie();
+  auto sink = arrow::io::FileOutputStream::Open(tmp.path() + "/abandoned.parquet").ValueOrDie();
+  {
+    auto day_file = DayFileFromOutputs::Open(local, Schema(), sink);
+    ASSERT_TRUE(day_file.ok());
+    for (const auto& part : parts) (*day_file)->Add(part);
+  }  // destroyed here, Finish never called
+  ASSERT_TRUE(sink->Close().ok());
+  EXPECT_LT(Bytes(tmp.path() + "/abandoned.parquet").size() * 10,
+            Bytes(tmp.path() + "/whole.parquet").size());
 }
 
 TEST(DayOutput, EmptyDayIsAValidEmptyFile) {
