@@ -143,41 +143,44 @@ class L2TwModule final : public Module {
       }
       add(from, end, row);
     }
-    // Four values per pass over the stretches: four independent sums per bucket instead of one
-    // chain of dependent additions. A null adds 0 to the sum (never -0: sums start at +0) and 0
-    // to the time, which leaves both as skipping it would.
-    constexpr size_t kBlock = 4;
-    const size_t rows = listing.labels.size();
+    // kBlock values per pass over the stretches, summed in registers bucket by bucket (a
+    // bucket's stretches are contiguous): kBlock independent chains of additions instead of one
+    // chain through memory. A null adds 0 to the sum (never -0: sums start at +0) and 0 to the
+    // time, which leaves both as skipping it would.
+    constexpr size_t kBlock = 8;
     std::array<std::vector<double>, kBlock> values;
     std::vector<double> scratch;
-    std::vector<double> num(rows * kBlock);
-    std::vector<int64_t> den(rows * kBlock);
     for (size_t first = 0; first < options_.values.size(); first += kBlock) {
       const size_t width = std::min(kBlock, options_.values.size() - first);
+      std::array<const double*, kBlock> column;
       for (size_t j = 0; j < kBlock; ++j) {
+        column[j] = j < width ? columns.Column(options_.values[first + j]) : nullptr;
+        if (column[j] != nullptr) continue;  // read in place
         values[j].resize(static_cast<size_t>(n));
         if (j < width) {
           columns.Fill(options_.values[first + j], n, values[j].data(), &scratch);
         } else {
           std::fill(values[j].begin(), values[j].end(), book::kNull);
         }
+        column[j] = values[j].data();
       }
-      std::fill(num.begin(), num.end(), 0.0);
-      std::fill(den.begin(), den.end(), 0);
-      for (const Stretch& s : stretches) {
-        const auto snapshot = static_cast<size_t>(s.snapshot);
-        const double dt = static_cast<double>(s.duration);
-        for (size_t j = 0; j < kBlock; ++j) {
-          const double v = values[j][snapshot];
-          const bool valid = !std::isnan(v);
-          num[s.row * kBlock + j] += valid ? v * dt : 0.0;
-          den[s.row * kBlock + j] += valid ? s.duration : 0;
+      for (size_t a = 0; a < stretches.size();) {
+        const size_t row = stretches[a].row;
+        std::array<double, kBlock> num{};
+        std::array<int64_t, kBlock> den{};
+        for (; a < stretches.size() && stretches[a].row == row; ++a) {
+          const Stretch& s = stretches[a];
+          const auto snapshot = static_cast<size_t>(s.snapshot);
+          const double dt = static_cast<double>(s.duration);
+          for (size_t j = 0; j < kBlock; ++j) {
+            const double v = column[j][snapshot];
+            const bool valid = !std::isnan(v);
+            num[j] += valid ? v * dt : 0.0;
+            den[j] += valid ? s.duration : 0;
+          }
         }
-      }
-      for (size_t row = 0; row < rows; ++row) {
         for (size_t j = 0; j < width; ++j) {
-          const int64_t d = den[row * kBlock + j];
-          if (d > 0) out.SetFloat64(first + j, row, num[row * kBlock + j] / static_cast<double>(d));
+          if (den[j] > 0) out.SetFloat64(first + j, row, num[j] / static_cast<double>(den[j]));
         }
       }
     }
