@@ -58,4 +58,12 @@ Result<std::shared_ptr<arrow::Buffer>> AllocateFilledBuffer(int64_t size) {
   return std::make_shared<MappedBuffer>(start, size, length);
 }
 
+int64_t DropFilePages(const uint8_t* begin, const uint8_t* end) {
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t first = reinterpret_cast<uintptr_t>(begin) / page * page;
+  const uintptr_t last = reinterpret_cast<uintptr_t>(end) / page * page;
+  if (last <= first || ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED) != 0) return 0;
+  return static_cast<int64_t>(last - first);
+}
+
 }  // namespace intraday

@@ -59,6 +59,14 @@ inline std::vector<std::string> WorkerAllocatorSettings(bool reads_lake) {
 /// (effective after AllowHugePagesWhereAdvised). Small sizes come from Arrow's allocator.
 Result<std::shared_ptr<arrow::Buffer>> AllocateFilledBuffer(int64_t size);
 
+/// Drops the pages of [begin, end) from this process's page tables, so they no longer count in
+/// its RSS: whole pages from the one holding `begin` to the one holding `end`, excluded. Only for
+/// a read-only mapping of a file: a page read again afterwards faults back in from the page cache
+/// with the same bytes, so a page shared with data still in use costs a fault, never a wrong
+/// byte. (On private anonymous memory the same call would zero the pages.) Returns the bytes of
+/// the pages dropped.
+int64_t DropFilePages(const uint8_t* begin, const uint8_t* end);
+
 /// Sizes from which AllocateFilledBuffer maps memory of its own (below: Arrow's allocator).
 inline constexpr int64_t kHugePageBytes = int64_t{2} << 20;
 inline constexpr int64_t kMinMappedBufferBytes = kHugePageBytes;

@@ -919,6 +919,7 @@ Status PipelineRunner::TaskExited(DayRun& run, Running done, const ChildExit& ex
     entry["output_bytes"] = result.output_bytes;
     entry["sorted_listings"] = result.sorted_listings;
     entry["gathered_listings"] = result.gathered_listings;
+    entry["input_bytes_released"] = result.input_bytes_released;
     if (tracked.task.stream_over_time) {
       entry["streamed"] = result.stream_fallback.empty();
       entry["time_slices"] = result.time_slices;

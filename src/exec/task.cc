@@ -80,12 +80,17 @@ Result<Task> TaskFromJson(const std::string& text) {
 std::string TaskResultToJson(const TaskResult& result) {
   json listing_rows = json::object();
   for (const auto& [table, rows] : result.listing_rows) listing_rows[std::string(SpecOf(table).key)] = rows;
-  const json j = {
-      {"input_rows", result.input_rows},           {"output_rows", result.output_rows},
-      {"output_bytes", result.output_bytes},       {"compute_seconds", result.compute_seconds},
-      {"peak_rss_bytes", result.peak_rss_bytes},   {"listing_rows", listing_rows},
-      {"time_slices", result.time_slices},         {"stream_fallback", result.stream_fallback},
-      {"sorted_listings", result.sorted_listings}, {"gathered_listings", result.gathered_listings}};
+  const json j = {{"input_rows", result.input_rows},
+                  {"output_rows", result.output_rows},
+                  {"output_bytes", result.output_bytes},
+                  {"compute_seconds", result.compute_seconds},
+                  {"peak_rss_bytes", result.peak_rss_bytes},
+                  {"listing_rows", listing_rows},
+                  {"time_slices", result.time_slices},
+                  {"stream_fallback", result.stream_fallback},
+                  {"sorted_listings", result.sorted_listings},
+                  {"gathered_listings", result.gathered_listings},
+                  {"input_bytes_released", result.input_bytes_released}};
   return j.dump();
 }
 
@@ -101,6 +106,7 @@ Result<TaskResult> TaskResultFromJson(const std::string& text) {
     result.stream_fallback = j.value("stream_fallback", std::string());
     result.sorted_listings = j.value("sorted_listings", int64_t{0});
     result.gathered_listings = j.value("gathered_listings", int64_t{0});
+    result.input_bytes_released = j.value("input_bytes_released", int64_t{0});
     if (j.contains("listing_rows")) {
       for (const auto& [key, rows] : j.at("listing_rows").items()) {
         INTRADAY_ASSIGN_OR_RAISE(Table table, TableFromKey(key));

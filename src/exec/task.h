@@ -81,6 +81,9 @@ struct TaskResult {
   /// spill files, or out of order where no in-place sort applied): the run report shows both.
   int64_t sorted_listings = 0;
   int64_t gathered_listings = 0;
+  /// Bytes of mapped spill input dropped from the worker's memory once the listings that read
+  /// them were done (MappedInputRelease in exec/batch_worker.cc).
+  int64_t input_bytes_released = 0;
 };
 
 std::string TaskToJson(const Task& task);

@@ -101,10 +101,13 @@ def test_a_shredded_day_runs_each_batch_within_the_budget(intraday_bin, lakes, t
     estimate = planned_memory(intraday_bin, write_config(tmp_path / "probe.yaml", lake, 64 << 30))
     budget = WORKER_BASE + math.ceil(estimate * 0.6)
     config = write_config(tmp_path / "p.yaml", lake, budget)
-    strategy, peaks = run_and_peaks(intraday_bin, config)
+    day = run_day(intraday_bin, config)
+    strategy, peaks = day["strategy"], [b["peak_rss_bytes"] for b in day["batches"]]
     assert strategy == "shred" and len(peaks) >= 2, (strategy, len(peaks))
     assert all(0 < p <= budget for p in peaks), (
         f"worker peaks {[round(p / MIB, 1) for p in peaks]} MiB, budget {budget / MIB:.1f} MiB")
+    # The mapped spill input of the listings done leaves the worker's memory as it goes.
+    assert all(b["input_bytes_released"] > MIB for b in day["batches"] if b["listings"] > 1), day["batches"]
 
 
 def test_outputs_of_small_buckets_count_in_the_plan(intraday_bin, lakes, tmp_path):

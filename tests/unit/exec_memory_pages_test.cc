@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include <arrow/io/file.h>
 #include <gtest/gtest.h>
 
 #include "exec/memory_pages.h"
@@ -23,6 +24,7 @@ namespace {
 struct Mapping {
   uintptr_t begin = 0, end = 0;
   bool advised_huge = false;
+  int64_t rss_kib = 0;  // its pages in this process's page tables
 };
 
 std::vector<Mapping> Mappings() {
@@ -34,7 +36,9 @@ std::vector<Mapping> Mappings() {
     if (dash != std::string::npos && space != std::string::npos && dash < space &&
         line.find_first_not_of("0123456789abcdef") == dash) {
       mappings.push_back({std::stoull(line.substr(0, dash), nullptr, 16),
-                          std::stoull(line.substr(dash + 1, space - dash - 1), nullptr, 16), false});
+                          std::stoull(line.substr(dash + 1, space - dash - 1), nullptr, 16), false, 0});
+    } else if (line.rfind("Rss:", 0) == 0 && !mappings.empty()) {
+      mappings.back().rss_kib = std::stoll(line.substr(4));
     } else if (line.rfind("VmFlags:", 0) == 0 && !mappings.empty()) {
       mappings.back().advised_huge = (line + " ").find(" hg ") != std::string::npos;
     }
@@ -107,6 +111,38 @@ TEST(FilledBuffer, SmallBufferComesFromTheAllocator) {
   ASSERT_NE(mapping, nullptr);
   EXPECT_FALSE(mapping->begin == begin &&
                mapping->end == (begin + static_cast<uintptr_t>(buffer->size()) + page - 1) / page * page);
+}
+
+// A worker lets go of the pages of mapped spill input it is done with: they leave its RSS, and
+// reading them again gives the same bytes (from the page cache).
+TEST(DropFilePages, PagesLeaveTheRssAndReadBackUnchanged) {
+  const auto page = static_cast<int64_t>(::sysconf(_SC_PAGESIZE));
+  const int64_t pages = 64;
+  const std::string path = ::testing::TempDir() + "/drop_file_pages.bin";
+  std::vector<uint8_t> bytes(static_cast<size_t>(pages * page));
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 7 + i / 4096);
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  auto file = arrow::io::MemoryMappedFile::Open(path, arrow::io::FileMode::READ).ValueOrDie();
+  auto mapped = file->ReadAt(0, pages * page).ValueOrDie();
+  const uint8_t* data = mapped->data();
+  uint64_t sum = 0;
+  for (int64_t i = 0; i < pages * page; i += page) sum += data[i];  // every page resident
+  EXPECT_GT(sum, 0u);
+  const Mapping* before = MappingOf(Mappings(), reinterpret_cast<uintptr_t>(data));
+  ASSERT_NE(before, nullptr);
+  const int64_t rss_before = before->rss_kib;
+  EXPECT_GE(rss_before * 1024, pages * page);
+
+  // From inside page 3 to inside page 40: pages 3..39 go (the one holding the end stays).
+  const int64_t dropped = DropFilePages(data + 3 * page + 100, data + 40 * page + 5);
+  EXPECT_EQ(dropped, 37 * page);
+  const Mapping* after = MappingOf(Mappings(), reinterpret_cast<uintptr_t>(data));
+  ASSERT_NE(after, nullptr);
+  EXPECT_EQ(after->rss_kib * 1024, rss_before * 1024 - 37 * page);
+  EXPECT_EQ(std::memcmp(data, bytes.data(), bytes.size()), 0);
+  EXPECT_EQ(DropFilePages(data + 5, data + page - 1), 0);  // within one page: nothing
+  std::filesystem::remove(path);
 }
 
 }  // namespace
