@@ -409,19 +409,25 @@ def _watch_run(intraday_bin, config, env):
     return proc.pid, last_thp, advised, environs
 
 
+def _watch_days(intraday_bin, lake, tmp_path, memory: str, user_thp: str):
+    """_watch_run of a run with `memory` per worker and the user's environment asking for
+    MIMALLOC_ALLOW_THP=`user_thp` (and a purge delay of 10), plus the run report's days."""
+    if _status_field(os.getpid(), "THP_enabled") != "1":
+        pytest.skip("this kernel does not report THP_enabled, or huge pages are already off here")
+    config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", tmp_path / "scratch", workers=2,
+                          memory=memory)
+    env = dict(os.environ, MIMALLOC_ALLOW_THP=user_thp, MIMALLOC_PURGE_DELAY="10")
+    watched = _watch_run(intraday_bin, config, env)
+    return (*watched, run_report(tmp_path / "out")["days"])
+
+
 def test_driver_and_spill_readers_keep_the_allocator_off_huge_pages(intraday_bin, lake, tmp_path):
     """Transparent huge pages are off in the driver (THP_enabled 0) and, in every worker that reads
     spill files, for Arrow's allocator (exec/memory_pages.h): its arenas, reserved 1 GiB at a time,
     are not advised for huge pages, even when the user's environment asks for them. Only a worker's
     filled arrays are, and on this lake they are far below 64 MiB. Workers also keep the pages their
     allocator frees (MIMALLOC_PURGE_DELAY=-1), whatever the user's environment says."""
-    if _status_field(os.getpid(), "THP_enabled") != "1":
-        pytest.skip("this kernel does not report THP_enabled, or huge pages are already off here")
-    config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", tmp_path / "scratch", workers=2,
-                          memory="96KiB")
-    env = dict(os.environ, MIMALLOC_ALLOW_THP="1", MIMALLOC_PURGE_DELAY="10")
-    driver, last_thp, advised, environs = _watch_run(intraday_bin, config, env)
-    days = run_report(tmp_path / "out")["days"]
+    driver, last_thp, advised, environs, days = _watch_days(intraday_bin, lake, tmp_path, "96KiB", user_thp="1")
     assert all(day["strategy"] == "shred" for day in days), [day["strategy"] for day in days]
     workers = [b["pid"] for day in days for b in day["batches"]]
     seen_workers = [pid for pid in workers if pid in advised]
@@ -440,13 +446,7 @@ def test_lake_readers_let_the_allocator_use_huge_pages(intraday_bin, lake, tmp_p
     its arenas for huge pages (MIMALLOC_ALLOW_THP=1), even when the user's environment says 0: it
     decodes the day's Parquet through that allocator, and 4 KiB pages cost it three times the
     faults (exec/memory_pages.h). The arenas, reserved 1 GiB at a time, then show as advised."""
-    if _status_field(os.getpid(), "THP_enabled") != "1":
-        pytest.skip("this kernel does not report THP_enabled, or huge pages are already off here")
-    config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", tmp_path / "scratch", workers=2,
-                          memory="1GiB")
-    env = dict(os.environ, MIMALLOC_ALLOW_THP="0", MIMALLOC_PURGE_DELAY="10")
-    driver, last_thp, advised, environs = _watch_run(intraday_bin, config, env)
-    days = run_report(tmp_path / "out")["days"]
+    driver, last_thp, advised, environs, days = _watch_days(intraday_bin, lake, tmp_path, "1GiB", user_thp="0")
     assert all(day["strategy"] == "direct" for day in days), [day["strategy"] for day in days]
     assert last_thp.get(driver) == "0", last_thp
     read = [b["pid"] for day in days for b in day["batches"] if b["pid"] in environs]
