@@ -129,7 +129,8 @@ TEST(DropFilePages, PagesLeaveTheRssAndReadBackUnchanged) {
   uint64_t sum = 0;
   for (int64_t i = 0; i < pages * page; i += page) sum += data[i];  // every page resident
   EXPECT_GT(sum, 0u);
-  const Mapping* before = MappingOf(Mappings(), reinterpret_cast<uintptr_t>(data));
+  const auto mappings_before = Mappings();
+  const Mapping* before = MappingOf(mappings_before, reinterpret_cast<uintptr_t>(data));
   ASSERT_NE(before, nullptr);
   const int64_t rss_before = before->rss_kib;
   EXPECT_GE(rss_before * 1024, pages * page);
@@ -137,7 +138,8 @@ TEST(DropFilePages, PagesLeaveTheRssAndReadBackUnchanged) {
   // From inside page 3 to inside page 40: pages 3..39 go (the one holding the end stays).
   const int64_t dropped = DropFilePages(data + 3 * page + 100, data + 40 * page + 5);
   EXPECT_EQ(dropped, 37 * page);
-  const Mapping* after = MappingOf(Mappings(), reinterpret_cast<uintptr_t>(data));
+  const auto mappings_after = Mappings();
+  const Mapping* after = MappingOf(mappings_after, reinterpret_cast<uintptr_t>(data));
   ASSERT_NE(after, nullptr);
   EXPECT_EQ(after->rss_kib * 1024, rss_before * 1024 - 37 * page);
   EXPECT_EQ(std::memcmp(data, bytes.data(), bytes.size()), 0);
