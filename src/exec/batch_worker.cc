@@ -942,24 +942,82 @@ Status WriteIpcAtomic(const Location& location, const std::string& path,
 
 namespace {
 
-/// A day of one batch: its rows go straight into the day's Parquet file (the bytes the driver
-/// would write from the batch's output), which spares writing the rows to scratch and reading
-/// them back. The batch's chunks of listings are handed over as they are computed, in any
-/// order, and written in order by whichever computing thread is free, so that the encoding
-/// overlaps the computing of later chunks. The message of any error names the file.
-class DayFileChunks {
+/// Where a batch's output rows go, record batch after record batch in (ListingId, TimeBucket)
+/// order: the day's Parquet file (a day of one batch: the bytes the driver would write from the
+/// batch's output, sparing the rows a trip through scratch), or the batch's Arrow IPC output in
+/// scratch, written under a temporary name and committed whole.
+class BatchOutput {
  public:
-  static Result<std::unique_ptr<DayFileChunks>> Open(const std::string& path,
-                                                     const std::shared_ptr<arrow::Schema>& schema,
-                                                     size_t chunks) {
-    auto opened = [&]() -> Result<std::unique_ptr<DayFileChunks>> {
-      auto out = std::unique_ptr<DayFileChunks>(new DayFileChunks(path, chunks));
-      INTRADAY_ASSIGN_OR_RAISE(out->sink_, arrow::io::FileOutputStream::Open(path));
-      INTRADAY_ASSIGN_OR_RAISE(out->writer_, DayFileWriter::Open(schema, out->sink_));
-      return out;
-    }();
-    if (!opened.ok()) return Named(path, opened.status());
-    return opened;
+  virtual ~BatchOutput() = default;
+  virtual Status Add(const std::shared_ptr<arrow::RecordBatch>& batch) = 0;
+  /// The rows and bytes written; the file complete.
+  virtual Result<DayOutputStats> Finish() = 0;
+};
+
+class DayFileOutput final : public BatchOutput {
+ public:
+  static Result<std::unique_ptr<BatchOutput>> Open(const std::string& path,
+                                                   const std::shared_ptr<arrow::Schema>& schema) {
+    auto out = std::make_unique<DayFileOutput>();
+    INTRADAY_ASSIGN_OR_RAISE(out->sink_, arrow::io::FileOutputStream::Open(path));
+    INTRADAY_ASSIGN_OR_RAISE(out->writer_, DayFileWriter::Open(schema, out->sink_));
+    return out;
+  }
+  Status Add(const std::shared_ptr<arrow::RecordBatch>& batch) override {
+    return writer_->Add(batch, "the batch's rows");  // OutputChunks adds the path
+  }
+  Result<DayOutputStats> Finish() override {
+    INTRADAY_ASSIGN_OR_RAISE(const DayOutputStats stats, writer_->Finish());
+    INTRADAY_RETURN_NOT_OK(sink_->Close());
+    return stats;
+  }
+
+ private:
+  std::shared_ptr<arrow::io::FileOutputStream> sink_;
+  std::unique_ptr<DayFileWriter> writer_;
+};
+
+class IpcOutput final : public BatchOutput {
+ public:
+  static Result<std::unique_ptr<BatchOutput>> Open(const Location& scratch, const std::string& path,
+                                                   const std::shared_ptr<arrow::Schema>& schema) {
+    auto out = std::make_unique<IpcOutput>();
+    INTRADAY_ASSIGN_OR_RAISE(out->file_, scratch.OpenAtomic(path));
+    INTRADAY_ASSIGN_OR_RAISE(out->writer_, arrow::ipc::MakeFileWriter(out->file_->stream(), schema));
+    return out;
+  }
+  Status Add(const std::shared_ptr<arrow::RecordBatch>& batch) override {
+    rows_ += batch->num_rows();
+    return writer_->WriteRecordBatch(*batch);
+  }
+  Result<DayOutputStats> Finish() override {
+    INTRADAY_RETURN_NOT_OK(writer_->Close());
+    INTRADAY_ASSIGN_OR_RAISE(const int64_t size, file_->Tell());
+    INTRADAY_RETURN_NOT_OK(file_->Commit());
+    return DayOutputStats{rows_, static_cast<uint64_t>(size)};
+  }
+
+ private:
+  std::unique_ptr<AtomicOutput> file_;  // aborted unless committed
+  std::shared_ptr<arrow::ipc::RecordBatchWriter> writer_;
+  int64_t rows_ = 0;
+};
+
+/// A batch's output, chunk of listings by chunk: the chunks are handed over as they are
+/// computed, in any order, and written in order by whichever computing thread is free, so that
+/// writing (the day file's encoding, or the IPC output's copy into scratch) overlaps the
+/// computing of later chunks and a chunk's rows are let go of once written. The message of any
+/// error names the file.
+class OutputChunks {
+ public:
+  static Result<std::unique_ptr<OutputChunks>> Open(const Task& task, const Location& scratch,
+                                                    const std::shared_ptr<arrow::Schema>& schema,
+                                                    size_t chunks) {
+    const std::string& path = task.day_file.empty() ? task.output_path : task.day_file;
+    auto output =
+        task.day_file.empty() ? IpcOutput::Open(scratch, path, schema) : DayFileOutput::Open(path, schema);
+    if (!output.ok()) return Named(path, output.status());
+    return std::unique_ptr<OutputChunks>(new OutputChunks(path, *std::move(output), chunks));
   }
 
   /// Chunk c is computed: it is written now, with the computed chunks after it, unless another
@@ -984,7 +1042,7 @@ class DayFileChunks {
       }
       Status written;
       for (const auto& batch : next) {
-        written = writer_->Add(batch, "the batch's rows");  // Named adds the path
+        written = output_->Add(batch);
         if (!written.ok()) break;
       }
       std::lock_guard lock(mutex_);
@@ -993,27 +1051,24 @@ class DayFileChunks {
     }
   }
 
-  /// Once every chunk is done: the footer written and the file closed.
+  /// Once every chunk is done: the file complete (closed, or committed).
   Result<DayOutputStats> Finish() {
     INTRADAY_RETURN_NOT_OK(status_);
     if (next_ != done_.size()) return Status::Invalid(path_, ": chunks left unwritten");
-    auto stats = writer_->Finish();
+    auto stats = output_->Finish();
     if (!stats.ok()) return Named(path_, stats.status());
-    const Status closed = sink_->Close();
-    if (!closed.ok()) return Named(path_, closed);
     return stats;
   }
 
  private:
-  DayFileChunks(std::string path, size_t chunks)
-      : path_(std::move(path)), chunks_(chunks), done_(chunks, false) {}
+  OutputChunks(std::string path, std::unique_ptr<BatchOutput> output, size_t chunks)
+      : path_(std::move(path)), output_(std::move(output)), chunks_(chunks), done_(chunks, false) {}
   static Status Named(const std::string& path, const Status& st) {
     return st.WithMessage("writing ", path, ": ", st.message());
   }
 
   std::string path_;
-  std::shared_ptr<arrow::io::FileOutputStream> sink_;
-  std::unique_ptr<DayFileWriter> writer_;
+  std::unique_ptr<BatchOutput> output_;
   std::mutex mutex_;
   std::vector<std::vector<std::shared_ptr<arrow::RecordBatch>>> chunks_;  // computed, not yet written
   std::vector<bool> done_;
@@ -1022,27 +1077,21 @@ class DayFileChunks {
   Status status_;
 };
 
-/// The end of every event task: the output written atomically, the spill inputs deleted, the result.
-/// `day_file`: the task's day file, its chunks already handed over; else the output is
+/// The end of every event task: the output complete, the spill inputs deleted, the result.
+/// `output`: the task's output, its chunks already handed over; if null, the output is
 /// `output_batches`.
 Status FinishBatchTask(const Task& task, const Location& scratch,
                        const std::shared_ptr<arrow::Schema>& schema,
                        std::vector<std::shared_ptr<arrow::RecordBatch>> output_batches,
-                       std::unique_ptr<DayFileChunks> day_file, std::chrono::steady_clock::time_point started,
+                       std::unique_ptr<OutputChunks> output, std::chrono::steady_clock::time_point started,
                        TaskResult* result) {
-  if (day_file == nullptr && !task.day_file.empty()) {
-    INTRADAY_ASSIGN_OR_RAISE(day_file, DayFileChunks::Open(task.day_file, schema, 1));
-    INTRADAY_RETURN_NOT_OK(day_file->Done(0, std::move(output_batches)));
+  if (output == nullptr) {
+    INTRADAY_ASSIGN_OR_RAISE(output, OutputChunks::Open(task, scratch, schema, 1));
+    INTRADAY_RETURN_NOT_OK(output->Done(0, std::move(output_batches)));
   }
-  if (day_file != nullptr) {
-    INTRADAY_ASSIGN_OR_RAISE(const DayOutputStats stats, day_file->Finish());
-    result->output_rows = stats.rows;
-    result->output_bytes = stats.bytes;
-  } else {
-    for (const auto& b : output_batches) result->output_rows += b->num_rows();
-    INTRADAY_RETURN_NOT_OK(
-        WriteIpcAtomic(scratch, task.output_path, schema, output_batches, &result->output_bytes));
-  }
+  INTRADAY_ASSIGN_OR_RAISE(const DayOutputStats stats, output->Finish());
+  result->output_rows = stats.rows;
+  result->output_bytes = stats.bytes;
 
   // The output is safe: the spill files of this batch are no longer needed.
   for (const auto& input : task.inputs) {
@@ -1161,22 +1210,19 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
       chunk_begin.push_back(l + 1);
   }
   chunk_begin.push_back(n);
-  std::vector<std::vector<std::shared_ptr<arrow::RecordBatch>>> chunk_outputs(chunk_begin.size() - 1);
+  const size_t n_chunks = chunk_begin.size() - 1;
   // Spill files read through a mapping (local scratch) let go of their pages as listings are
   // done, in sixteen steps.
   std::unique_ptr<MappedInputRelease> release;
   if (shredded && !scratch.is_s3() && n > 1)
     release =
         std::make_unique<MappedInputRelease>(tables, chunk_begin, std::max<int64_t>(1, total_rows / 16));
-  std::unique_ptr<DayFileChunks> day_file;
-  if (!task.day_file.empty()) {
-    INTRADAY_ASSIGN_OR_RAISE(day_file, DayFileChunks::Open(task.day_file, schema, chunk_outputs.size()));
-  }
+  INTRADAY_ASSIGN_OR_RAISE(auto output, OutputChunks::Open(task, scratch, schema, n_chunks));
   // Gatherers pass from chunk to chunk (at most one set per thread), so that their buffers, once
   // touched, serve every later listing.
   std::mutex idle_mutex;
   std::vector<std::unique_ptr<std::vector<ListingGatherer>>> idle;
-  INTRADAY_RETURN_NOT_OK(ParallelFor(chunk_outputs.size(), task.threads, [&](size_t c) -> Status {
+  INTRADAY_RETURN_NOT_OK(ParallelFor(n_chunks, task.threads, [&](size_t c) -> Status {
     OutputAssembler assembler(schema, modules);
     std::unique_ptr<std::vector<ListingGatherer>> owned;
     {
@@ -1213,23 +1259,18 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
       if (labels.empty()) continue;
       INTRADAY_RETURN_NOT_OK(assembler.Append(task.listings[l], labels, blocks));
     }
-    INTRADAY_ASSIGN_OR_RAISE(chunk_outputs[c], assembler.Finish());
+    INTRADAY_ASSIGN_OR_RAISE(auto chunk_output, assembler.Finish());
     {
       std::lock_guard lock(idle_mutex);
       idle.push_back(std::move(owned));
     }
-    return day_file != nullptr ? day_file->Done(c, std::move(chunk_outputs[c])) : Status::OK();
+    return output->Done(c, std::move(chunk_output));
   }));
   idle.clear();
   if (release != nullptr) result.input_bytes_released = release->released_bytes();
   release.reset();
   tables.clear();
-  std::vector<std::shared_ptr<arrow::RecordBatch>> output_batches;
-  for (auto& chunk : chunk_outputs) {
-    for (auto& b : chunk) output_batches.push_back(std::move(b));
-  }
-  return FinishBatchTask(task, scratch, schema, std::move(output_batches), std::move(day_file), started,
-                         &result);
+  return FinishBatchTask(task, scratch, schema, {}, std::move(output), started, &result);
 }
 
 }  // namespace intraday
