@@ -596,11 +596,19 @@ void ScatterFixed(const arrow::ArrayData& src, const int64_t* place, uint8_t* ds
 /// every row's place), then whole, in parallel, each row of a fixed-width column written
 /// straight to its place (validity as a byte per row, allocated at a column's first null and
 /// packed at the end: bytes written by two threads never share a byte). String and boolean
-/// columns, small, are grouped per piece and concatenated listing by listing.
-Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
-    const Lake& lake, const std::vector<TableColumns>& columns, const std::vector<InputPiece>& pieces,
-    const std::vector<size_t>& order, const Task& task, const ListingSlots& slot_of, int64_t* input_rows,
-    int64_t* sorted_blocks) {
+/// columns, small, are grouped per piece and concatenated listing by listing. ListingId is not
+/// placed: every listing's block is known (PlacedTable::listing_start).
+struct PlacedTable {
+  std::shared_ptr<arrow::RecordBatch> batch;  // without ListingId; null if the table had no input
+  std::vector<int64_t> listing_start;         // per task listing, its first row; then the rows
+  bool in_time_order = false;  // every listing's rows in time order (sorted in place if need be)
+};
+
+Result<std::vector<PlacedTable>> ReadTablesGrouped(const Lake& lake, const std::vector<TableColumns>& columns,
+                                                   const std::vector<InputPiece>& pieces,
+                                                   const std::vector<size_t>& order, const Task& task,
+                                                   const ListingSlots& slot_of, int64_t* input_rows,
+                                                   int64_t* sorted_blocks) {
   const size_t slots = task.listings.size();
   // 1. Rows per listing and piece.
   std::vector<std::vector<int64_t>> counts(pieces.size(), std::vector<int64_t>(slots, 0));
@@ -671,7 +679,9 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
     // for its last one), each column at an offset aligned for SIMD reads.
     std::vector<int64_t> at(static_cast<size_t>(n_columns), 0);
     int64_t block_bytes = 0;
+    const int id_c = d.schema->GetFieldIndex("ListingId");
     for (int c = 0; c < n_columns; ++c) {
+      if (c == id_c) continue;  // not placed
       const auto& type = d.schema->field(c)->type();
       const auto* fixed = dynamic_cast<const arrow::FixedWidthType*>(type.get());
       if (fixed == nullptr || type->id() == arrow::Type::BOOL || fixed->bit_width() % 8 != 0) continue;
@@ -796,8 +806,10 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
     arrays[t].resize(static_cast<size_t>(d.schema->num_fields()));
     id_column[t] = d.schema->GetFieldIndex("ListingId");
     int other_index = 0;
-    for (int c = 0; c < d.schema->num_fields(); ++c)
-      finishes.push_back({t, c, d.width[static_cast<size_t>(c)] > 0 ? -1 : other_index++});
+    for (int c = 0; c < d.schema->num_fields(); ++c) {
+      if (c != id_column[t])
+        finishes.push_back({t, c, d.width[static_cast<size_t>(c)] > 0 ? -1 : other_index++});
+    }
   }
   std::stable_sort(finishes.begin(), finishes.end(), [&](const Finish& a, const Finish& b) {
     return (a.other_index >= 0 ? 4 : 1) * total[a.table] > (b.other_index >= 0 ? 4 : 1) * total[b.table];
@@ -808,18 +820,6 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
     const size_t cc = static_cast<size_t>(c);
     const auto& type = d.schema->field(c)->type();
     std::shared_ptr<arrow::Array>& array = arrays[t][cc];
-    if (c == id_column[t]) {
-      // Not read twice: every listing's block holds its id.
-      if (d.width[cc] != 8) return Status::Invalid("ListingId is not an integer column");
-      auto* ids = reinterpret_cast<int64_t*>(d.values[cc]->mutable_data());
-      for (size_t s = 0; s < slots; ++s) {
-        const int64_t begin = listing_start[t][s];
-        const int64_t end = s + 1 < slots ? listing_start[t][s + 1] : total[t];
-        std::fill(ids + begin, ids + end, task.listings[s]);
-      }
-      array = arrow::MakeArray(arrow::ArrayData::Make(type, total[t], {nullptr, d.values[cc]}, 0));
-      return Status::OK();
-    }
     if (d.width[cc] > 0) {
       std::shared_ptr<arrow::Buffer> validity;
       int64_t nulls = 0;
@@ -853,10 +853,20 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
     if (array->length() != total[t]) return Status::Invalid("grouped column lengths differ");
     return Status::OK();
   }));
+  std::vector<PlacedTable> placed(columns.size());
   std::vector<std::shared_ptr<arrow::RecordBatch>> out(columns.size());
   for (size_t t = 0; t < columns.size(); ++t) {
-    if (dest[t].schema != nullptr)
-      out[t] = arrow::RecordBatch::Make(dest[t].schema, total[t], std::move(arrays[t]));
+    placed[t].listing_start = listing_start[t];
+    placed[t].listing_start.push_back(total[t]);
+    if (dest[t].schema == nullptr) continue;
+    arrow::FieldVector fields;
+    arrow::ArrayVector kept;
+    for (int c = 0; c < dest[t].schema->num_fields(); ++c) {
+      if (c == id_column[t]) continue;
+      fields.push_back(dest[t].schema->field(c));
+      kept.push_back(std::move(arrays[t][static_cast<size_t>(c)]));
+    }
+    out[t] = arrow::RecordBatch::Make(arrow::schema(std::move(fields)), total[t], std::move(kept));
   }
 
   // 6. A listing whose rows are not in time order (a file out of time order, or files whose times
@@ -868,6 +878,7 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
     const int time_column =
         out[t]->schema()->GetFieldIndex(std::string(SpecOf(columns[t].table).event_time_column));
     if (!CheckSortableInPlace(*out[t], time_column).ok()) continue;
+    placed[t].in_time_order = true;
     std::atomic<int64_t> sorted{0};
     INTRADAY_RETURN_NOT_OK(ParallelFor(slots, task.threads, [&](size_t s) -> Status {
       const int64_t end = s + 1 < slots ? listing_start[t][s + 1] : total[t];
@@ -878,7 +889,8 @@ Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> ReadTablesGrouped(
     }));
     *sorted_blocks += sorted;
   }
-  return out;
+  for (size_t t = 0; t < columns.size(); ++t) placed[t].batch = std::move(out[t]);
+  return placed;
 }
 
 /// One table's rows for the task, from its pieces' batches in input order: where each listing's
@@ -923,6 +935,45 @@ Result<TableRows> IndexTable(const TableColumns& columns, const Task& task, cons
     for (int c = 0; c < out.schema->num_fields(); ++c)
       out.columns[static_cast<size_t>(c)].push_back(batch->column_data(c));
   }
+  return out;
+}
+
+/// A table placed by ReadTablesGrouped: where each listing's rows are. Every listing is one run
+/// in time order, its block; when some listing could not be sorted in place, the table gets its
+/// ListingId column back (each block holds one id) and goes through IndexTable.
+Result<TableRows> IndexPlacedTable(const TableColumns& columns, const Task& task, const ListingSlots& slot_of,
+                                   PlacedTable placed) {
+  if (placed.batch == nullptr) return IndexTable(columns, task, slot_of, {});
+  const std::vector<int64_t>& start = placed.listing_start;
+  const size_t n = task.listings.size();
+  bool one_run_each = placed.in_time_order;
+  for (size_t l = 0; l < n; ++l) one_run_each = one_run_each && start[l + 1] - start[l] <= UINT32_MAX;
+  if (!one_run_each) {
+    INTRADAY_ASSIGN_OR_RAISE(auto ids,
+                             AllocateFilledBuffer(start[n] * static_cast<int64_t>(sizeof(int64_t))));
+    auto* id = reinterpret_cast<int64_t*>(ids->mutable_data());
+    for (size_t l = 0; l < n; ++l) std::fill(id + start[l], id + start[l + 1], task.listings[l]);
+    const auto column = arrow::MakeArray(arrow::ArrayData::Make(arrow::int64(), start[n], {nullptr, ids}, 0));
+    INTRADAY_ASSIGN_OR_RAISE(auto batch,
+                             placed.batch->AddColumn(placed.batch->num_columns(),
+                                                     arrow::field("ListingId", arrow::int64()), column));
+    return IndexTable(columns, task, slot_of, {std::move(batch)});
+  }
+  TableRows out;
+  out.table = columns.table;
+  out.schema = placed.batch->schema();
+  out.time_column = out.schema->GetFieldIndex(std::string(SpecOf(columns.table).event_time_column));
+  out.batch_starts = {0, placed.batch->num_rows()};
+  out.first_run.assign(n + 1, 0);
+  out.rows.assign(n, 0);
+  for (size_t l = 0; l < n; ++l) {
+    out.rows[l] = start[l + 1] - start[l];
+    if (out.rows[l] > 0) out.runs.push_back({0, static_cast<uint32_t>(out.rows[l]), start[l]});
+    out.first_run[l + 1] = out.runs.size();
+  }
+  out.columns.resize(static_cast<size_t>(out.schema->num_fields()));
+  for (int c = 0; c < out.schema->num_fields(); ++c)
+    out.columns[static_cast<size_t>(c)].push_back(placed.batch->column_data(c));
   return out;
 }
 
@@ -1158,12 +1209,12 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
   std::vector<std::vector<std::shared_ptr<arrow::RecordBatch>>> table_batches(columns.size());
   const bool shredded =
       std::any_of(task.inputs.begin(), task.inputs.end(), [](const TaskInput& input) { return input.spill; });
+  std::vector<PlacedTable> placed;
   if (!shredded) {
-    INTRADAY_ASSIGN_OR_RAISE(auto grouped, ReadTablesGrouped(*lake, columns, pieces, by_weight, task, slot_of,
-                                                             &result.input_rows, &result.sorted_listings));
-    for (size_t t = 0; t < columns.size(); ++t) {
-      if (grouped[t] != nullptr && grouped[t]->num_rows() > 0)
-        table_batches[t].push_back(std::move(grouped[t]));
+    INTRADAY_ASSIGN_OR_RAISE(placed, ReadTablesGrouped(*lake, columns, pieces, by_weight, task, slot_of,
+                                                       &result.input_rows, &result.sorted_listings));
+    for (PlacedTable& p : placed) {
+      if (p.batch != nullptr && p.batch->num_rows() == 0) p.batch = nullptr;
     }
   } else {
     std::vector<std::vector<std::shared_ptr<arrow::RecordBatch>>> piece_batches(pieces.size());
@@ -1181,7 +1232,11 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
   }
   std::vector<TableRows> tables(columns.size());
   INTRADAY_RETURN_NOT_OK(ParallelFor(columns.size(), task.threads, [&](size_t t) -> Status {
-    INTRADAY_ASSIGN_OR_RAISE(tables[t], IndexTable(columns[t], task, slot_of, std::move(table_batches[t])));
+    if (!placed.empty()) {
+      INTRADAY_ASSIGN_OR_RAISE(tables[t], IndexPlacedTable(columns[t], task, slot_of, std::move(placed[t])));
+    } else {
+      INTRADAY_ASSIGN_OR_RAISE(tables[t], IndexTable(columns[t], task, slot_of, std::move(table_batches[t])));
+    }
     return Status::OK();
   }));
   for (const TableRows& t : tables) {

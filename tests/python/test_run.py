@@ -530,6 +530,30 @@ def test_truncated_parquet_fails_naming_the_file_and_keeps_finished_days(intrada
     assert list(files) == ["activity/date=2026-01-05/part-00000.parquet"]  # the day before is kept
 
 
+@pytest.mark.parametrize("memory", ["4GiB", "96KiB"])
+def test_null_event_times_fail_naming_the_table_and_keep_finished_days(intraday_bin, lake, tmp_path, memory):
+    """A row without an event time cannot be bucketed: the day fails naming the table and the
+    column, whether its worker reads the lake (its ListingId column then rebuilt for the general
+    path, as the table cannot be sorted in place) or spill files; the day before is kept."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    broken = tmp_path / "lake"
+    shutil.copytree(lake, broken)
+    victim = broken / "Trades-Plus" / "XLON" / "2026" / "01" / "06" / "trades-plus-XLON-20260106.parquet"
+    table = pq.read_table(victim)
+    times = table.column("TradeTimestamp").to_pylist()
+    times[len(times) // 2] = None
+    index = table.schema.get_field_index("TradeTimestamp")
+    table = table.set_column(index, table.schema.field(index), pa.array(times, type=table.schema.field(index).type))
+    pq.write_table(table, victim)
+    config = write_config(tmp_path / "p.yaml", broken, tmp_path / "out", tmp_path / "scratch", memory=memory)
+    proc = run_intraday(intraday_bin, "run", config, check=False)
+    assert proc.returncode == 1, proc.stderr
+    assert "table trades: 1 rows have a null TradeTimestamp" in proc.stderr, proc.stderr
+    files = day_files(tmp_path / "out")
+    assert list(files) == ["activity/date=2026-01-05/part-00000.parquet"]  # the day before is kept
+
+
 def test_sigterm_then_resume_gives_the_uninterrupted_output(intraday_bin, lake, reference, tmp_path):
     out = tmp_path / "out"
     config = write_config(tmp_path / "p.yaml", lake, out, tmp_path / "scratch", workers=1, memory="96KiB")
