@@ -239,7 +239,8 @@ passes: [{name: bars, bucket: 1m, modules: {trade: {}}}]
 }
 
 TEST(ConfigLoader, S3SettingsServeAnS3OutputOrScratchBesideALocalLake) {
-  for (const char* run : {"{output: s3://bucket/out, scratch: /tmp/s}", "{output: /tmp/o, scratch: s3://b/s}"}) {
+  for (const char* run :
+       {"{output: s3://bucket/out, scratch: /tmp/s}", "{output: /tmp/o, scratch: s3://b/s}"}) {
     auto result = Parse(std::string(R"(
 data:
   root: /data/lake
