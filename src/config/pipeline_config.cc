@@ -9,8 +9,8 @@ namespace {
 // The module names a config may use (metrics.md, plus `activity`). Whether this build implements
 // a module, and which options it takes, is the module registry's call (metrics/registry.h),
 // through ConfigLoadOptions::validate_module_options.
-constexpr std::array<std::string_view, 9> kModules{"trade", "retail_imbalance", "l2",          "l2tw",    "l3",
-                                                   "execution", "generic",     "reaggregate", "activity"};
+constexpr std::array<std::string_view, 9> kModules{
+    "trade", "retail_imbalance", "l2", "l2tw", "l3", "execution", "generic", "reaggregate", "activity"};
 
 }  // namespace
 

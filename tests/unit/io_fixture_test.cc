@@ -42,10 +42,10 @@ void ExpectNanoTimestamp(const arrow::RecordBatch& batch, const std::string& col
 
 TEST(FixtureRead, TradesPlus) {
   INTRADAY_REQUIRE_SAMPLE_DAY(dir);
-  auto batch = ReadWhole(dir + "/trades-plus.parquet", Table::kTrades,
-                         {"ListingId", "TradeTimestamp", "TradeDate", "TradeTimestampNanoseconds", "Price",
-                          "Size", "TradeNotional", std::string(kLocalPriceColumn), "AggressorSide",
-                          "Classification"});
+  auto batch =
+      ReadWhole(dir + "/trades-plus.parquet", Table::kTrades,
+                {"ListingId", "TradeTimestamp", "TradeDate", "TradeTimestampNanoseconds", "Price", "Size",
+                 "TradeNotional", std::string(kLocalPriceColumn), "AggressorSide", "Classification"});
   ASSERT_NE(batch, nullptr);
   ASSERT_EQ(batch->num_rows(), 50);
   for (auto c : {"TradeTimestamp", "TradeDate", "TradeTimestampNanoseconds"}) ExpectNanoTimestamp(*batch, c);
@@ -57,7 +57,8 @@ TEST(FixtureRead, TradesPlus) {
   EXPECT_EQ(Int64At(*batch, "TradeTimestampNanoseconds", 0), 1767355205346695454);
   // The microsecond column is the nanosecond one truncated, on every row.
   for (int64_t i = 0; i < batch->num_rows(); ++i) {
-    EXPECT_EQ(Int64At(*batch, "TradeTimestamp", i), Int64At(*batch, "TradeTimestampNanoseconds", i) / 1000 * 1000);
+    EXPECT_EQ(Int64At(*batch, "TradeTimestamp", i),
+              Int64At(*batch, "TradeTimestampNanoseconds", i) / 1000 * 1000);
   }
   const auto& local = static_cast<const arrow::DoubleArray&>(*batch->GetColumnByName("LocalPrice"));
   const auto& notional = static_cast<const arrow::DoubleArray&>(*batch->GetColumnByName("TradeNotional"));
@@ -80,7 +81,8 @@ TEST(FixtureRead, L2) {
   EXPECT_EQ(Int64At(*batch, "EventTimestamp", 0), 1767355200010390000);
   EXPECT_EQ(Int64At(*batch, "TimestampNanoseconds", 0), 1767355200010390662);
   EXPECT_EQ(Int64At(*batch, "EventTimestamp", 49), 1767355205348078000);
-  EXPECT_DOUBLE_EQ(static_cast<const arrow::DoubleArray&>(*batch->GetColumnByName("BidPrice1")).Value(0), 99.68);
+  EXPECT_DOUBLE_EQ(static_cast<const arrow::DoubleArray&>(*batch->GetColumnByName("BidPrice1")).Value(0),
+                   99.68);
   EXPECT_EQ(batch->GetColumnByName("AskNumOrders10")->type()->id(), arrow::Type::INT32);
 }
 
@@ -136,10 +138,10 @@ TEST(FixtureRead, MarketStateReferenceCbboImbalance) {
 
 TEST(FixtureRead, AllColumnsOfEveryTable) {
   INTRADAY_REQUIRE_SAMPLE_DAY(dir);
-  for (auto [file, table] : {std::pair{"trades-plus", Table::kTrades}, std::pair{"l2", Table::kL2},
-                             std::pair{"l3", Table::kL3}, std::pair{"market-state", Table::kMarketState},
-                             std::pair{"reference", Table::kReference}, std::pair{"cbbo", Table::kCbbo},
-                             std::pair{"imbalance", Table::kImbalance}}) {
+  for (auto [file, table] :
+       {std::pair{"trades-plus", Table::kTrades}, std::pair{"l2", Table::kL2}, std::pair{"l3", Table::kL3},
+        std::pair{"market-state", Table::kMarketState}, std::pair{"reference", Table::kReference},
+        std::pair{"cbbo", Table::kCbbo}, std::pair{"imbalance", Table::kImbalance}}) {
     auto batch = ReadWhole(dir + "/" + file + ".parquet", table, {});
     ASSERT_NE(batch, nullptr) << file;
     for (const auto& field : batch->schema()->fields()) {

@@ -27,7 +27,8 @@ std::vector<std::string> CaseFiles() {
   std::vector<std::string> files;
   const fs::path root = fs::path(INTRADAY_SOURCE_DIR) / "tests" / "cases";
   for (const auto& entry : fs::recursive_directory_iterator(root)) {
-    if (entry.is_regular_file() && entry.path().extension() == ".yaml") files.push_back(entry.path().string());
+    if (entry.is_regular_file() && entry.path().extension() == ".yaml")
+      files.push_back(entry.path().string());
   }
   std::sort(files.begin(), files.end());
   return files;
@@ -70,7 +71,8 @@ ColumnKind InferKind(Table table, const std::string& column, const YAML::Node& r
 }
 
 /// One input table of a case as a record batch sorted by event time (stable), like the engine.
-std::shared_ptr<arrow::RecordBatch> BuildTable(Table table, const YAML::Node& spec, Date day, int64_t listing) {
+std::shared_ptr<arrow::RecordBatch> BuildTable(Table table, const YAML::Node& spec, Date day,
+                                               int64_t listing) {
   const auto columns = spec["columns"].as<std::vector<std::string>>();
   const YAML::Node rows = spec["rows"];
   const std::string time_column(SpecOf(table).event_time_column);
@@ -95,19 +97,25 @@ std::shared_ptr<arrow::RecordBatch> BuildTable(Table table, const YAML::Node& sp
     switch (kind) {
       case ColumnKind::kTimestamp: {
         arrow::TimestampBuilder b(arrow::timestamp(arrow::TimeUnit::NANO), arrow::default_memory_pool());
-        for (size_t r : order) EXPECT_TRUE((value_of(r).IsNull() ? b.AppendNull() : b.Append(c == time_index ? times[r] : ParseTime(value_of(r), day))).ok());
+        for (size_t r : order)
+          EXPECT_TRUE((value_of(r).IsNull()
+                           ? b.AppendNull()
+                           : b.Append(c == time_index ? times[r] : ParseTime(value_of(r), day)))
+                          .ok());
         array = b.Finish().ValueOrDie();
         break;
       }
       case ColumnKind::kInt64: {
         arrow::Int64Builder b;
-        for (size_t r : order) EXPECT_TRUE((value_of(r).IsNull() ? b.AppendNull() : b.Append(value_of(r).as<int64_t>())).ok());
+        for (size_t r : order)
+          EXPECT_TRUE((value_of(r).IsNull() ? b.AppendNull() : b.Append(value_of(r).as<int64_t>())).ok());
         array = b.Finish().ValueOrDie();
         break;
       }
       case ColumnKind::kInt32: {
         arrow::Int32Builder b;
-        for (size_t r : order) EXPECT_TRUE((value_of(r).IsNull() ? b.AppendNull() : b.Append(value_of(r).as<int32_t>())).ok());
+        for (size_t r : order)
+          EXPECT_TRUE((value_of(r).IsNull() ? b.AppendNull() : b.Append(value_of(r).as<int32_t>())).ok());
         array = b.Finish().ValueOrDie();
         break;
       }
@@ -128,13 +136,15 @@ std::shared_ptr<arrow::RecordBatch> BuildTable(Table table, const YAML::Node& sp
       }
       case ColumnKind::kString: {
         arrow::StringBuilder b;
-        for (size_t r : order) EXPECT_TRUE((value_of(r).IsNull() ? b.AppendNull() : b.Append(value_of(r).as<std::string>())).ok());
+        for (size_t r : order)
+          EXPECT_TRUE((value_of(r).IsNull() ? b.AppendNull() : b.Append(value_of(r).as<std::string>())).ok());
         array = b.Finish().ValueOrDie();
         break;
       }
       case ColumnKind::kBool: {
         arrow::BooleanBuilder b;
-        for (size_t r : order) EXPECT_TRUE((value_of(r).IsNull() ? b.AppendNull() : b.Append(value_of(r).as<bool>())).ok());
+        for (size_t r : order)
+          EXPECT_TRUE((value_of(r).IsNull() ? b.AppendNull() : b.Append(value_of(r).as<bool>())).ok());
         array = b.Finish().ValueOrDie();
         break;
       }
@@ -159,14 +169,15 @@ TEST_P(MetricCase, MatchesExpected) {
     return pass && pass[key] ? pass[key].as<std::string>() : std::string(fallback);
   };
   const std::string timeline_name = get("timeline", "sparse");
-  const TimelineKind timeline = timeline_name == "dense"    ? TimelineKind::kDense
+  const TimelineKind timeline = timeline_name == "dense"   ? TimelineKind::kDense
                                 : timeline_name == "daily" ? TimelineKind::kDaily
                                                            : TimelineKind::kSparse;
   const int64_t bucket = *ParseDuration(get("bucket", "1m"));
-  const TimeGrid grid = timeline == TimelineKind::kDaily
-                            ? DailyGrid()
-                            : TimeGrid(bucket, get("anchor", "end") == "end" ? BucketAnchor::kEnd : BucketAnchor::kStart,
-                                       get("closed", "right") == "right" ? BucketClosed::kRight : BucketClosed::kLeft);
+  const TimeGrid grid =
+      timeline == TimelineKind::kDaily
+          ? DailyGrid()
+          : TimeGrid(bucket, get("anchor", "end") == "end" ? BucketAnchor::kEnd : BucketAnchor::kStart,
+                     get("closed", "right") == "right" ? BucketClosed::kRight : BucketClosed::kLeft);
   const std::string padding_text = get("session_padding", "10m");
   const int64_t padding = padding_text.starts_with("0") ? 0 : *ParseDuration(padding_text);
   const PassShape shape{grid, timeline};
@@ -219,7 +230,8 @@ TEST_P(MetricCase, MatchesExpected) {
     ASSERT_TRUE(at != labels.end() && *at == label) << "no output row " << row[0].as<std::string>();
     const size_t r = static_cast<size_t>(at - labels.begin());
     for (size_t c = 1; c < columns.size(); ++c) {
-      const auto out = std::find_if(outputs.begin(), outputs.end(), [&](const OutputColumn& o) { return o.name == columns[c]; });
+      const auto out = std::find_if(outputs.begin(), outputs.end(),
+                                    [&](const OutputColumn& o) { return o.name == columns[c]; });
       ASSERT_NE(out, outputs.end()) << "module has no column " << columns[c];
       const auto& column = blocks[0].column(static_cast<size_t>(out - outputs.begin()));
       const std::string where = fmt::format("{} at {}", columns[c], row[0].as<std::string>());

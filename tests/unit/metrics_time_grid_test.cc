@@ -116,7 +116,8 @@ TEST(ListingDayRows, RowOfIsTheFirstLabelNotBelowInAnyCallOrder) {
   std::vector<int64_t> times;
   for (int i = 0; i < 400; ++i) times.push_back(ClockAt(9, 0) + static_cast<int64_t>(rng() % (45 * kMin)));
   auto expected = [&](int64_t t) {
-    return static_cast<size_t>(std::lower_bound(labels.begin(), labels.end(), grid.LabelOf(t)) - labels.begin());
+    return static_cast<size_t>(std::lower_bound(labels.begin(), labels.end(), grid.LabelOf(t)) -
+                               labels.begin());
   };
   for (int pass = 0; pass < 2; ++pass) {  // random order, then time order twice over
     for (int64_t t : times) ASSERT_EQ(day.RowOf(t), expected(t)) << t;

@@ -15,8 +15,8 @@ inline std::string SampleDayDir() {
   return std::filesystem::is_directory(dir) ? std::filesystem::canonical(dir).string() : std::string();
 }
 
-#define INTRADAY_REQUIRE_SAMPLE_DAY(dir_var)                                                   \
-  const std::string dir_var = ::intraday::testing::SampleDayDir();                             \
+#define INTRADAY_REQUIRE_SAMPLE_DAY(dir_var)                       \
+  const std::string dir_var = ::intraday::testing::SampleDayDir(); \
   if (dir_var.empty()) GTEST_SKIP() << "../shared/fixtures/sample-day is absent: skipping"
 
 /// A fresh empty directory under the system temp dir, removed at destruction.
