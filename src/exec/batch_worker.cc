@@ -663,6 +663,7 @@ Result<std::vector<PlacedTable>> ReadTablesGrouped(const Lake& lake, const std::
     std::vector<std::shared_ptr<arrow::Buffer>> values;  // per fixed-width column
     std::vector<std::unique_ptr<uint8_t[]>> valid;       // per column: a byte per row, or none
     std::mutex valid_mutex;
+    int id_column = -1;  // ListingId: read in step 1, not placed
   };
   std::vector<Destination> dest(columns.size());
   for (size_t t = 0; t < columns.size(); ++t) {
@@ -679,9 +680,9 @@ Result<std::vector<PlacedTable>> ReadTablesGrouped(const Lake& lake, const std::
     // for its last one), each column at an offset aligned for SIMD reads.
     std::vector<int64_t> at(static_cast<size_t>(n_columns), 0);
     int64_t block_bytes = 0;
-    const int id_c = d.schema->GetFieldIndex("ListingId");
+    d.id_column = d.schema->GetFieldIndex("ListingId");
     for (int c = 0; c < n_columns; ++c) {
-      if (c == id_c) continue;  // not placed
+      if (c == d.id_column) continue;
       const auto& type = d.schema->field(c)->type();
       const auto* fixed = dynamic_cast<const arrow::FixedWidthType*>(type.get());
       if (fixed == nullptr || type->id() == arrow::Type::BOOL || fixed->bit_width() % 8 != 0) continue;
@@ -799,15 +800,13 @@ Result<std::vector<PlacedTable>> ReadTablesGrouped(const Lake& lake, const std::
   };
   std::vector<Finish> finishes;
   std::vector<std::vector<std::shared_ptr<arrow::Array>>> arrays(columns.size());
-  std::vector<int> id_column(columns.size(), -1);
   for (size_t t = 0; t < columns.size(); ++t) {
     const Destination& d = dest[t];
     if (d.schema == nullptr) continue;
     arrays[t].resize(static_cast<size_t>(d.schema->num_fields()));
-    id_column[t] = d.schema->GetFieldIndex("ListingId");
     int other_index = 0;
     for (int c = 0; c < d.schema->num_fields(); ++c) {
-      if (c != id_column[t])
+      if (c != d.id_column)
         finishes.push_back({t, c, d.width[static_cast<size_t>(c)] > 0 ? -1 : other_index++});
     }
   }
@@ -854,7 +853,6 @@ Result<std::vector<PlacedTable>> ReadTablesGrouped(const Lake& lake, const std::
     return Status::OK();
   }));
   std::vector<PlacedTable> placed(columns.size());
-  std::vector<std::shared_ptr<arrow::RecordBatch>> out(columns.size());
   for (size_t t = 0; t < columns.size(); ++t) {
     placed[t].listing_start = listing_start[t];
     placed[t].listing_start.push_back(total[t]);
@@ -862,34 +860,34 @@ Result<std::vector<PlacedTable>> ReadTablesGrouped(const Lake& lake, const std::
     arrow::FieldVector fields;
     arrow::ArrayVector kept;
     for (int c = 0; c < dest[t].schema->num_fields(); ++c) {
-      if (c == id_column[t]) continue;
+      if (c == dest[t].id_column) continue;
       fields.push_back(dest[t].schema->field(c));
       kept.push_back(std::move(arrays[t][static_cast<size_t>(c)]));
     }
-    out[t] = arrow::RecordBatch::Make(arrow::schema(std::move(fields)), total[t], std::move(kept));
+    placed[t].batch = arrow::RecordBatch::Make(arrow::schema(std::move(fields)), total[t], std::move(kept));
   }
 
   // 6. A listing whose rows are not in time order (a file out of time order, or files whose times
   // overlap) sorted within its block, in place: every listing is then one run in time order, a
-  // view (IndexTable), and no listing is gathered. A table this cannot sort (a column type it
-  // cannot move, null times) is left as it is, for IndexTable's general path (or its error).
+  // view (IndexPlacedTable), and no listing is gathered. A table this cannot sort (a column type
+  // it cannot move, null times) is left as it is, for IndexTable's general path (or its error).
   for (size_t t = 0; t < columns.size(); ++t) {
-    if (out[t] == nullptr) continue;
+    const std::shared_ptr<arrow::RecordBatch>& batch = placed[t].batch;
+    if (batch == nullptr) continue;
     const int time_column =
-        out[t]->schema()->GetFieldIndex(std::string(SpecOf(columns[t].table).event_time_column));
-    if (!CheckSortableInPlace(*out[t], time_column).ok()) continue;
+        batch->schema()->GetFieldIndex(std::string(SpecOf(columns[t].table).event_time_column));
+    if (!CheckSortableInPlace(*batch, time_column).ok()) continue;
     placed[t].in_time_order = true;
     std::atomic<int64_t> sorted{0};
     INTRADAY_RETURN_NOT_OK(ParallelFor(slots, task.threads, [&](size_t s) -> Status {
       const int64_t end = s + 1 < slots ? listing_start[t][s + 1] : total[t];
       INTRADAY_ASSIGN_OR_RAISE(const bool moved,
-                               SortBlockInPlace(*out[t], time_column, listing_start[t][s], end));
+                               SortBlockInPlace(*batch, time_column, listing_start[t][s], end));
       sorted += moved ? 1 : 0;
       return Status::OK();
     }));
     *sorted_blocks += sorted;
   }
-  for (size_t t = 0; t < columns.size(); ++t) placed[t].batch = std::move(out[t]);
   return placed;
 }
 

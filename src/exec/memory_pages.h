@@ -41,7 +41,7 @@ bool AllowHugePagesWhereAdvised();
 ///   lake files (`reads_lake`), 0 for the others. Such a worker decodes a whole day's Parquet
 ///   through the allocator (the reader's page and value buffers, then the day file's encoder) and
 ///   took about 48 000 faults on 4 KiB pages on a one-batch day of the benchmark lake; with huge
-///   pages 16 000: 50 x 8 days -7% wall, -8% CPU, worker peak +8% (docs/benchmarks.md, "Session
+///   pages 16 000: 50 x 8 days -11% wall and CPU, worker peak +6% (docs/benchmarks.md, "Session
 ///   10"). A worker reading spill files allocates little through it: no faster there, peak +1%.
 /// - MIMALLOC_PURGE_DELAY=-1: it keeps the pages it frees for its next allocations instead of
 ///   handing them back to the kernel, which would zero them again at the next touch. A worker
