@@ -22,6 +22,7 @@ import hashlib
 import os
 import shutil
 import statistics
+import time
 import sys
 from pathlib import Path
 
@@ -46,6 +47,10 @@ def main() -> int:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--budget", default="1GiB")
+    ap.add_argument("--pause", type=float, default=0.0,
+                    help="seconds to wait before each run; on a virtual machine whose balloon hands free "
+                         "memory back to the host (docs/engine.md, \"Memory pages\"), 10 s makes every run "
+                         "start on memory the host has to fault in again")
     ap.add_argument("--work", type=Path, default=_util.DEFAULT_DATA / "ab", help="outputs and scratch")
     args = ap.parse_args()
 
@@ -69,6 +74,7 @@ def main() -> int:
             output, scratch = args.work / f"out-{name}", args.work / f"scratch-{name}"
             shutil.rmtree(output, ignore_errors=True)
             shutil.rmtree(scratch, ignore_errors=True)
+            time.sleep(args.pause)
             config = args.work / f"pipeline-{name}.yaml"
             _util.write_pipeline(config, args.lake.resolve(), days, output, scratch, args.workers, args.budget,
                                  extra)
@@ -87,7 +93,7 @@ def main() -> int:
 
     base = variants[0][0]
     print(f"\nlake {args.lake.name}, {args.days} days, {args.workers} workers, budget {args.budget}, "
-          f"medians of {args.reps}")
+          f"medians of {args.reps}" + (f", {args.pause:g} s pause before each run" if args.pause else ""))
     print(f"{'':3} {'wall s':>8} {'CPU s':>8} {'peak MiB':>9} {'wall/A':>7} {'CPU/A':>7} {'peak/A':>7} "
           f"{'driver':>7} {'worker':>7}  variant")
     med = {}

@@ -61,8 +61,8 @@ struct RouteSlots {
   size_t slots = 0;
 };
 
-/// Shreds one input file: per-batch pending pieces, flushed to per-batch IPC writers whenever
-/// the pending bytes exceed this file's share of the buffer.
+/// Shreds one input file: each read batch routed, and each batch's piece of it appended to that
+/// batch's spill file (an IPC writer per batch) before the next batch is read.
 class FileShredder {
  public:
   FileShredder(const ShredRequest& request, const RouteSlots& slots, const InputFile& file,
@@ -86,12 +86,6 @@ class FileShredder {
         return Status::Cancelled("shredding of ", file_.display_path, " stopped");
       }
       *rows_read += batch->num_rows();
-      // This file's share of the buffer holds the batch being read (a quarter), its routed
-      // copy (as much) and the pending rows (half): write the pending rows out first if the
-      // copy would not fit beside them.
-      const auto batch_bytes = static_cast<uint64_t>(arrow::util::TotalBufferSize(*batch));
-      if (pending_bytes_ > 0 && pending_bytes_ + batch_bytes > buffer_bytes_ / 2)
-        INTRADAY_RETURN_NOT_OK(FlushAll());
       // Grouped by route slot (batch, then listing within it): each batch's piece then holds
       // its listings' rows in runs, in source order within a listing, which the worker copies
       // run by run instead of row by row.
@@ -100,19 +94,17 @@ class FileShredder {
       if (!grouped.ok())
         return grouped.status().WithMessage(file_.display_path, ": ", grouped.status().message());
       const auto all = *std::move(grouped);
-      const int64_t n = batch->num_rows();
+      batch.reset();  // the routed copy replaces the batch as read
       if (all->num_rows() == 0) continue;
-      // Each batch's piece is a slice of the routed rows; the slices share the buffers, which
-      // go when the last of them is written.
+      // Each batch's piece is a slice of the routed rows, appended to its spill file at once:
+      // nothing is held from one read batch to the next.
       for (size_t b = 0; b < n_batches; ++b) {
         const int64_t begin = starts[slots_.first_slot[b]], end = starts[slots_.first_slot[b + 1]];
         if (end == begin) continue;
         *rows_routed += end - begin;
-        pending_bytes_ += batch_bytes * static_cast<uint64_t>(end - begin) / static_cast<uint64_t>(n);
-        pending_[request_.plan->batches[b].id].push_back(all->Slice(begin, end - begin));
+        INTRADAY_RETURN_NOT_OK(Append(request_.plan->batches[b].id, *all->Slice(begin, end - begin)));
       }
     }
-    INTRADAY_RETURN_NOT_OK(FlushAll());
     for (auto& [batch, writer] : writers_) {
       // Closing writes the IPC footer: it can find the disk full too.
       auto close = [&writer]() -> Result<int64_t> {
@@ -137,9 +129,9 @@ class FileShredder {
     int64_t rows = 0;
   };
 
-  /// Rows per read batch: a quarter of this file's buffer share, from the decoded bytes per row
-  /// the plan measured for the table. (Pages the Parquet reader decompresses come on top: one
-  /// per column, docs/engine.md "Shredding".)
+  /// Rows per read batch: half of this file's buffer share (it holds the batch as read and its
+  /// routed copy), from the decoded bytes per row the plan measured for the table. (Pages the Parquet reader
+  /// decompresses come on top: one per column, docs/engine.md "Shredding".)
   int64_t BatchRows() const {
     int64_t rows = 0;
     uint64_t bytes = 0;
@@ -148,37 +140,34 @@ class FileShredder {
       rows += size.rows[t];
       bytes += size.bytes[t];
     }
-    constexpr int64_t kMinRows = 1024, kMaxRows = 64 * 1024;
-    if (rows == 0 || bytes == 0) return kMaxRows;
+    // At least enough rows to amortise a batch's fixed costs; at most a million, which keeps a
+    // string column's characters far below Arrow's 2 GiB per array. A table the plan has no
+    // size for (empty input files) reads batches of the reader's usual size.
+    constexpr int64_t kMinRows = 1024, kMaxRows = 1024 * 1024, kUnknownSizeRows = 64 * 1024;
+    if (rows == 0 || bytes == 0) return kUnknownSizeRows;
     const uint64_t row_bytes = std::max<uint64_t>(1, bytes / static_cast<uint64_t>(rows));
-    return std::clamp<int64_t>(static_cast<int64_t>(buffer_bytes_ / 4 / row_bytes), kMinRows, kMaxRows);
+    return std::clamp<int64_t>(static_cast<int64_t>(buffer_bytes_ / 2 / row_bytes), kMinRows, kMaxRows);
   }
 
-  Status FlushAll() {
-    for (auto& [batch, pieces] : pending_) {
-      if (pieces.empty()) continue;
-      auto it = writers_.find(batch);
-      if (it == writers_.end()) {
-        Writer writer;
-        const std::string dir = fmt::format("{}/batch-{:05d}", request_.spill_dir, batch);
-        INTRADAY_RETURN_NOT_OK(request_.scratch->CreateDirs(dir));
-        writer.path = fmt::format("{}/{}-{}.arrow", dir, SpecOf(file_.table).key, file_.mic);
-        auto file = request_.scratch->OpenOutput(writer.path);
-        if (!file.ok()) return SpillWriteError(file.status(), writer.path);
-        writer.file = *file;
-        auto ipc = arrow::ipc::MakeFileWriter(writer.file, schema_);  // writes the file's header
-        if (!ipc.ok()) return SpillWriteError(ipc.status(), writer.path);
-        writer.ipc = *ipc;
-        it = writers_.emplace(batch, std::move(writer)).first;
-      }
-      for (const auto& piece : pieces) {
-        auto st = it->second.ipc->WriteRecordBatch(*piece);
-        if (!st.ok()) return SpillWriteError(st, it->second.path);
-        it->second.rows += piece->num_rows();
-      }
-      pieces.clear();
+  /// Appends `piece` to the spill file of `batch`, which the first piece creates.
+  Status Append(int batch, const arrow::RecordBatch& piece) {
+    auto it = writers_.find(batch);
+    if (it == writers_.end()) {
+      Writer writer;
+      const std::string dir = fmt::format("{}/batch-{:05d}", request_.spill_dir, batch);
+      INTRADAY_RETURN_NOT_OK(request_.scratch->CreateDirs(dir));
+      writer.path = fmt::format("{}/{}-{}.arrow", dir, SpecOf(file_.table).key, file_.mic);
+      auto file = request_.scratch->OpenOutput(writer.path);
+      if (!file.ok()) return SpillWriteError(file.status(), writer.path);
+      writer.file = *file;
+      auto ipc = arrow::ipc::MakeFileWriter(writer.file, schema_);  // writes the file's header
+      if (!ipc.ok()) return SpillWriteError(ipc.status(), writer.path);
+      writer.ipc = *ipc;
+      it = writers_.emplace(batch, std::move(writer)).first;
     }
-    pending_bytes_ = 0;
+    auto st = it->second.ipc->WriteRecordBatch(piece);
+    if (!st.ok()) return SpillWriteError(st, it->second.path);
+    it->second.rows += piece.num_rows();
     return Status::OK();
   }
 
@@ -187,8 +176,6 @@ class FileShredder {
   const InputFile& file_;
   uint64_t buffer_bytes_;
   std::shared_ptr<arrow::Schema> schema_;
-  std::map<int, std::vector<std::shared_ptr<arrow::RecordBatch>>> pending_;
-  uint64_t pending_bytes_ = 0;
   std::map<int, Writer> writers_;
 };
 

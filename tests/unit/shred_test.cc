@@ -1,10 +1,11 @@
 // The shredder on a file written here: every routed row lands in its listing's batch with all
 // its values (numbers, strings, booleans, nulls), each spill record batch holds its rows grouped
 // by ListingId (ascending), a listing's rows keep their file order, and rows of listings outside
-// the plan are dropped.
+// the plan are dropped. Its read batches take half of the buffer.
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include <arrow/array.h>
 #include <arrow/builder.h>
@@ -51,45 +52,64 @@ std::shared_ptr<arrow::Table> InterleavedTrades(int64_t rows) {
                small.Finish().ValueOrDie(), text.Finish().ValueOrDie(), flag.Finish().ValueOrDie()});
 }
 
-TEST(Shredder, GroupsEachPieceByListingAndKeepsFileOrder) {
-  testing::TempDir tmp;
-  const std::string path = tmp.path() + "/trades.parquet";
-  constexpr int64_t kRows = 20000;
-  {
-    auto out = arrow::io::FileOutputStream::Open(path).ValueOrDie();
-    ASSERT_TRUE(
-        parquet::arrow::WriteTable(*InterleavedTrades(kRows), arrow::default_memory_pool(), out, 4096).ok());
+/// A day of one trades file of `rows` rows (row groups of `row_group_rows`) and two batches,
+/// listings 1-2 and 3-5, shredded in one thread.
+class ShredDayTest : public ::testing::Test {
+ protected:
+  void WriteFile(int64_t rows, int64_t row_group_rows) {
+    path_ = tmp_.path() + "/trades.parquet";
+    auto out = arrow::io::FileOutputStream::Open(path_).ValueOrDie();
+    ASSERT_TRUE(parquet::arrow::WriteTable(*InterleavedTrades(rows), arrow::default_memory_pool(), out,
+                                           row_group_rows)
+                    .ok());
+    plan_.columns = {{Table::kTrades, {"ListingId", "TradeTimestamp", "Size", "Small", "Text", "Flag"}}};
+    InputFile file;
+    file.table = Table::kTrades;
+    file.mic = "XLON";
+    file.path = file.display_path = path_;
+    plan_.files = {file};
+    plan_.batches.resize(2);
+    plan_.batches[0].id = 0;
+    plan_.batches[0].listings = {1, 2};
+    plan_.batches[1].id = 1;
+    plan_.batches[1].listings = {3, 4, 5};
   }
-  LakeOptions lake_options;
-  lake_options.root = tmp.path();
-  auto lake = Lake::Open(lake_options);
-  ASSERT_TRUE(lake.ok()) << lake.status().ToString();
-  auto scratch = Location::Open(tmp.path() + "/scratch", {});
-  ASSERT_TRUE(scratch.ok()) << scratch.status().ToString();
 
-  DayPlan plan;
-  plan.columns = {{Table::kTrades, {"ListingId", "TradeTimestamp", "Size", "Small", "Text", "Flag"}}};
-  InputFile file;
-  file.table = Table::kTrades;
-  file.mic = "XLON";
-  file.path = file.display_path = path;
-  plan.files = {file};
-  plan.batches.resize(2);
-  plan.batches[0].id = 0;
-  plan.batches[0].listings = {1, 2};
-  plan.batches[1].id = 1;
-  plan.batches[1].listings = {3, 4, 5};
-  ShredRequest request;
-  request.lake = lake->get();
-  request.plan = &plan;
-  request.scratch = &*scratch;
-  request.spill_dir = tmp.path() + "/scratch/spill";
-  request.buffer_bytes = 1 << 20;  // several read batches and flushes
-  request.threads = 1;
-  auto shredded = ShredDay(request);
+  Result<ShredResult> Shred(uint64_t buffer_bytes) {
+    LakeOptions lake_options;
+    lake_options.root = tmp_.path();
+    INTRADAY_ASSIGN_OR_RAISE(lake_, Lake::Open(lake_options));
+    INTRADAY_ASSIGN_OR_RAISE(scratch_, Location::Open(tmp_.path() + "/scratch", {}));
+    ShredRequest request;
+    request.lake = lake_.get();
+    request.plan = &plan_;
+    request.scratch = &*scratch_;
+    request.spill_dir = tmp_.path() + "/scratch/spill";
+    request.buffer_bytes = buffer_bytes;
+    request.threads = 1;
+    return ShredDay(request);
+  }
+
+  testing::TempDir tmp_;
+  std::string path_;
+  DayPlan plan_;
+  std::shared_ptr<Lake> lake_;
+  std::optional<Location> scratch_;
+};
+
+int RecordBatches(const SpillFile& spill) {
+  auto spilled = arrow::io::ReadableFile::Open(spill.path).ValueOrDie();
+  return arrow::ipc::RecordBatchFileReader::Open(spilled).ValueOrDie()->num_record_batches();
+}
+
+TEST_F(ShredDayTest, GroupsEachPieceByListingAndKeepsFileOrder) {
+  constexpr int64_t kRows = 20000;
+  WriteFile(kRows, 4096);
+  auto shredded = Shred(1 << 20);  // several read batches (the file's row groups)
   ASSERT_TRUE(shredded.ok()) << shredded.status().ToString();
   EXPECT_EQ(shredded->rows_read, kRows);
   ASSERT_EQ(shredded->files.size(), 2u);
+  const DayPlan& plan = plan_;
 
   int64_t routed = 0;
   int record_batches = 0;
@@ -136,6 +156,28 @@ TEST(Shredder, GroupsEachPieceByListingAndKeepsFileOrder) {
   EXPECT_GT(record_batches, 2) << "the buffer should have forced several pieces per batch";
   EXPECT_EQ(routed, shredded->rows_routed);
   EXPECT_EQ(routed, kRows - (kRows + 1) / 7);  // every row but listing 9's (i % 7 == 6)
+}
+
+// A read batch and its routed copy are what a shredding thread holds: each takes half of its
+// buffer, in rows from the decoded bytes per row of the plan's sizes. Every read batch leaves one
+// record batch in each spill file (both batches have rows in all of them).
+TEST_F(ShredDayTest, ReadBatchesTakeHalfOfTheBuffer) {
+  constexpr int64_t kRows = 20000;
+  WriteFile(kRows, kRows);  // one row group: the read batches are the shredder's alone
+  ListingSize size;
+  size.rows[TableIndex(Table::kTrades)] = kRows;
+  size.bytes[TableIndex(Table::kTrades)] = kRows * 200;  // 200 bytes a row
+  plan_.sizes = {size};
+  for (const auto& [buffer_bytes, read_batch_rows] :
+       std::vector<std::pair<uint64_t, int64_t>>{{1'200'000, 3000}, {2'000'000, 5000}, {8'000'000, 20000}}) {
+    auto shredded = Shred(buffer_bytes);
+    ASSERT_TRUE(shredded.ok()) << shredded.status().ToString();
+    ASSERT_EQ(shredded->files.size(), 2u);
+    const int expected = static_cast<int>((kRows + read_batch_rows - 1) / read_batch_rows);
+    for (const SpillFile& spill : shredded->files) {
+      EXPECT_EQ(RecordBatches(spill), expected) << "buffer " << buffer_bytes << ", spill file " << spill.path;
+    }
+  }
 }
 
 }  // namespace
