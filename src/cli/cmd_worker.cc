@@ -39,13 +39,14 @@ int ExitCodeFor(const Status& status, const std::string& day_file) {
 // driver's S3 settings (data.endpoint_override, data.region), given on the command line because
 // the config is known only once the task has been read.
 int RunWorker(const std::string& task_file, const S3Settings& s3) {
-  (void)AllowHugePagesWhereAdvised();  // for the arrays it fills (exec/memory_pages.h)
   Status status;
   std::string day_file;
   try {
     auto scratch = Location::Open(task_file, s3);
     auto text = scratch.ok() ? scratch->ReadText(task_file) : Result<std::string>(scratch.status());
     auto task = text.ok() ? TaskFromJson(*text) : Result<Task>(text.status());
+    // For the arrays it fills and its allocator, where the driver says so (exec/memory_pages.h).
+    if (task.ok() && task->huge_pages) (void)AllowHugePagesWhereAdvised();
     // Fault-injection hook for the engine's own tests (docs/engine.md): hold the worker before
     // it computes, so that a test can kill it mid-batch, or, with INTRADAY_TEST_WORKER_DELAY_DAY,
     // hold only that day's workers (the next day's batches then start while they run).

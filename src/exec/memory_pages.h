@@ -1,5 +1,6 @@
 // Memory pages of the engine's processes: transparent huge pages off for the driver, on for the
-// large arrays a worker fills completely, and for the allocator of a worker that reads the lake.
+// large arrays a worker fills completely, and for the allocator of a worker that reads the lake,
+// when the worker starts just after another one freed its memory (MemoryJustFreed).
 //
 // A page fault costs the kernel a trap, a page allocation and a zeroing. With 4 KiB pages a worker
 // takes one fault per 4 KiB of fresh memory (150 000 on a one-batch day of the benchmark lake,
@@ -12,8 +13,10 @@
 // (WorkerAllocatorSettings).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,19 +41,39 @@ bool AllowHugePagesWhereAdvised();
 /// Added to every worker's environment (exec/process.h SpawnProcess) for mimalloc, Arrow's
 /// allocator, which reads them when the process starts:
 /// - MIMALLOC_ALLOW_THP: whether it advises its regions for huge pages. 1 for a worker that reads
-///   lake files (`reads_lake`), 0 for the others. Such a worker decodes a whole day's Parquet
-///   through the allocator (the reader's page and value buffers, then the day file's encoder) and
-///   took about 48 000 faults on 4 KiB pages on a one-batch day of the benchmark lake; with huge
-///   pages 16 000: 50 x 8 days -11% wall and CPU, worker peak +6% (docs/benchmarks.md, "Session
-///   10"). A worker reading spill files allocates little through it: no faster there, peak +1%.
+///   lake files (`reads_lake`) and may use huge pages (`huge_pages`, MemoryJustFreed), 0 for the
+///   others. Such a worker decodes a whole day's Parquet through the allocator (the reader's page
+///   and value buffers, then the day file's encoder) and took about 48 000 faults on 4 KiB pages
+///   on a one-batch day of the benchmark lake; with huge pages 16 000: 50 x 8 days -11% wall and
+///   CPU, worker peak +6% (docs/benchmarks.md, "Session 10"). A worker reading spill files
+///   allocates little through it: no faster there, peak +1%.
 /// - MIMALLOC_PURGE_DELAY=-1: it keeps the pages it frees for its next allocations instead of
 ///   handing them back to the kernel, which would zero them again at the next touch. A worker
 ///   lives for one batch; what it holds longest (placed input, gather buffers, mapped spill
 ///   files) is mapped and unmapped outside the allocator. Measured: a one-batch day -14% wall
 ///   and CPU, 50 x 8 days -4% wall, -6% CPU, worker peak +4% (docs/benchmarks.md, "Session 6").
 ///   The driver, which runs for the whole job, keeps the default.
-inline std::vector<std::string> WorkerAllocatorSettings(bool reads_lake) {
-  return {reads_lake ? "MIMALLOC_ALLOW_THP=1" : "MIMALLOC_ALLOW_THP=0", "MIMALLOC_PURGE_DELAY=-1"};
+inline std::vector<std::string> WorkerAllocatorSettings(bool reads_lake, bool huge_pages) {
+  return {reads_lake && huge_pages ? "MIMALLOC_ALLOW_THP=1" : "MIMALLOC_ALLOW_THP=0",
+          "MIMALLOC_PURGE_DELAY=-1"};
+}
+
+/// How long memory a worker frees at its exit stays cheap to take again (below).
+inline constexpr std::chrono::milliseconds kFreedMemoryStaysWarm{1000};
+
+/// Whether the next worker may use huge pages (Task::huge_pages): only if a worker exited less
+/// than kFreedMemoryStaysWarm before `now`. Huge pages pay where the memory a process touches
+/// first was freed a moment before: zeroing it costs ~10 GB/s in 2 MiB pages against ~2.5 GB/s
+/// in 4 KiB pages. But on a virtual machine whose balloon hands free memory back to the host
+/// after a few seconds (free page reporting), a first touch of memory the host took back costs
+/// ~0.5 GB/s in 2 MiB pages, and still ~2.5 GB/s in 4 KiB pages (bench/fault_cost.c). A run's
+/// first workers, or any after a pause, start on such memory; the later ones mostly take what the
+/// workers before them freed. Measured on the benchmark lakes (docs/benchmarks.md, "Session 11"):
+/// a one-day run after a 10 s pause 1.08 -> 0.70 s wall; 50 x 8 days -3%, 200 x 2 days -4%
+/// (-7% after a pause).
+inline bool MemoryJustFreed(const std::optional<std::chrono::steady_clock::time_point>& last_worker_exit,
+                            std::chrono::steady_clock::time_point now) {
+  return last_worker_exit.has_value() && now - *last_worker_exit < kFreedMemoryStaysWarm;
 }
 
 /// A mutable buffer of `size` bytes, for an array the caller writes in full before reading it.

@@ -252,6 +252,9 @@ class PipelineRunner {
   /// run, its batches take the free workers.
   std::unique_ptr<DayRun> early_;
   DayRun* current_ = nullptr;  // the day RunTasks runs
+  /// When the last worker exited: the next one gets huge pages only shortly after
+  /// (MemoryJustFreed).
+  std::optional<std::chrono::steady_clock::time_point> last_worker_exit_;
 };
 
 void PipelineRunner::Warn(const std::string& message) {
@@ -769,6 +772,7 @@ Status PipelineRunner::StartTask(DayRun& run) {
   tracked.task.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / in_flight);
   tracked.task.output_path = fmt::format("{}/task-{:05d}.arrow", run.scratch, tracked.sequence);
   tracked.task.result_path = stem + ".result.json";
+  tracked.task.huge_pages = MemoryJustFreed(last_worker_exit_, std::chrono::steady_clock::now());
   INTRADAY_RETURN_NOT_OK(scratch_->WriteText(stem + ".task.json", TaskToJson(tracked.task)));
   std::vector<std::string> args{"worker", stem + ".task.json"};
   // The worker reads its task before it knows the config: it gets the S3 settings here.
@@ -777,8 +781,9 @@ Status PipelineRunner::StartTask(DayRun& run) {
   if (!config_.data.s3.region.empty()) args.insert(args.end(), {"--s3-region", config_.data.s3.region});
   const bool reads_lake = std::any_of(tracked.task.inputs.begin(), tracked.task.inputs.end(),
                                       [](const TaskInput& input) { return !input.spill; });
-  INTRADAY_ASSIGN_OR_RAISE(pid_t pid,
-                           SpawnProcess(exe_, args, log_path, WorkerAllocatorSettings(reads_lake)));
+  INTRADAY_ASSIGN_OR_RAISE(
+      pid_t pid,
+      SpawnProcess(exe_, args, log_path, WorkerAllocatorSettings(reads_lake, tracked.task.huge_pages)));
   run.running.emplace(pid, Running{std::move(tracked), std::chrono::steady_clock::now(), log_path,
                                    &run != current_, SecondsSinceStart()});
   return Status::OK();
@@ -891,6 +896,7 @@ void PipelineRunner::FailEarlyDay(const Status& error) {
 }
 
 Status PipelineRunner::TaskExited(DayRun& run, Running done, const ChildExit& exited) {
+  last_worker_exit_ = std::chrono::steady_clock::now();
   const bool current = &run == current_;
   const PassContext& pass = *run.pass;
   const Date day = run.day;
@@ -908,7 +914,8 @@ Status PipelineRunner::TaskExited(DayRun& run, Running done, const ChildExit& ex
                 {"wall_seconds", wall},
                 {"cpu_seconds", exited.cpu_seconds},
                 {"peak_rss_bytes", exited.peak_rss_bytes},
-                {"exit", exited.Describe()}};
+                {"exit", exited.Describe()},
+                {"huge_pages", tracked.task.huge_pages}};
   if (done.started_early) entry["started_early"] = true;
   json& day_report = report_->Day(pass.pass->name, day);
   if (exited.ok()) {

@@ -42,7 +42,8 @@ std::string TaskToJson(const Task& task) {
                   {"delete_spill_inputs", task.delete_spill_inputs},
                   {"threads", task.threads},
                   {"stream_over_time", task.stream_over_time},
-                  {"memory_budget", task.memory_budget}};
+                  {"memory_budget", task.memory_budget},
+                  {"huge_pages", task.huge_pages}};
   return j.dump(1);
 }
 
@@ -73,6 +74,7 @@ Result<Task> TaskFromJson(const std::string& text) {
     task.threads = j.value("threads", 1);
     task.stream_over_time = j.value("stream_over_time", false);
     task.memory_budget = j.value("memory_budget", uint64_t{0});
+    task.huge_pages = j.value("huge_pages", true);
     return task;
   });
 }

@@ -58,6 +58,10 @@ struct Task {
   /// worker computes it in time slices of about memory_budget / 4 of decoded rows.
   bool stream_over_time = false;
   uint64_t memory_budget = 0;  // what the batch's data may take: DataBudget(run.memory_per_worker)
+  /// Whether the worker lets its large arrays and its allocator use transparent huge pages: only
+  /// when memory a worker just freed is there to be reused (exec/memory_pages.h,
+  /// HugePagesForNextWorker). Never changes the output.
+  bool huge_pages = true;
 };
 
 /// What a worker reports back (the driver adds wall time and CPU time from wait4).

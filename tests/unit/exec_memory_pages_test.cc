@@ -4,6 +4,7 @@
 // allocator's huge pages off is tested end to end in tests/python/test_run.py.)
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -145,6 +146,25 @@ TEST(DropFilePages, PagesLeaveTheRssAndReadBackUnchanged) {
   EXPECT_EQ(std::memcmp(data, bytes.data(), bytes.size()), 0);
   EXPECT_EQ(DropFilePages(data + 5, data + page - 1), 0);  // within one page: nothing
   std::filesystem::remove(path);
+}
+
+// Huge pages only for a worker that starts within kFreedMemoryStaysWarm of another's exit; the
+// allocator's advice only for one that also reads lake files.
+TEST(HugePages, OnlyForAWorkerStartingJustAfterAnotherExited) {
+  const auto now = std::chrono::steady_clock::now();
+  EXPECT_FALSE(MemoryJustFreed(std::nullopt, now));  // the run's first worker
+  EXPECT_TRUE(MemoryJustFreed(now - std::chrono::milliseconds(5), now));
+  EXPECT_TRUE(MemoryJustFreed(now - kFreedMemoryStaysWarm + std::chrono::milliseconds(1), now));
+  EXPECT_FALSE(MemoryJustFreed(now - kFreedMemoryStaysWarm, now));
+  EXPECT_FALSE(MemoryJustFreed(now - std::chrono::seconds(10), now));  // after a pause
+
+  using Settings = std::vector<std::string>;
+  EXPECT_EQ(WorkerAllocatorSettings(true, true),
+            (Settings{"MIMALLOC_ALLOW_THP=1", "MIMALLOC_PURGE_DELAY=-1"}));
+  EXPECT_EQ(WorkerAllocatorSettings(true, false),
+            (Settings{"MIMALLOC_ALLOW_THP=0", "MIMALLOC_PURGE_DELAY=-1"}));
+  EXPECT_EQ(WorkerAllocatorSettings(false, true),
+            (Settings{"MIMALLOC_ALLOW_THP=0", "MIMALLOC_PURGE_DELAY=-1"}));
 }
 
 }  // namespace
