@@ -116,6 +116,20 @@ def lake_stats(root: Path, days: list[str]) -> dict:
     return {"rows": rows, "bytes": size}
 
 
+def read_into_page_cache(root: Path, days: list[str]) -> int:
+    """Reads every file the pass reads on `days`, so that each engine's run finds them in the page
+    cache: this machine's page cache does not keep every lake (a run's first reader of a lake
+    otherwise paid its disk reads alone: docs/benchmarks.md, "Session 11"). Returns the bytes read."""
+    total = 0
+    for table in ("trades", "l2", "l3", "marketstate"):
+        for day in days:
+            for path in day_files(root, table, day):
+                with open(path, "rb") as f:
+                    while chunk := f.read(1 << 24):
+                        total += len(chunk)
+    return total
+
+
 def write_pipeline(path: Path, lake: Path, days: list[str], output: Path, scratch: Path, workers: int,
                    budget: str, extra_run: dict[str, str] | None = None) -> None:
     """The benchmark pipeline; `extra_run` adds keys to its `run:` section, or replaces `workers`

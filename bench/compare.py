@@ -10,6 +10,8 @@ For every lake of the two scaling series (days at a fixed universe, listings at 
      peak RSS of the process tree (see bench/_util.py and docs/benchmarks.md for how);
   3. also times "arrow": pyarrow reading and decoding the columns the pass needs from the same
      files, with no compute: the I/O floor.
+Before each run the script reads the lake's files of the run's days (so that every engine finds
+them in the page cache, which on this machine does not keep every lake).
 The machine may be shared (builds): before each run the script waits until other processes use
 less than --quiet-share of the CPU, measures what they used during the run (from /proc/stat), and
 reruns a run during which they used more than --noisy-share (the tables show the worst kept).
@@ -238,6 +240,7 @@ def run_point(args, point: dict, log) -> dict:
             if engine in failed:
                 continue
             for attempt in range(args.noisy_retries + 1):
+                _util.read_into_page_cache(lake, days)
                 _util.wait_until_quiet(args.quiet_share, args.quiet_timeout, log)
                 r = run_engine(engine, args, lake, days, work / f"{engine}-{rep}")
                 if not r["ok"] or r["foreign_share"] <= args.noisy_share or attempt == args.noisy_retries:
@@ -401,7 +404,8 @@ def write_report(args, info: dict, results: list[dict]) -> None:
           f"at end {info['load_at_end']}.",
           f"Settings: profile {args.profile}, {args.workers} workers / threads, intraday memory_per_worker "
           f"{args.budget} (DuckDB memory_limit {args.workers} x {args.budget}), {args.reps} runs per engine and lake, "
-          f"engines run in rotating order; wait for other processes below {100 * args.quiet_share:.0f}% of the CPU "
+          f"engines run in rotating order, each after the lake's files of its days were read into the page cache; "
+          f"wait for other processes below {100 * args.quiet_share:.0f}% of the CPU "
           f"before a run, rerun (up to {args.noisy_retries} times) a run during which they used more than "
           f"{100 * args.noisy_share:.0f}%. \"other load %\" is the largest such share among the runs kept.", ""]
     for series in ("days", "listings"):
