@@ -11,7 +11,6 @@
 #include <arrow/io/interfaces.h>
 #include <arrow/ipc/writer.h>
 #include <arrow/memory_pool.h>
-#include <arrow/util/byte_size.h>
 #include <fmt/format.h>
 
 #include "common/io_errors.h"
@@ -130,8 +129,8 @@ class FileShredder {
   };
 
   /// Rows per read batch: half of this file's buffer share (it holds the batch as read and its
-  /// routed copy), from the decoded bytes per row the plan measured for the table. (Pages the Parquet reader
-  /// decompresses come on top: one per column, docs/engine.md "Shredding".)
+  /// routed copy), from the decoded bytes per row the plan measured for the table. (The pages and
+  /// buffers of the Parquet reader come on top: docs/engine.md "Shredding".)
   int64_t BatchRows() const {
     int64_t rows = 0;
     uint64_t bytes = 0;
