@@ -975,22 +975,6 @@ Result<TableRows> IndexPlacedTable(const TableColumns& columns, const Task& task
   return out;
 }
 
-}  // namespace
-
-Status WriteIpcAtomic(const Location& location, const std::string& path,
-                      const std::shared_ptr<arrow::Schema>& schema,
-                      const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches, uint64_t* bytes) {
-  INTRADAY_ASSIGN_OR_RAISE(auto file, location.OpenAtomic(path));
-  INTRADAY_ASSIGN_OR_RAISE(auto writer, arrow::ipc::MakeFileWriter(file->stream(), schema));
-  for (const auto& batch : batches) INTRADAY_RETURN_NOT_OK(writer->WriteRecordBatch(*batch));
-  INTRADAY_RETURN_NOT_OK(writer->Close());
-  INTRADAY_ASSIGN_OR_RAISE(int64_t size, file->Tell());
-  *bytes = static_cast<uint64_t>(size);
-  return file->Commit();
-}
-
-namespace {
-
 /// Where a batch's output rows go, record batch after record batch in (ListingId, TimeBucket)
 /// order: the day's Parquet file (a day of one batch: the bytes the driver would write from the
 /// batch's output, sparing the rows a trip through scratch), or the batch's Arrow IPC output in
@@ -1051,6 +1035,20 @@ class IpcOutput final : public BatchOutput {
   std::shared_ptr<arrow::ipc::RecordBatchWriter> writer_;
   int64_t rows_ = 0;
 };
+
+}  // namespace
+
+Status WriteIpcAtomic(const Location& location, const std::string& path,
+                      const std::shared_ptr<arrow::Schema>& schema,
+                      const std::vector<std::shared_ptr<arrow::RecordBatch>>& batches, uint64_t* bytes) {
+  INTRADAY_ASSIGN_OR_RAISE(auto output, IpcOutput::Open(location, path, schema));
+  for (const auto& batch : batches) INTRADAY_RETURN_NOT_OK(output->Add(batch));
+  INTRADAY_ASSIGN_OR_RAISE(const DayOutputStats stats, output->Finish());
+  *bytes = stats.bytes;
+  return Status::OK();
+}
+
+namespace {
 
 /// A batch's output, chunk of listings by chunk: the chunks are handed over as they are
 /// computed, in any order, and written in order by whichever computing thread is free, so that
