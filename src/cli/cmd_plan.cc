@@ -123,6 +123,10 @@ std::string SourceCell(const DayPlan& plan, const ListingSize& size) {
 
 std::string FormatSizeEstimates(const SizeEstimateSummary& s) {
   std::string out = fmt::format("  estimates  {} (run.size_estimates: {}): {}\n", s.source, s.mode, s.reason);
+  if (s.files_from_footer > 0) {
+    return out + fmt::format("             files: {} sized whole from their footers (no ListingId read)\n",
+                             s.files_from_footer);
+  }
   out += fmt::format("             files: {} sized from history (footer only), {} from their own data ",
                      s.files_from_history, s.files_profiled);
   out += fmt::format("({} from the size cache, {} scanned: {} rows)\n", s.cache_hits, s.files_scanned,
@@ -176,7 +180,18 @@ std::string FormatPlan(const DayPlan& plan, const PipelineConfig& config) {
 
   out += FormatSizeEstimates(plan.size_estimates);
 
-  // Sizes: totals and the largest listings.
+  // Sizes: totals and the largest listings, or the bound of the whole files.
+  if (plan.whole_day) {
+    const WholeDayBound& bound = *plan.whole_day;
+    int64_t rows = 0;
+    for (int64_t r : bound.rows) rows += r;
+    out += fmt::format(
+        "  sizes      {}, not counted per listing: the files hold {} rows, {} decoded, {} worker memory at "
+        "most "
+        "(x{} + {} of output rows)\n",
+        Plural(plan.universe.listings.size(), "listing", "listings"), rows, FormatBytes(bound.decoded_bytes),
+        FormatBytes(bound.memory_bytes), kWorkerMemoryQuarters / 4.0, FormatBytes(bound.output_bytes));
+  }
   std::array<int64_t, kTableCount> total_rows{};
   uint64_t total_bytes = 0, total_memory = 0, total_output = 0;
   size_t unknown = 0;
@@ -191,14 +206,16 @@ std::string FormatPlan(const DayPlan& plan, const PipelineConfig& config) {
   }
   int64_t rows = 0;
   for (int64_t r : total_rows) rows += r;
-  out += fmt::format(
-      "  sizes      {}{}: {} rows, {} decoded, {} worker memory (x{} + {} of output rows{})\n",
-      Plural(plan.sizes.size(), "listing", "listings"),
-      unknown > 0 ? fmt::format(" ({} without estimate)", unknown) : "", rows, FormatBytes(total_bytes),
-      FormatBytes(total_memory), kWorkerMemoryQuarters / 4.0, FormatBytes(total_output),
-      plan.gather_threads > 0
-          ? fmt::format("; each batch adds a copy of its {} largest listings", plan.gather_threads)
-          : "");
+  if (!plan.whole_day) {
+    out += fmt::format(
+        "  sizes      {}{}: {} rows, {} decoded, {} worker memory (x{} + {} of output rows{})\n",
+        Plural(plan.sizes.size(), "listing", "listings"),
+        unknown > 0 ? fmt::format(" ({} without estimate)", unknown) : "", rows, FormatBytes(total_bytes),
+        FormatBytes(total_memory), kWorkerMemoryQuarters / 4.0, FormatBytes(total_output),
+        plan.gather_threads > 0
+            ? fmt::format("; each batch adds a copy of its {} largest listings", plan.gather_threads)
+            : "");
+  }
   if (!plan.sizes.empty()) {
     std::vector<const ListingSize*> top;
     for (const auto& s : plan.sizes) top.push_back(&s);

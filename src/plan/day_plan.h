@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -102,6 +103,16 @@ struct SizeEstimateSummary {
   int cache_hits = 0;              // ... of which answered by the size cache
   int files_scanned = 0;           // ... of which had their ListingId column read
   int64_t scanned_rows = 0;
+  int files_from_footer = 0;  // files sized whole by their footer (source "footer")
+};
+
+/// What the day's input files hold whole, from their footers alone (every listing of their MICs,
+/// in or out of the universe): an upper bound of the day's size, enough when it fits one worker.
+struct WholeDayBound {
+  std::array<int64_t, kTableCount> rows{};  // per table (TableIndex)
+  uint64_t decoded_bytes = 0;               // of the projected columns
+  uint64_t output_bytes = 0;                // the universe's output rows, at most
+  uint64_t memory_bytes = 0;                // WorkerMemoryOf(decoded_bytes) + output_bytes
 };
 
 /// How a batch gets its input rows.
@@ -128,8 +139,11 @@ struct DayPlan {
   Universe universe;
   std::vector<TableColumns> columns;
   std::vector<InputFile> files;
-  std::vector<ListingSize> sizes;  // sorted by ListingId
-  std::vector<Batch> batches;      // in ListingId order
+  std::vector<ListingSize> sizes;  // sorted by ListingId; empty when sized whole (whole_day)
+  /// Set when the day was sized from its files' footers alone (run.size_estimates: auto): the
+  /// files, whole, fit one worker, so the rows of each listing were not counted.
+  std::optional<WholeDayBound> whole_day;
+  std::vector<Batch> batches;  // in ListingId order
   InputStrategy strategy = InputStrategy::kDirect;
   std::string strategy_reason;
   /// Shredded days: each batch's memory adds copies of its this many largest listings (the

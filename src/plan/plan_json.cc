@@ -34,7 +34,8 @@ nlohmann::ordered_json ToJson(const SizeEstimateSummary& summary) {
           {"files_profiled", summary.files_profiled},
           {"cache_hits", summary.cache_hits},
           {"files_scanned", summary.files_scanned},
-          {"scanned_rows", summary.scanned_rows}};
+          {"scanned_rows", summary.scanned_rows},
+          {"files_from_footer", summary.files_from_footer}};
 }
 
 nlohmann::ordered_json ToJson(const DayPlan& plan) {
@@ -87,6 +88,13 @@ nlohmann::ordered_json ToJson(const DayPlan& plan) {
                      {"estimated", s.estimated},
                      {"source", PerTable(plan, SourceNames(s.source))}});
   }
+  nlohmann::ordered_json whole_day = nullptr;
+  if (plan.whole_day) {
+    whole_day = {{"rows", PerTable(plan, plan.whole_day->rows)},
+                 {"decoded_bytes", plan.whole_day->decoded_bytes},
+                 {"output_bytes", plan.whole_day->output_bytes},
+                 {"memory_bytes", plan.whole_day->memory_bytes}};
+  }
   nlohmann::ordered_json batches = nlohmann::ordered_json::array();
   for (const Batch& b : plan.batches) {
     batches.push_back({{"id", b.id},
@@ -109,6 +117,7 @@ nlohmann::ordered_json ToJson(const DayPlan& plan) {
           {"missing_files", std::move(missing)},
           {"size_estimates", ToJson(plan.size_estimates)},
           {"sizes", std::move(sizes)},
+          {"whole_day", std::move(whole_day)},
           {"batches", std::move(batches)},
           {"warnings", plan.warnings}};
 }

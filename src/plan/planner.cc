@@ -1,12 +1,15 @@
 #include "plan/planner.h"
 
 #include <algorithm>
+#include <cmath>
 #include <deque>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "common/units.h"
 #include "plan/day_sizer.h"
+#include "plan/file_profile.h"
 #include "plan/packing.h"
 #include "plan/row_group_ranges.h"
 #include "plan/size_estimator.h"
@@ -15,6 +18,90 @@
 #include "plan/universe.h"
 
 namespace intraday {
+namespace {
+
+struct LocatedFile {
+  const TableColumns* columns;  // the table and the pass's columns of it
+  std::string mic;
+  std::string path;
+  std::string display_path;
+};
+
+InputFile FileOf(const LocatedFile& located, const FileProfile& profile) {
+  InputFile file;
+  file.table = located.columns->table;
+  file.mic = located.mic;
+  file.path = located.path;
+  file.display_path = located.display_path;
+  file.rows = profile.rows;
+  file.row_groups = profile.row_groups;
+  file.clustered = CheckClustering(file).clustered;
+  return file;
+}
+
+/// run.size_estimates auto: a day whose files, read whole (every listing of their MICs), fit one
+/// worker is one batch, planned from the files' footers alone. Its listings' rows are not
+/// counted: the count (a scan of the ListingId column wherever a row group holds several
+/// listings) would only confirm that one batch fits, and it cost a tenth of a one-batch day's
+/// run on the benchmark lake (docs/planning.md, "A day that fits whole"). The bound is above
+/// what counting gives (the same decoded bytes per row, every row of the files, the output rows
+/// of the sparse timeline bounded by all the files' events), so the batch and the strategy are
+/// the ones counting would give. Returns false, leaving `plan` as it was, if the bound does not
+/// fit the budget or a row cap.
+Result<bool> PlanWholeDay(const Lake& lake, const PlanRequest& request,
+                          const std::vector<LocatedFile>& located, DayPlan* plan) {
+  if (plan->universe.listings.empty()) return false;
+  WholeDayBound bound;
+  std::vector<InputFile> files;
+  for (const LocatedFile& file : located) {
+    const Table table = file.columns->table;
+    INTRADAY_ASSIGN_OR_RAISE(FileProfile profile,
+                             ProfileFooter(lake.fs(), file.path, file.display_path, table));
+    INTRADAY_ASSIGN_OR_RAISE(const double bytes_per_row,
+                             ProjectedBytesPerRow(profile, file.columns->columns, file.display_path));
+    bound.rows[TableIndex(table)] += profile.rows;
+    // Counting rounds each listing's bytes up (EstimateListingSizes): a byte per listing of the
+    // file's MIC keeps the bound above the sum of those.
+    const auto listings_of_mic = std::count_if(plan->universe.listings.begin(), plan->universe.listings.end(),
+                                               [&](const Listing& l) { return l.mic == file.mic; });
+    bound.decoded_bytes +=
+        static_cast<uint64_t>(std::ceil(static_cast<double>(profile.rows) * bytes_per_row)) +
+        static_cast<uint64_t>(listings_of_mic);
+    files.push_back(FileOf(file, profile));
+  }
+  if (request.output_row_bytes > 0) {
+    ListingSize every_row;
+    every_row.rows = bound.rows;
+    bound.output_bytes =
+        OutputRowsBound(*request.pass, every_row) * request.output_row_bytes * plan->universe.listings.size();
+  }
+  bound.memory_bytes = WorkerMemoryOf(bound.decoded_bytes) + bound.output_bytes;
+  const uint64_t budget = DataBudget(plan->memory_budget);
+  if (bound.memory_bytes > budget) return false;
+  for (const auto& [table, cap] : request.config->run.max_rows_per_table) {
+    if (bound.rows[TableIndex(table)] > cap) return false;
+  }
+
+  Batch batch;
+  batch.rows = bound.rows;
+  batch.memory_bytes = bound.memory_bytes;
+  for (const Listing& listing : plan->universe.listings) batch.listings.push_back(listing.listing_id);
+  plan->files = std::move(files);
+  plan->batches = {std::move(batch)};
+  plan->strategy = InputStrategy::kDirect;
+  plan->strategy_reason =
+      fmt::format("the day's files fit one worker's budget whole: at most {} of {} for data",
+                  FormatBytes(bound.memory_bytes), FormatBytes(budget));
+  plan->whole_day = bound;
+  SizeEstimateSummary& summary = plan->size_estimates;
+  summary.mode = std::string(ToString(SizeEstimates::kAuto));
+  summary.source = "footer";
+  summary.reason = "the day's files, whole, fit one worker: rows per listing not counted";
+  summary.files_from_footer = static_cast<int>(plan->files.size());
+  return true;
+}
+
+}  // namespace
 
 Result<DayPlan> PlanDay(const Lake& lake, const PlanRequest& request) {
   if (request.config == nullptr || request.pass == nullptr) {
@@ -32,13 +119,8 @@ Result<DayPlan> PlanDay(const Lake& lake, const PlanRequest& request) {
   INTRADAY_ASSIGN_OR_RAISE(plan.universe,
                            ResolveUniverse(lake, config.universe, strict, request.day, &plan.warnings));
 
-  // Sizes from the files or from history (run.size_estimates), file by file.
-  INTRADAY_ASSIGN_OR_RAISE(auto sizer, DaySizer::Make(lake, request, plan.universe));
-
-  // Files in catalogue order of their tables, then MIC order. A deque keeps the profiles in place
-  // for the FileEstimates that point at them.
-  std::deque<FileProfile> profiles;
-  std::vector<FileEstimate> estimates;
+  // The day's files, in catalogue order of their tables, then MIC order.
+  std::vector<LocatedFile> located;
   for (const TableColumns& table_columns : request.columns) {
     const Table table = table_columns.table;
     for (const std::string& mic : plan.universe.mics) {
@@ -52,29 +134,36 @@ Result<DayPlan> PlanDay(const Lake& lake, const PlanRequest& request) {
         plan.warnings.push_back(what + " (no data for that MIC-day)");
         continue;
       }
-      const std::string display = lake.DisplayPath(*path);
-      INTRADAY_ASSIGN_OR_RAISE(DaySizer::Sized sized, sizer->Profile(*path, display, table, mic));
-      FileProfile& profile = sized.profile;
-      INTRADAY_ASSIGN_OR_RAISE(const double bytes_per_row,
-                               ProjectedBytesPerRow(profile, table_columns.columns, display));
-      if (!profile.listings_known) {
-        const std::string what = fmt::format("cannot size {}: {}", display, profile.unknown_reason);
-        if (strict) return Status::IOError(what, " (data.strict is set)");
-        plan.warnings.push_back(
-            what + fmt::format(": the {} listings of {} have no size estimate", SpecOf(table).key, mic));
-      }
-      InputFile file;
-      file.table = table;
-      file.mic = mic;
-      file.path = *path;
-      file.display_path = display;
-      file.rows = profile.rows;
-      file.row_groups = profile.row_groups;
-      file.clustered = CheckClustering(file).clustered;
-      plan.files.push_back(std::move(file));
-      profiles.push_back(std::move(profile));
-      estimates.push_back(FileEstimate{table, mic, &profiles.back(), bytes_per_row, sized.source});
+      located.push_back(LocatedFile{&table_columns, mic, *path, lake.DisplayPath(*path)});
     }
+  }
+  if (config.run.size_estimates == SizeEstimates::kAuto) {
+    INTRADAY_ASSIGN_OR_RAISE(const bool whole, PlanWholeDay(lake, request, located, &plan));
+    if (whole) return plan;
+  }
+
+  // Sizes from the files or from history (run.size_estimates), file by file. A deque keeps the
+  // profiles in place for the FileEstimates that point at them.
+  INTRADAY_ASSIGN_OR_RAISE(auto sizer, DaySizer::Make(lake, request, plan.universe));
+  std::deque<FileProfile> profiles;
+  std::vector<FileEstimate> estimates;
+  for (const LocatedFile& located_file : located) {
+    const Table table = located_file.columns->table;
+    const std::string& display = located_file.display_path;
+    INTRADAY_ASSIGN_OR_RAISE(DaySizer::Sized sized,
+                             sizer->Profile(located_file.path, display, table, located_file.mic));
+    FileProfile& profile = sized.profile;
+    INTRADAY_ASSIGN_OR_RAISE(const double bytes_per_row,
+                             ProjectedBytesPerRow(profile, located_file.columns->columns, display));
+    if (!profile.listings_known) {
+      const std::string what = fmt::format("cannot size {}: {}", display, profile.unknown_reason);
+      if (strict) return Status::IOError(what, " (data.strict is set)");
+      plan.warnings.push_back(what + fmt::format(": the {} listings of {} have no size estimate",
+                                                 SpecOf(table).key, located_file.mic));
+    }
+    plan.files.push_back(FileOf(located_file, profile));
+    profiles.push_back(std::move(profile));
+    estimates.push_back(FileEstimate{table, located_file.mic, &profiles.back(), bytes_per_row, sized.source});
   }
 
   plan.sizes = EstimateListingSizes(plan.universe, estimates);

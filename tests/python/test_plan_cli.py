@@ -83,6 +83,9 @@ def check_batches(plan: dict) -> None:
             assert len(b["listings"]) == 1
         else:
             assert b["memory_bytes"] <= plan["data_budget"] < plan["memory_budget"]
+        if plan["whole_day"] is not None:  # sized whole from the footers: the bound of all the files
+            assert plan["sizes"] == [] and b["memory_bytes"] == plan["whole_day"]["memory_bytes"]
+            continue
         # Its listings' memory, and for a shredded day copies of its largest listings
         # (test_shredded_and_direct_days_are_sized_for_their_reads).
         listings = sum(s["memory_bytes"] for s in plan["sizes"] if s["listing_id"] in b["listings"])
@@ -96,17 +99,35 @@ def rows_per_listing(lake: Path, table: str, mic: str) -> Counter:
 
 
 def test_huge_budget_is_one_direct_batch(intraday_bin, listing_lake, tmp_path):
-    plan = plan_json(intraday_bin, write_config(tmp_path, listing_lake, HUGE))
-    assert plan["pass"] == "bars"
-    assert len(plan["universe"]["listings"]) == 20
-    assert plan["universe"]["mics"] == ["XLON", "XPAR"]
-    assert len(plan["batches"]) == 1
-    check_batches(plan)
-    assert plan["strategy"] == "direct"
-    assert "day fits one worker's budget" in plan["strategy_reason"]
-    assert plan["warnings"] == []
-    assert set(plan["columns"]) == {"trades", "l2", "l3", "marketstate"}  # dense pass: market states too
-    assert plan["columns"]["trades"][:2] == ["ListingId", "TradeTimestamp"]
+    config = write_config(tmp_path, listing_lake, HUGE)
+    counted = plan_json(intraday_bin, config, "--size-estimates", "scan")
+    # run.size_estimates auto (the default): the files fit one worker whole, nothing is counted.
+    plan = plan_json(intraday_bin, config)
+    for p in (counted, plan):
+        assert p["pass"] == "bars"
+        assert len(p["universe"]["listings"]) == 20
+        assert p["universe"]["mics"] == ["XLON", "XPAR"]
+        assert len(p["batches"]) == 1
+        check_batches(p)
+        assert p["strategy"] == "direct"
+        assert p["warnings"] == []
+        assert set(p["columns"]) == {"trades", "l2", "l3", "marketstate"}  # dense pass: market states too
+        assert p["columns"]["trades"][:2] == ["ListingId", "TradeTimestamp"]
+    assert "day fits one worker's budget" in counted["strategy_reason"]
+    assert "files fit one worker's budget whole" in plan["strategy_reason"]
+    assert counted["whole_day"] is None and len(counted["sizes"]) == 20
+    estimates = plan["size_estimates"]
+    assert (estimates["source"], estimates["files_from_footer"]) == ("footer", len(plan["files"]))
+    assert estimates["files_scanned"] == estimates["scanned_rows"] == estimates["files_profiled"] == 0
+    # The universe is every listing of the files: the bound is what counting gives, and a byte per
+    # listing and file more (counting rounds each listing's bytes up).
+    bound, exact = plan["batches"][0]["memory_bytes"], counted["batches"][0]["memory_bytes"]
+    assert exact <= bound <= exact + 2 * 20 * len(plan["files"])
+    assert plan["batches"][0]["rows"] == counted["batches"][0]["rows"] == plan["whole_day"]["rows"]
+    assert plan["files"] == counted["files"]
+    text = run_intraday(intraday_bin, "plan", config, "--day", DAY).stdout
+    assert "estimates  footer (run.size_estimates: auto)" in text
+    assert "not counted per listing: the files hold" in text
 
 
 def test_tiny_budget_clustered_files_use_row_groups(intraday_bin, listing_lake, tmp_path):
@@ -194,7 +215,7 @@ def test_text_output(intraday_bin, listing_lake, tmp_path):
 
 def test_shredded_and_direct_days_are_sized_for_their_reads(intraday_bin, time_lake, tmp_path):
     shred = plan_json(intraday_bin, write_config(tmp_path, time_lake, TINY))
-    direct = plan_json(intraday_bin, write_config(tmp_path, time_lake, HUGE))
+    direct = plan_json(intraday_bin, write_config(tmp_path, time_lake, HUGE), "--size-estimates", "scan")
     assert (shred["strategy"], direct["strategy"]) == ("shred", "direct")
     assert direct["gather_threads"] == 0 and shred["gather_threads"] >= 1
     inputs = {}
@@ -240,7 +261,7 @@ def test_vendor_sample_files(intraday_bin, sample_day_dir, tmp_path):
         (tmp_path / "lake" / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(sample_day_dir / f"{name}.parquet", tmp_path / "lake" / rel)
     config = write_config(tmp_path, tmp_path / "lake", TINY, mics="XLON", dates=("2026-01-02", "2026-01-02"))
-    plan = plan_json(intraday_bin, config, day="2026-01-02")
+    plan = plan_json(intraday_bin, config, "--size-estimates", "scan", day="2026-01-02")
     assert [l["ticker"] for l in plan["universe"]["listings"]] == ["VOD"]
     [size] = plan["sizes"]
     assert size["rows"] == {"trades": 50, "l2": 50, "l3": 50, "marketstate": 9}

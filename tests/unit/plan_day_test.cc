@@ -461,8 +461,19 @@ void ExpectCoversUniverseInOrder(const DayPlan& plan) {
   EXPECT_EQ(all, IdsOf(plan.universe));
 }
 
+// Overwrites the ListingId data of XPAR's trades with garbage, keeping a valid footer: the file
+// can then be sized from its footer only.
+void CorruptListingIdData(const std::string& path) {
+  auto metadata = parquet::ReadMetaData(arrow::io::ReadableFile::Open(path).ValueOrDie());
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(metadata->RowGroup(0)->ColumnChunk(0)->data_page_offset());
+  const std::string garbage(64, '\xff');
+  f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+}
+
 TEST_F(PlanDayTest, DirectWhenTheDayFitsOneWorker) {
   WriteInterleavedTrades();
+  config_.run.size_estimates = SizeEstimates::kScan;  // every listing counted (auto: next test)
   auto plan = Plan(uint64_t{1} << 30);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   EXPECT_EQ(plan->pass, "bars");
@@ -486,6 +497,59 @@ TEST_F(PlanDayTest, DirectWhenTheDayFitsOneWorker) {
       << plan->strategy_reason;
   EXPECT_EQ(plan->memory_budget, uint64_t{1} << 30);
   EXPECT_TRUE(plan->warnings.empty());
+}
+
+TEST_F(PlanDayTest, AutoPlansADayWhoseFilesFitWholeFromTheirFootersAlone) {
+  WriteInterleavedTrades();
+  // XPAR's ListingId data is garbage: counting its listings would fail (a warning, listings
+  // planned alone: UnsizedFileListingsArePlannedAlone); from the footers it is never read.
+  std::vector<int64_t> par;
+  for (int i = 0; i < 100; ++i) par.push_back(11 + i % 2);
+  lake_.WriteTrades(kMonday, "XPAR", par, {100}, /*compress=*/false);
+  CorruptListingIdData(lake_.PathOf(Table::kTrades, kMonday, "XPAR"));
+  ASSERT_EQ(config_.run.size_estimates, SizeEstimates::kAuto);  // the default
+  const std::string cache = lake_.root() + "/scratch/size-cache";
+  auto plan = Plan(uint64_t{1} << 30, cache);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_TRUE(plan->warnings.empty()) << plan->warnings.front();
+  ASSERT_TRUE(plan->whole_day.has_value());
+  EXPECT_EQ(plan->whole_day->rows[kTrades], 1100);  // every row of both files
+  // Each file's bytes, plus a byte per listing of its MIC (4 and 2: counting rounds each up).
+  EXPECT_EQ(plan->whole_day->decoded_bytes, InputOf(1000) + 4 + InputOf(100) + 2);
+  EXPECT_EQ(plan->whole_day->memory_bytes, WorkerMemoryOf(plan->whole_day->decoded_bytes));
+  EXPECT_TRUE(plan->sizes.empty());  // not counted per listing
+  ASSERT_EQ(plan->batches.size(), 1u);
+  EXPECT_EQ(plan->batches[0].listings, IdsOf(plan->universe));
+  EXPECT_EQ(plan->batches[0].rows[kTrades], 1100);
+  EXPECT_EQ(plan->batches[0].memory_bytes, plan->whole_day->memory_bytes);
+  EXPECT_EQ(plan->strategy, InputStrategy::kDirect);
+  EXPECT_NE(plan->strategy_reason.find("fit one worker's budget whole"), std::string::npos)
+      << plan->strategy_reason;
+  ASSERT_EQ(plan->files.size(), 2u);
+  EXPECT_EQ(plan->files[0].rows, 1000);
+  EXPECT_FALSE(plan->files[0].clustered);
+  const SizeEstimateSummary& s = plan->size_estimates;
+  EXPECT_EQ(s.source, "footer");
+  EXPECT_EQ(s.files_from_footer, 2);
+  EXPECT_EQ(s.files_profiled + s.files_scanned + s.files_from_history, 0);
+  EXPECT_FALSE(std::filesystem::exists(cache));  // nothing profiled, nothing cached
+
+  // The bound is of the files, not of the universe: two listings (one per MIC) whose own rows
+  // fit a budget that the files' 1 100 rows do not are counted, and planned from their counts.
+  config_.universe.listings = {1, 11};
+  auto subset = Plan(2 * MemoryOf(200));
+  ASSERT_TRUE(subset.ok()) << subset.status().ToString();
+  EXPECT_FALSE(subset->whole_day.has_value());
+  EXPECT_EQ(subset->size_estimates.source, "scan");
+  EXPECT_TRUE(Contains(subset->warnings, "cannot size"));  // the garbage was read this time
+  config_.universe.listings.clear();
+
+  // A row cap below the files' rows: counted too, and packed under the cap.
+  config_.run.max_rows_per_table[Table::kTrades] = 1099;
+  auto capped = Plan(uint64_t{1} << 30);
+  ASSERT_TRUE(capped.ok()) << capped.status().ToString();
+  EXPECT_FALSE(capped->whole_day.has_value());
+  EXPECT_GT(capped->batches.size(), 1u);
 }
 
 TEST_F(PlanDayTest, DirectWhenTheDayFitsAsALakeRead) {
@@ -597,6 +661,7 @@ TEST_F(PlanDayTest, RowCapsFromTheConfig) {
 
 TEST_F(PlanDayTest, MissingInputFileIsAWarningUnlessStrict) {
   WriteInterleavedTrades();
+  config_.run.size_estimates = SizeEstimates::kScan;  // sizes per listing
   std::filesystem::remove(lake_.PathOf(Table::kTrades, kMonday, "XPAR"));
   auto plan = Plan(uint64_t{1} << 30);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
@@ -627,6 +692,7 @@ TEST_F(PlanDayTest, UnsizedFileListingsArePlannedAlone) {
     const std::string garbage(64, '\xff');
     f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
   }
+  config_.run.size_estimates = SizeEstimates::kScan;  // auto would not read the ListingIds
   auto plan = Plan(uint64_t{1} << 30);
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   EXPECT_TRUE(Contains(plan->warnings, "cannot size " + path));
@@ -659,16 +725,6 @@ TEST_F(PlanDayTest, ARePlanUsesTheSizeCache) {
     EXPECT_EQ(first->batches[i].memory_bytes, second->batches[i].memory_bytes);
   }
   EXPECT_EQ(first->strategy_reason, second->strategy_reason);
-}
-
-// Overwrites the ListingId data of XPAR's trades with garbage, keeping a valid footer: the file
-// can then be sized from its footer only.
-void CorruptListingIdData(const std::string& path) {
-  auto metadata = parquet::ReadMetaData(arrow::io::ReadableFile::Open(path).ValueOrDie());
-  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekp(metadata->RowGroup(0)->ColumnChunk(0)->data_page_offset());
-  const std::string garbage(64, '\xff');
-  f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
 }
 
 // Records `n` days before kMonday: listing 1 has 90, 100, 500, 100, ... rows; listing 4 far more
