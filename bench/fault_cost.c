@@ -6,6 +6,10 @@
  * (docs/benchmarks.md, "Session 7").
  *   cc -O2 -o /tmp/fault_cost bench/fault_cost.c
  *   for i in 1 2 3; do /tmp/fault_cost 512 0; /tmp/fault_cost 512 1; done; sleep 6; /tmp/fault_cost 512 1
+ * Memory a process in 4 KiB pages freed does not serve the next one in huge pages warm (its pages
+ * rarely make whole 2 MiB blocks); memory a process in huge pages freed does (docs/engine.md,
+ * "Memory pages", exec/memory_pages.h UseHugePages):
+ *   sleep 5; /tmp/fault_cost 800 0; /tmp/fault_cost 800 1; /tmp/fault_cost 800 1
  */
 #include <stdio.h>
 #include <stdlib.h>

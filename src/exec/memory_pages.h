@@ -76,6 +76,28 @@ inline bool MemoryJustFreed(const std::optional<std::chrono::steady_clock::time_
   return last_worker_exit.has_value() && now - *last_worker_exit < kFreedMemoryStaysWarm;
 }
 
+/// Days of a pass that must follow a worker's day for it to switch from 4 KiB to huge pages.
+inline constexpr int kDaysThatRepayHugePages = 2;
+
+/// Whether the next worker uses huge pages (Task::huge_pages): only on memory just freed
+/// (MemoryJustFreed), and only where that memory is free in whole 2 MiB blocks or enough work
+/// follows to repay taking such blocks cold. A worker in 4 KiB pages frees 4 KiB pages scattered
+/// among the page cache's and other processes' pages, which rarely make whole 2 MiB blocks: the
+/// next worker in huge pages then takes blocks the host took back (~0.45 GB/s to zero, against
+/// ~2 GB/s in 4 KiB pages: bench/fault_cost.c run in 4 KiB pages, then in 2 MiB pages), while one
+/// following a worker in huge pages takes its blocks warm (6-11 GB/s). So the first switch to huge pages
+/// costs one slow worker and pays only through the workers after it: it is made when at least
+/// kDaysThatRepayHugePages days of the pass follow the worker's day (`days_after`), and kept
+/// while workers in huge pages follow one another (`last_worker_huge`). Measured (docs/benchmarks.md,
+/// "Session 12"): 100 listings x 2 days (a second worker of 770 MiB in cold huge pages, 46% of
+/// its samples zeroing pages) -18% wall; 50 x 4 and 50 x 8 days keep huge pages (4 KiB pages
+/// throughout: +15% wall).
+inline bool UseHugePages(const std::optional<std::chrono::steady_clock::time_point>& last_worker_exit,
+                         bool last_worker_huge, int days_after, std::chrono::steady_clock::time_point now) {
+  if (!MemoryJustFreed(last_worker_exit, now)) return false;
+  return last_worker_huge || days_after >= kDaysThatRepayHugePages;
+}
+
 /// A mutable buffer of `size` bytes, for an array the caller writes in full before reading it.
 /// Its memory is the kernel's fresh (zeroed) pages, mapped for this buffer alone and unmapped
 /// with it; large ones are aligned to 2 MiB and their whole 2 MiB pages advised as huge pages

@@ -252,10 +252,22 @@ class PipelineRunner {
   /// run, its batches take the free workers.
   std::unique_ptr<DayRun> early_;
   DayRun* current_ = nullptr;  // the day RunTasks runs
-  /// When the last worker exited: the next one gets huge pages only shortly after
-  /// (MemoryJustFreed).
+  /// When the last worker exited, and whether it used huge pages: the next one gets huge pages
+  /// only shortly after, and only where they pay (UseHugePages).
   std::optional<std::chrono::steady_clock::time_point> last_worker_exit_;
+  bool last_worker_huge_ = false;
+  /// The (pass index, day) pairs the run computes, in order (CheckPublishedDays).
+  std::vector<std::pair<size_t, Date>> todo_;
+  /// Days of `run`'s pass that the run computes after its day.
+  int DaysAfter(const DayRun& run) const;
 };
+
+int PipelineRunner::DaysAfter(const DayRun& run) const {
+  const auto pass = static_cast<size_t>(run.pass->pass - config_.passes.data());
+  return static_cast<int>(std::count_if(todo_.begin(), todo_.end(), [&](const auto& entry) {
+    return entry.first == pass && run.day < entry.second;
+  }));
+}
 
 void PipelineRunner::Warn(const std::string& message) {
   if (progress_) progress_->Clear();
@@ -311,6 +323,7 @@ Status PipelineRunner::Run() {
   INTRADAY_ASSIGN_OR_RAISE(auto manifest, OutputManifest::Load(*output_));
   std::vector<std::pair<size_t, Date>> todo;
   INTRADAY_RETURN_NOT_OK(CheckPublishedDays(manifest, &todo));
+  todo_ = todo;
 
   INTRADAY_ASSIGN_OR_RAISE(lake_, Lake::Open(config_.data.ToLakeOptions()));
   INTRADAY_ASSIGN_OR_RAISE(exe_, SelfExecutable());
@@ -772,7 +785,8 @@ Status PipelineRunner::StartTask(DayRun& run) {
   tracked.task.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / in_flight);
   tracked.task.output_path = fmt::format("{}/task-{:05d}.arrow", run.scratch, tracked.sequence);
   tracked.task.result_path = stem + ".result.json";
-  tracked.task.huge_pages = MemoryJustFreed(last_worker_exit_, std::chrono::steady_clock::now());
+  tracked.task.huge_pages =
+      UseHugePages(last_worker_exit_, last_worker_huge_, DaysAfter(run), std::chrono::steady_clock::now());
   INTRADAY_RETURN_NOT_OK(scratch_->WriteText(stem + ".task.json", TaskToJson(tracked.task)));
   std::vector<std::string> args{"worker", stem + ".task.json"};
   // The worker reads its task before it knows the config: it gets the S3 settings here.
@@ -897,6 +911,7 @@ void PipelineRunner::FailEarlyDay(const Status& error) {
 
 Status PipelineRunner::TaskExited(DayRun& run, Running done, const ChildExit& exited) {
   last_worker_exit_ = std::chrono::steady_clock::now();
+  last_worker_huge_ = done.tracked.task.huge_pages;
   const bool current = &run == current_;
   const PassContext& pass = *run.pass;
   const Date day = run.day;

@@ -106,10 +106,11 @@ CONFORMANCE_DAYS = ("2026-01-05", "2026-01-06")
 ENGINE_START, ENGINE_END = "2026-01-05", "2026-01-07"
 
 
-def generate_engine_lake(binary: str, out: Path, layout: str = "time", row_group_rows: int = 131072) -> Path:
-    """12 listings on XLON and XPAR over ENGINE_START..ENGINE_END, tiny profile, listings interleaved
+def generate_engine_lake(binary: str, out: Path, layout: str = "time", row_group_rows: int = 131072,
+                         end: str = ENGINE_END) -> Path:
+    """12 listings on XLON and XPAR over ENGINE_START..`end`, tiny profile, listings interleaved
     by time (layout "time": sizing needs a scan of every ListingId column) or clustered ("listing")."""
-    run_intraday(binary, "generate", "--out", out, "--listings", 12, "--start", ENGINE_START, "--end", ENGINE_END,
+    run_intraday(binary, "generate", "--out", out, "--listings", 12, "--start", ENGINE_START, "--end", end,
                  "--mics", "XLON,XPAR", "--profile", "tiny", "--seed", 11, "--layout", layout,
                  "--row-group-rows", row_group_rows)
     return out

@@ -14,7 +14,8 @@ import pytest
 from conftest import ENGINE_END as END, ENGINE_START as START, generate_engine_lake, run_intraday
 
 
-def write_config(path: Path, lake: Path, out: Path, scratch: Path, workers=1, memory="4GiB", extra_run=""):
+def write_config(path: Path, lake: Path, out: Path, scratch: Path, workers=1, memory="4GiB", extra_run="",
+                 end=END):
     path.write_text(f"""
 data:
   root: {lake}
@@ -22,7 +23,7 @@ universe:
   mics: [XLON, XPAR]
 dates:
   start: {START}
-  end: {END}
+  end: {end}
 run:
   output: {out}
   scratch: {scratch}
@@ -409,13 +410,13 @@ def _watch_run(intraday_bin, config, env):
     return proc.pid, last_thp, advised, environs
 
 
-def _watch_days(intraday_bin, lake, tmp_path, memory: str, user_thp: str):
+def _watch_days(intraday_bin, lake, tmp_path, memory: str, user_thp: str, end=END):
     """_watch_run of a run with `memory` per worker and the user's environment asking for
     MIMALLOC_ALLOW_THP=`user_thp` (and a purge delay of 10), plus the run report's days."""
     if _status_field(os.getpid(), "THP_enabled") != "1":
         pytest.skip("this kernel does not report THP_enabled, or huge pages are already off here")
     config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", tmp_path / "scratch", workers=2,
-                          memory=memory)
+                          memory=memory, end=end)
     env = dict(os.environ, MIMALLOC_ALLOW_THP=user_thp, MIMALLOC_PURGE_DELAY="10")
     watched = _watch_run(intraday_bin, config, env)
     return (*watched, run_report(tmp_path / "out")["days"])
@@ -441,19 +442,37 @@ def test_driver_and_spill_readers_keep_the_allocator_off_huge_pages(intraday_bin
     assert all(environs[pid].get("MIMALLOC_ALLOW_THP") == "0" for pid in read), environs
 
 
-def test_lake_readers_let_the_allocator_use_huge_pages_on_memory_just_freed(intraday_bin, lake, tmp_path):
+FOURTH_DAY = "2026-01-08"
+
+
+@pytest.fixture(scope="module")
+def four_day_lake(tmp_path_factory, intraday_bin):
+    return generate_engine_lake(intraday_bin, tmp_path_factory.mktemp("lake4"), end=FOURTH_DAY)
+
+
+def test_lake_readers_let_the_allocator_use_huge_pages_on_memory_just_freed(intraday_bin, lake, four_day_lake,
+                                                                           tmp_path):
     """A worker that reads the lake's files (a day of one batch here) lets Arrow's allocator advise
     its arenas for huge pages (MIMALLOC_ALLOW_THP=1), even when the user's environment says 0: it
     decodes the day's Parquet through that allocator, and 4 KiB pages cost it three times the
     faults (exec/memory_pages.h). The arenas, reserved 1 GiB at a time, then show as advised.
-    But only on memory a worker has just freed (MemoryJustFreed): the run's first worker, which
-    starts on memory nobody freed a moment before, keeps 4 KiB pages (MIMALLOC_ALLOW_THP=0); the
-    next days' workers start as soon as the one before exits. The run report says which."""
-    driver, last_thp, advised, environs, days = _watch_days(intraday_bin, lake, tmp_path, "1GiB", user_thp="0")
+    But only on memory a worker has just freed, and only where that pays (UseHugePages): the run's
+    first worker, which starts on memory nobody freed a moment before, keeps 4 KiB pages
+    (MIMALLOC_ALLOW_THP=0); the next days' workers start as soon as the one before exits, and
+    switch to huge pages when at least two more days follow (four days here). The run report
+    says which."""
+    # Three days: the second day's worker has one day after it, the third follows a worker in
+    # 4 KiB pages: none switches.
+    (tmp_path / "three").mkdir()
+    *_, three = _watch_days(intraday_bin, lake, tmp_path / "three", "1GiB", user_thp="0")
+    assert len([b for day in three for b in day["batches"]]) == 3, three
+    assert not any(b["huge_pages"] for day in three for b in day["batches"]), three
+    driver, last_thp, advised, environs, days = _watch_days(intraday_bin, four_day_lake, tmp_path, "1GiB",
+                                                            user_thp="0", end=FOURTH_DAY)
     assert all(day["strategy"] == "direct" for day in days), [day["strategy"] for day in days]
     assert last_thp.get(driver) == "0", last_thp
     batches = sorted((b for day in days for b in day["batches"]), key=lambda b: b["started_seconds"])
-    assert len(batches) >= 3, batches
+    assert len(batches) == 4, batches
     assert batches[0]["huge_pages"] is False, batches[0]
     # The next days' workers start right after an exit (a loaded machine could make one miss the
     # second, so not all are required to).

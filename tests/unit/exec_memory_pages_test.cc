@@ -167,5 +167,20 @@ TEST(HugePages, OnlyForAWorkerStartingJustAfterAnotherExited) {
             (Settings{"MIMALLOC_ALLOW_THP=0", "MIMALLOC_PURGE_DELAY=-1"}));
 }
 
+// The switch from 4 KiB to huge pages costs one worker cold 2 MiB blocks: only with enough days
+// after it; once workers use them, each one's freed blocks serve the next.
+TEST(HugePages, SwitchedToOnlyWhenEnoughDaysFollowAndKeptWhileWorkersUseThem) {
+  const auto now = std::chrono::steady_clock::now();
+  const auto just = std::optional(now - std::chrono::milliseconds(5));
+  const auto paused = std::optional(now - std::chrono::seconds(10));
+  EXPECT_FALSE(UseHugePages(just, /*last_worker_huge=*/false, /*days_after=*/0, now));
+  EXPECT_FALSE(UseHugePages(just, false, kDaysThatRepayHugePages - 1, now));
+  EXPECT_TRUE(UseHugePages(just, false, kDaysThatRepayHugePages, now));
+  EXPECT_TRUE(UseHugePages(just, true, 0, now));
+  // Never on memory nobody freed a moment before.
+  EXPECT_FALSE(UseHugePages(std::nullopt, false, 10, now));
+  EXPECT_FALSE(UseHugePages(paused, true, 10, now));
+}
+
 }  // namespace
 }  // namespace intraday
