@@ -471,6 +471,14 @@ void CorruptListingIdData(const std::string& path) {
   f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
 }
 
+// XPAR's trades of kMonday (listings 11 and 12, 50 rows each), their ListingId data garbage.
+void WriteXparTradesWithGarbageListingIds(TestLake& lake) {
+  std::vector<int64_t> par;
+  for (int i = 0; i < 100; ++i) par.push_back(11 + i % 2);
+  lake.WriteTrades(kMonday, "XPAR", par, {100}, /*compress=*/false);
+  CorruptListingIdData(lake.PathOf(Table::kTrades, kMonday, "XPAR"));
+}
+
 TEST_F(PlanDayTest, DirectWhenTheDayFitsOneWorker) {
   WriteInterleavedTrades();
   config_.run.size_estimates = SizeEstimates::kScan;  // every listing counted (auto: next test)
@@ -503,10 +511,7 @@ TEST_F(PlanDayTest, AutoPlansADayWhoseFilesFitWholeFromTheirFootersAlone) {
   WriteInterleavedTrades();
   // XPAR's ListingId data is garbage: counting its listings would fail (a warning, listings
   // planned alone: UnsizedFileListingsArePlannedAlone); from the footers it is never read.
-  std::vector<int64_t> par;
-  for (int i = 0; i < 100; ++i) par.push_back(11 + i % 2);
-  lake_.WriteTrades(kMonday, "XPAR", par, {100}, /*compress=*/false);
-  CorruptListingIdData(lake_.PathOf(Table::kTrades, kMonday, "XPAR"));
+  WriteXparTradesWithGarbageListingIds(lake_);
   ASSERT_EQ(config_.run.size_estimates, SizeEstimates::kAuto);  // the default
   const std::string cache = lake_.root() + "/scratch/size-cache";
   auto plan = Plan(uint64_t{1} << 30, cache);
@@ -749,10 +754,7 @@ TEST_F(PlanDayTest, SizesFromHistoryReadNoListingIdData) {
   WriteInterleavedTrades();
   // With sizes from the files, XPAR could not be sized (UnsizedFileListingsArePlannedAlone);
   // from history, only its footer is read, so the garbage is never seen.
-  std::vector<int64_t> par;
-  for (int i = 0; i < 100; ++i) par.push_back(11 + i % 2);
-  lake_.WriteTrades(kMonday, "XPAR", par, {100}, /*compress=*/false);
-  CorruptListingIdData(lake_.PathOf(Table::kTrades, kMonday, "XPAR"));
+  WriteXparTradesWithGarbageListingIds(lake_);
   const std::string history = RecordHistory(lake_.root(), 3);
   const std::string cache = lake_.root() + "/out/_size_cache";
   config_.run.size_estimates = SizeEstimates::kHistory;
