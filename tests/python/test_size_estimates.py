@@ -141,3 +141,26 @@ def test_auto_sizes_from_the_files_until_listings_have_enough_history(intraday_b
     assert estimates["files_from_history"] == len(TABLES) and estimates["files_scanned"] == len(TABLES)
     for size, listing in zip(plan["sizes"], plan["universe"]["listings"]):
         assert set(size["source"].values()) == ({"scan"} if listing["mic"] == "XPAR" else {"history"})
+
+
+def test_a_day_that_fits_whole_is_not_counted_and_still_records_its_rows(intraday_bin, lake, scanned, tmp_path):
+    """auto, a budget the day's files fit whole (docs/planning.md, "A day that fits whole"): every
+    day is one direct batch planned from the files' footers, no ListingId is counted and nothing
+    goes to the size cache; the workers still record each listing's exact rows, and the output is
+    the one of days sized by counting."""
+    out = tmp_path / "out"
+    config = write_config(tmp_path / "whole.yaml", lake, out, tmp_path / "scratch", "auto")
+    config.write_text(config.read_text().replace("memory_per_worker: 96KiB", "memory_per_worker: 4GiB"))
+    run_intraday(intraday_bin, "run", config)
+    days = run_reports(out)[-1]["days"]
+    assert [d["day"] for d in days] == ["2026-01-05", "2026-01-06", END]
+    for day in days:
+        estimates = day["size_estimates"]
+        assert estimates["source"] == "footer" and estimates["files_from_footer"] == 2 * len(TABLES), estimates
+        assert estimates["files_scanned"] == estimates["scanned_rows"] == estimates["files_profiled"] == 0
+        assert day["strategy"] == "direct" and "fit one worker's budget whole" in day["strategy_reason"]
+    assert not (out / "_size_cache").exists() or not any((out / "_size_cache").iterdir())
+    for record in sorted((scanned / "_size_history").glob("*.json")):
+        assert json.loads((out / "_size_history" / record.name).read_text())["tables"] == \
+            json.loads(record.read_text())["tables"], record.name
+    assert day_files(out) == day_files(scanned)
