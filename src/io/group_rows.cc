@@ -17,12 +17,26 @@ namespace {
 /// (place[i] < 0: dropped), `rows` rows in all. One sequential pass over the source, writing to
 /// one sequential stream per route slot (where Arrow's Take would read the source at random).
 Result<std::shared_ptr<arrow::ArrayData>> ScatterColumn(const arrow::ArrayData& src, const int32_t* place,
-                                                        int64_t rows) {
+                                                        int64_t rows, size_t column,
+                                                        ScatterBuffers* buffers) {
+  // Buffer `index` of the result: kept memory (ScatterBuffers) or fresh.
+  auto allocate = [&](size_t index, int64_t size) -> Result<std::shared_ptr<arrow::Buffer>> {
+    if (buffers != nullptr) return buffers->Get(column, index, size);
+    INTRADAY_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> fresh, arrow::AllocateBuffer(size));
+    return fresh;
+  };
+  // A bitmap's bits past the last row are 0 (as arrow::AllocateBitmap leaves them).
+  auto allocate_bitmap = [&](size_t index) -> Result<std::shared_ptr<arrow::Buffer>> {
+    const int64_t bytes = arrow::bit_util::BytesForBits(rows);
+    INTRADAY_ASSIGN_OR_RAISE(auto bitmap, allocate(index, bytes));
+    if (bytes > 0) bitmap->mutable_data()[bytes - 1] = 0;
+    return bitmap;
+  };
   const int64_t n = src.length;
   std::shared_ptr<arrow::Buffer> validity;
   int64_t null_count = 0;
   if (src.MayHaveNulls()) {
-    INTRADAY_ASSIGN_OR_RAISE(validity, arrow::AllocateBitmap(rows));
+    INTRADAY_ASSIGN_OR_RAISE(validity, allocate_bitmap(0));
     uint8_t* bits = validity->mutable_data();
     const uint8_t* in = src.buffers[0]->data();
     for (int64_t i = 0; i < n; ++i) {
@@ -35,7 +49,7 @@ Result<std::shared_ptr<arrow::ArrayData>> ScatterColumn(const arrow::ArrayData& 
   }
   const auto& type = src.type;
   if (type->id() == arrow::Type::STRING) {
-    INTRADAY_ASSIGN_OR_RAISE(auto offsets_buffer, arrow::AllocateBuffer((rows + 1) * 4));
+    INTRADAY_ASSIGN_OR_RAISE(auto offsets_buffer, allocate(1, (rows + 1) * 4));
     auto* offsets = reinterpret_cast<int32_t*>(offsets_buffer->mutable_data());
     const int32_t* in = src.GetValues<int32_t>(1);
     offsets[0] = 0;
@@ -43,7 +57,7 @@ Result<std::shared_ptr<arrow::ArrayData>> ScatterColumn(const arrow::ArrayData& 
       if (place[i] >= 0) offsets[place[i] + 1] = in[i + 1] - in[i];
     }
     for (int64_t r = 0; r < rows; ++r) offsets[r + 1] += offsets[r];
-    INTRADAY_ASSIGN_OR_RAISE(auto chars, arrow::AllocateBuffer(offsets[rows]));
+    INTRADAY_ASSIGN_OR_RAISE(auto chars, allocate(2, offsets[rows]));
     const uint8_t* in_chars = src.buffers[2] != nullptr ? src.buffers[2]->data() : nullptr;
     for (int64_t i = 0; i < n; ++i) {
       if (place[i] >= 0 && in[i + 1] > in[i]) {
@@ -55,7 +69,7 @@ Result<std::shared_ptr<arrow::ArrayData>> ScatterColumn(const arrow::ArrayData& 
                                   null_count);
   }
   if (type->id() == arrow::Type::BOOL) {
-    INTRADAY_ASSIGN_OR_RAISE(auto values, arrow::AllocateBitmap(rows));
+    INTRADAY_ASSIGN_OR_RAISE(auto values, allocate_bitmap(1));
     const uint8_t* in = src.buffers[1]->data();
     for (int64_t i = 0; i < n; ++i) {
       if (place[i] >= 0)
@@ -72,7 +86,7 @@ Result<std::shared_ptr<arrow::ArrayData>> ScatterColumn(const arrow::ArrayData& 
       if (place[i] >= 0) out[place[i]] = in[i];
     }
   };
-  INTRADAY_ASSIGN_OR_RAISE(auto values, arrow::AllocateBuffer(rows * std::max(width, 8) / 8));
+  INTRADAY_ASSIGN_OR_RAISE(auto values, allocate(1, rows * std::max(width, 8) / 8));
   switch (width) {
     case 64: scatter(reinterpret_cast<uint64_t*>(values->mutable_data())); break;
     case 32: scatter(reinterpret_cast<uint32_t*>(values->mutable_data())); break;
@@ -159,6 +173,20 @@ void PermuteStrings(arrow::ArrayData* data, int64_t begin, std::span<const int64
 
 }  // namespace
 
+Result<std::shared_ptr<arrow::Buffer>> ScatterBuffers::Get(size_t column, size_t index, int64_t size) {
+  if (kept_.size() <= column) kept_.resize(column + 1);
+  std::shared_ptr<arrow::ResizableBuffer>& kept = kept_[column][index];
+  // use_count 1: the batch it was lent to is gone (written, released); one still held elsewhere
+  // is left to its holders.
+  if (kept != nullptr && kept.use_count() == 1 && kept->capacity() >= size) {
+    INTRADAY_RETURN_NOT_OK(kept->Resize(size, /*shrink_to_fit=*/false));
+    return kept;
+  }
+  INTRADAY_ASSIGN_OR_RAISE(auto fresh, arrow::AllocateResizableBuffer(size));
+  kept = std::shared_ptr<arrow::ResizableBuffer>(std::move(fresh));
+  return kept;
+}
+
 Status CheckSortableInPlace(const arrow::RecordBatch& batch, int key_column) {
   if (key_column < 0 || key_column >= batch.num_columns())
     return Status::Invalid("no key column ", key_column, " to sort by");
@@ -222,7 +250,8 @@ Result<bool> SortBlockInPlace(const arrow::RecordBatch& batch, int key_column, i
 
 Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlots(const arrow::RecordBatch& batch,
                                                              std::span<const int32_t> slot_of_row,
-                                                             size_t slots, std::vector<int64_t>* starts) {
+                                                             size_t slots, std::vector<int64_t>* starts,
+                                                             ScatterBuffers* buffers) {
   const int64_t n = batch.num_rows();
   if (static_cast<int64_t>(slot_of_row.size()) != n)
     return Status::Invalid("a slot for each of ", n, " rows, got ", slot_of_row.size());
@@ -242,7 +271,7 @@ Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlots(const arrow::Record
   const int64_t rows = starts->back();
   std::vector<std::shared_ptr<arrow::ArrayData>> columns(static_cast<size_t>(batch.num_columns()));
   for (int c = 0; c < batch.num_columns(); ++c) {
-    auto column = ScatterColumn(*batch.column_data(c), place.data(), rows);
+    auto column = ScatterColumn(*batch.column_data(c), place.data(), rows, static_cast<size_t>(c), buffers);
     if (!column.ok()) {
       return column.status().WithMessage("column ", batch.schema()->field(c)->name(), ": ",
                                          column.status().message());
@@ -265,12 +294,13 @@ void SlotsOfRows(const arrow::ArrayData& ids, const ListingSlots& slot_of, std::
 
 Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlot(const arrow::RecordBatch& batch,
                                                             const ListingSlots& slot_of, size_t slots,
-                                                            std::vector<int64_t>* starts) {
+                                                            std::vector<int64_t>* starts,
+                                                            ScatterBuffers* buffers) {
   const int listing_column = batch.schema()->GetFieldIndex("ListingId");
   if (listing_column < 0) return Status::Invalid("no ListingId column");
   std::vector<int32_t> slot_of_row;
   SlotsOfRows(*batch.column_data(listing_column), slot_of, &slot_of_row);
-  return GroupRowsBySlots(batch, slot_of_row, slots, starts);
+  return GroupRowsBySlots(batch, slot_of_row, slots, starts, buffers);
 }
 
 }  // namespace intraday

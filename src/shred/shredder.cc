@@ -89,7 +89,7 @@ class FileShredder {
       // its listings' rows in runs, in source order within a listing, which the worker copies
       // run by run instead of row by row.
       std::vector<int64_t> starts;
-      auto grouped = GroupRowsBySlot(*batch, slots_.slot_of, slots_.slots, &starts);
+      auto grouped = GroupRowsBySlot(*batch, slots_.slot_of, slots_.slots, &starts, &scatter_buffers_);
       if (!grouped.ok())
         return grouped.status().WithMessage(file_.display_path, ": ", grouped.status().message());
       const auto all = *std::move(grouped);
@@ -121,6 +121,9 @@ class FileShredder {
   }
 
  private:
+  /// The routed copy's memory, written again by every read batch once the one before is
+  /// written to the spill files and released.
+  ScatterBuffers scatter_buffers_;
   struct Writer {
     std::string path;
     std::shared_ptr<arrow::io::OutputStream> file;

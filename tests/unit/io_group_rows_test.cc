@@ -73,6 +73,38 @@ TEST(GroupRows, GivenSlotsGiveWhatTheLookupGives) {
   EXPECT_TRUE((*given)->Equals(**looked_up_values));
 }
 
+// Kept buffers (the shredder's, batch after batch): the same results; the same memory once the
+// batch before is released, memory of its own while that batch is still held.
+TEST(GroupRows, KeptBuffersAreWrittenAgainOnlyOnceReleased) {
+  const auto rows = InterleavedRows();
+  const ListingSlots slots = ListingSlots::Numbered({3, 7});
+  std::vector<int64_t> starts;
+  auto fresh = GroupRowsBySlot(*rows, slots, 2, &starts);
+  ASSERT_TRUE(fresh.ok());
+  auto values_of = [](const arrow::RecordBatch& batch, int column) {
+    return batch.column_data(column)->buffers[1]->data();  // Price: values; MarketState: offsets
+  };
+  ScatterBuffers buffers;
+  auto first = GroupRowsBySlot(*rows, slots, 2, &starts, &buffers);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE((*first)->Equals(**fresh));
+  const uint8_t* prices = values_of(**first, 1);
+  const uint8_t* offsets = values_of(**first, 2);
+  first->reset();
+
+  auto second = GroupRowsBySlot(*rows, slots, 2, &starts, &buffers);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(values_of(**second, 1), prices);
+  EXPECT_EQ(values_of(**second, 2), offsets);
+  EXPECT_TRUE((*second)->Equals(**fresh));
+
+  auto third = GroupRowsBySlot(*rows, slots, 2, &starts, &buffers);  // the second still held
+  ASSERT_TRUE(third.ok());
+  EXPECT_NE(values_of(**third, 1), prices);
+  EXPECT_TRUE((*third)->Equals(**fresh));
+  EXPECT_TRUE((*second)->Equals(**fresh));  // not written over
+}
+
 TEST(GroupRows, GivenSlotsMustCoverEveryRow) {
   std::vector<int64_t> starts;
   const std::vector<int32_t> too_few{0, 1};
