@@ -186,9 +186,8 @@ std::string FormatPlan(const DayPlan& plan, const PipelineConfig& config) {
     int64_t rows = 0;
     for (int64_t r : bound.rows) rows += r;
     out += fmt::format(
-        "  sizes      {}, not counted per listing: the files hold {} rows, {} decoded, {} worker memory at "
-        "most "
-        "(x{} + {} of output rows)\n",
+        "  sizes      {}, not counted per listing: the files hold {} rows, {} decoded, "
+        "{} worker memory at most (x{} + {} of output rows)\n",
         Plural(plan.universe.listings.size(), "listing", "listings"), rows, FormatBytes(bound.decoded_bytes),
         FormatBytes(bound.memory_bytes), kWorkerMemoryQuarters / 4.0, FormatBytes(bound.output_bytes));
   }

@@ -1,6 +1,6 @@
 // Memory pages of the engine's processes: transparent huge pages off for the driver, on for the
 // large arrays a worker fills completely, and for the allocator of a worker that reads the lake,
-// when the worker starts just after another one freed its memory (MemoryJustFreed).
+// when the worker starts just after another one freed its memory and that pays (UseHugePages).
 //
 // A page fault costs the kernel a trap, a page allocation and a zeroing. With 4 KiB pages a worker
 // takes one fault per 4 KiB of fresh memory (150 000 on a one-batch day of the benchmark lake,
@@ -85,12 +85,12 @@ inline constexpr int kDaysThatRepayHugePages = 2;
 /// among the page cache's and other processes' pages, which rarely make whole 2 MiB blocks: the
 /// next worker in huge pages then takes blocks the host took back (~0.45 GB/s to zero, against
 /// ~2 GB/s in 4 KiB pages: bench/fault_cost.c run in 4 KiB pages, then in 2 MiB pages), while one
-/// following a worker in huge pages takes its blocks warm (6-11 GB/s). So the first switch to huge pages
-/// costs one slow worker and pays only through the workers after it: it is made when at least
-/// kDaysThatRepayHugePages days of the pass follow the worker's day (`days_after`), and kept
-/// while workers in huge pages follow one another (`last_worker_huge`). Measured (docs/benchmarks.md,
-/// "Session 12"): 100 listings x 2 days (a second worker of 770 MiB in cold huge pages, 46% of
-/// its samples zeroing pages) -18% wall; 50 x 4 and 50 x 8 days keep huge pages (4 KiB pages
+/// following a worker in huge pages takes its blocks warm (6-11 GB/s). So the first switch to huge
+/// pages costs one slow worker and pays only through the workers after it: it is made when at
+/// least kDaysThatRepayHugePages days of the pass follow the worker's day (`days_after`), and kept
+/// while workers in huge pages follow one another (`last_worker_huge`). Measured
+/// (docs/benchmarks.md, "Session 12"): 100 listings x 2 days (a second worker of 770 MiB in cold huge pages,
+/// 46% of its samples zeroing pages) -18% wall; 50 x 4 and 50 x 8 days keep huge pages (4 KiB pages
 /// throughout: +15% wall).
 inline bool UseHugePages(const std::optional<std::chrono::steady_clock::time_point>& last_worker_exit,
                          bool last_worker_huge, int days_after, std::chrono::steady_clock::time_point now) {

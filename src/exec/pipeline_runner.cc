@@ -321,9 +321,8 @@ Status PipelineRunner::Run() {
   INTRADAY_ASSIGN_OR_RAISE(output_, OpenRunLocation("run.output", config_.run.output, config_.data.s3));
   INTRADAY_ASSIGN_OR_RAISE(scratch_, OpenRunLocation("run.scratch", config_.run.scratch, config_.data.s3));
   INTRADAY_ASSIGN_OR_RAISE(auto manifest, OutputManifest::Load(*output_));
-  std::vector<std::pair<size_t, Date>> todo;
-  INTRADAY_RETURN_NOT_OK(CheckPublishedDays(manifest, &todo));
-  todo_ = todo;
+  INTRADAY_RETURN_NOT_OK(CheckPublishedDays(manifest, &todo_));
+  const std::vector<std::pair<size_t, Date>>& todo = todo_;
 
   INTRADAY_ASSIGN_OR_RAISE(lake_, Lake::Open(config_.data.ToLakeOptions()));
   INTRADAY_ASSIGN_OR_RAISE(exe_, SelfExecutable());

@@ -59,7 +59,8 @@ struct Task {
   bool stream_over_time = false;
   uint64_t memory_budget = 0;  // what the batch's data may take: DataBudget(run.memory_per_worker)
   /// Whether the worker lets its large arrays and its allocator use transparent huge pages: only
-  /// when memory a worker just freed is there to be reused (exec/memory_pages.h MemoryJustFreed).
+  /// when memory a worker just freed is there to be reused and that pays (exec/memory_pages.h
+  /// UseHugePages).
   /// Never changes the output.
   bool huge_pages = true;
 };

@@ -17,11 +17,6 @@
 #include "common/status.h"
 #include "io/listing_slots.h"
 
-namespace arrow {
-class Buffer;
-class ResizableBuffer;
-}  // namespace arrow
-
 namespace intraday {
 
 /// The memory GroupRowsBySlot(s) writes a batch's regrouped columns into, kept by a caller that
