@@ -1,12 +1,14 @@
 #include "exec/batch_worker.h"
 #include "exec/day_output.h"
 #include "exec/memory_pages.h"
+#include "exec/output_notice.h"
 #include "exec/process.h"
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -20,6 +22,7 @@
 #include <arrow/io/file.h>
 #include <arrow/ipc/reader.h>
 #include <arrow/ipc/writer.h>
+#include <arrow/memory_pool.h>
 #include <arrow/table.h>
 #include <arrow/util/bit_util.h>
 #include <arrow/util/bitmap_generate.h>
@@ -1321,6 +1324,13 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
   if (release != nullptr) result.input_bytes_released = release->released_bytes();
   release.reset();
   tables.clear();
+  // Only the output is left to finish: what the allocator kept of the input goes back to the
+  // system, and the driver may start the next batch on this worker's cores.
+  arrow::default_memory_pool()->ReleaseUnused();
+  NotifyOutputOnly();
+  // Fault-injection hook for the engine's own tests (docs/engine.md): hold the output's end.
+  if (const char* delay = std::getenv("INTRADAY_TEST_OUTPUT_DELAY_MS"))
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::atoll(delay)));
   return FinishBatchTask(task, scratch, schema, {}, std::move(output), started, &result);
 }
 

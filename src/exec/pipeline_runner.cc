@@ -28,6 +28,7 @@
 #include "exec/disk_full.h"
 #include "exec/manifest.h"
 #include "exec/memory_pages.h"
+#include "exec/output_notice.h"
 #include "exec/output_schema.h"
 #include "exec/process.h"
 #include "exec/progress.h"
@@ -155,6 +156,10 @@ struct Running {
   std::string log_path;
   bool started_early = false;  // before the day before it was published
   double started_seconds = 0;  // since the run started
+  /// Since the run started, when the worker said it only writes its output (exec/output_notice.h);
+  /// negative before. Its threads no longer count: the next batch may take its cores.
+  double output_only_seconds = -1;
+  bool output_only() const { return output_only_seconds >= 0; }
 };
 
 /// A day whose batches run: its tasks waiting, running and finished. The next day of a pass may
@@ -217,7 +222,10 @@ class PipelineRunner {
   /// Waits for the workers of `run`, the only day with workers left.
   static void ReapAlone(DayRun& run);
   size_t Busy() const;       // workers running, for both days
-  int ThreadsInUse() const;  // the threads given to the running workers, both days
+  size_t Computing() const;  // of which not output only
+  /// Marks the workers whose output-only notice arrived (exec/output_notice.h).
+  void NoteOutputOnlyWorkers();
+  int ThreadsInUse() const;  // the threads given to the computing workers, both days
   /// Hands the finished batch outputs that no unfinished batch precedes (all of them with `all`)
   /// to the day's file the driver writes, opening it first. Nothing for a day whose only worker
   /// writes the day's file.
@@ -349,6 +357,7 @@ Status PipelineRunner::Run() {
   spdlog::info("run {}: {} pass-days to compute, {} workers, {} per worker", run_id_, todo.size(), workers_,
                FormatBytes(config_.run.memory_per_worker));
   InstallStopHandlers();
+  InstallOutputNoticeHandler();
 
   std::vector<PassContext> passes(config_.passes.size());
   Status status = Status::OK();
@@ -759,11 +768,34 @@ size_t PipelineRunner::Busy() const {
          (early_ != nullptr ? early_->running.size() : 0);
 }
 
+size_t PipelineRunner::Computing() const {
+  size_t computing = 0;
+  for (const DayRun* run : {current_, early_.get()}) {
+    if (run == nullptr) continue;
+    for (const auto& [pid, r] : run->running) computing += r.output_only() ? 0 : 1;
+  }
+  return computing;
+}
+
+void PipelineRunner::NoteOutputOnlyWorkers() {
+  for (pid_t pid : TakeOutputNotices()) {
+    for (DayRun* run : {current_, early_.get()}) {
+      if (run == nullptr) continue;
+      auto it = run->running.find(pid);
+      if (it == run->running.end() || it->second.output_only()) continue;
+      it->second.output_only_seconds = SecondsSinceStart();
+      // Its input's memory was just freed: for the next worker's pages, as good as an exit.
+      last_worker_exit_ = std::chrono::steady_clock::now();
+      last_worker_huge_ = it->second.tracked.task.huge_pages;
+    }
+  }
+}
+
 int PipelineRunner::ThreadsInUse() const {
   int threads = 0;
   for (const DayRun* run : {current_, early_.get()}) {
     if (run == nullptr) continue;
-    for (const auto& [pid, r] : run->running) threads += r.tracked.task.threads;
+    for (const auto& [pid, r] : run->running) threads += r.output_only() ? 0 : r.tracked.task.threads;
   }
   return threads;
 }
@@ -780,7 +812,8 @@ Status PipelineRunner::StartTask(DayRun& run) {
   // Cores the other workers leave idle go to this one (a day of one batch uses every core).
   const size_t waiting = (current_ != nullptr ? current_->ready.size() : 0) +
                          (early_ != nullptr && early_->failed.ok() ? early_->ready.size() : 0);
-  const int in_flight = std::max<int>(1, std::min<int>(workers_, static_cast<int>(Busy() + waiting) + 1));
+  const int in_flight =
+      std::max<int>(1, std::min<int>(workers_, static_cast<int>(Computing() + waiting) + 1));
   tracked.task.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / in_flight);
   tracked.task.output_path = fmt::format("{}/task-{:05d}.arrow", run.scratch, tracked.sequence);
   tracked.task.result_path = stem + ".result.json";
@@ -794,9 +827,9 @@ Status PipelineRunner::StartTask(DayRun& run) {
   if (!config_.data.s3.region.empty()) args.insert(args.end(), {"--s3-region", config_.data.s3.region});
   const bool reads_lake = std::any_of(tracked.task.inputs.begin(), tracked.task.inputs.end(),
                                       [](const TaskInput& input) { return !input.spill; });
-  INTRADAY_ASSIGN_OR_RAISE(
-      pid_t pid,
-      SpawnProcess(exe_, args, log_path, WorkerAllocatorSettings(reads_lake, tracked.task.huge_pages)));
+  std::vector<std::string> environment = WorkerAllocatorSettings(reads_lake, tracked.task.huge_pages);
+  environment.push_back(OutputNoticeEnvironment());
+  INTRADAY_ASSIGN_OR_RAISE(pid_t pid, SpawnProcess(exe_, args, log_path, environment));
   run.running.emplace(pid, Running{std::move(tracked), std::chrono::steady_clock::now(), log_path,
                                    &run != current_, SecondsSinceStart()});
   return Status::OK();
@@ -866,6 +899,7 @@ Status PipelineRunner::RunTasks(DayRun& current) {
   const PassContext& pass = *current.pass;
   INTRADAY_RETURN_NOT_OK(HandOverOutputs(current, /*all=*/false));  // batches done while it ran early
   while (!current.ready.empty() || !current.running.empty()) {
+    NoteOutputOnlyWorkers();
     if (StopRequested()) {
       StopAll(SIGTERM);
       return Status::Cancelled("interrupted by signal ", StopSignalNumber(), " during ", pass.pass->name, " ",
@@ -931,6 +965,7 @@ Status PipelineRunner::TaskExited(DayRun& run, Running done, const ChildExit& ex
                 {"exit", exited.Describe()},
                 {"huge_pages", tracked.task.huge_pages}};
   if (done.started_early) entry["started_early"] = true;
+  if (done.output_only()) entry["output_only_seconds"] = done.output_only_seconds;
   json& day_report = report_->Day(pass.pass->name, day);
   if (exited.ok()) {
     INTRADAY_ASSIGN_OR_RAISE(auto text, scratch_->ReadText(tracked.task.result_path));

@@ -140,8 +140,10 @@ def test_next_day_is_shredded_while_a_day_runs_and_outputs_do_not_change(intrada
 
 
 def batch_intervals(report):
-    """(start, end) of every batch of the run, in seconds since the run started."""
-    return [(b["started_seconds"], b["started_seconds"] + b["wall_seconds"]) for d in report["days"] for b in d["batches"]]
+    """(start, end) of every batch of the run while it computed, in seconds since the run started:
+    it ends at the worker's exit, or earlier when the worker said it only writes its output."""
+    return [(b["started_seconds"], b.get("output_only_seconds", b["started_seconds"] + b["wall_seconds"]))
+            for d in report["days"] for b in d["batches"]]
 
 
 def most_at_once(intervals):
@@ -167,10 +169,10 @@ def test_a_one_batch_day_keeps_every_core_and_the_next_day_starts_while_its_file
     assert [d["strategy"] for d in days] == ["direct"] * 3
     assert not any(b.get("started_early") for b in days[0]["batches"])
     # The second day was prepared during the held 600 ms: its batch started before the first day
-    # was published, and after the first day's batch had finished.
+    # was published, and once the first day's batch had computed (it said it only writes its output).
     assert days[1]["batches"][0].get("started_early")
     for before, after in zip(days, days[1:]):
-        assert after["batches"][0]["started_seconds"] >= before["batches_finished_seconds"]
+        assert after["batches"][0]["started_seconds"] >= before["batches"][0]["output_only_seconds"]
     assert most_at_once(batch_intervals(report)) == 1
 
     sequential = write_config(tmp_path / "s.yaml", lake, tmp_path / "seq", tmp_path / "scratch2", workers=2,
@@ -179,6 +181,39 @@ def test_a_one_batch_day_keeps_every_core_and_the_next_day_starts_while_its_file
     assert day_files(tmp_path / "seq") == day_files(reference)
     assert not any(b.get("started_early") for d in run_report(tmp_path / "seq")["days"] for b in d["batches"])
     assert list((tmp_path / "scratch").iterdir()) == [] and list((tmp_path / "scratch2").iterdir()) == []
+
+
+def test_the_next_day_starts_while_the_day_before_finishes_its_output(intraday_bin, lake, reference, tmp_path):
+    # One batch per day, 2 workers: once a worker has let go of its input and only writes its
+    # output, it tells the driver, which starts the next day's batch with every core at once (a
+    # worker still computing keeps them). The first day's output is held 1.5 s after that notice:
+    # the next day's batch runs meanwhile, never two computing at once.
+    env = dict(os.environ, INTRADAY_TEST_OUTPUT_DELAY_MS="1500")
+    config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", tmp_path / "scratch", workers=2)
+    run_intraday(intraday_bin, "run", config, env=env)
+    assert day_files(tmp_path / "out") == day_files(reference)
+    report = run_report(tmp_path / "out")
+    days = report["days"]
+    assert [len(d["batches"]) for d in days] == [1, 1, 1]
+    for before, after in zip(days, days[1:]):
+        first, second = before["batches"][0], after["batches"][0]
+        assert first["started_seconds"] < first["output_only_seconds"] <= second["started_seconds"]
+    # Only one day is prepared ahead: the third is prepared once the first is published.
+    first, second = days[0]["batches"][0], days[1]["batches"][0]
+    assert second["started_early"]
+    assert second["started_seconds"] < first["started_seconds"] + first["wall_seconds"] - 1.0
+    assert most_at_once(batch_intervals(report)) == 1
+
+    # `workers` bounds the worker processes, output-only ones included: with one, the next
+    # day's batch waits for the exit.
+    single = write_config(tmp_path / "w1.yaml", lake, tmp_path / "w1", tmp_path / "scratch1", workers=1)
+    run_intraday(intraday_bin, "run", single, env=env)
+    assert day_files(tmp_path / "w1") == day_files(reference)
+    days = run_report(tmp_path / "w1")["days"]
+    for before, after in zip(days, days[1:]):
+        first, second = before["batches"][0], after["batches"][0]
+        assert second["started_seconds"] >= first["started_seconds"] + first["wall_seconds"]
+    assert list((tmp_path / "scratch").iterdir()) == []
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the next day takes idle cores: needs two")
@@ -214,7 +249,11 @@ def test_a_day_started_early_that_fails_keeps_the_day_before(intraday_bin, tmp_p
     i = table.schema.get_field_index("TradeTimestamp")
     table = table.set_column(i, pa.field("TradeTimestamp", pa.string()), pc.cast(table.column(i), pa.string()))
     pq.write_table(table, victim, row_group_size=256)
-    env = dict(os.environ, INTRADAY_TEST_WORKER_DELAY_MS="800", INTRADAY_TEST_WORKER_DELAY_DAY=START)
+    # Every worker's output is held too: a batch that starts while the others only write their
+    # output takes every core, so the first day's last one leaves a core idle only once it too
+    # writes its output, and the day's file is published 0.8 s after that.
+    env = dict(os.environ, INTRADAY_TEST_WORKER_DELAY_MS="800", INTRADAY_TEST_WORKER_DELAY_DAY=START,
+               INTRADAY_TEST_OUTPUT_DELAY_MS="800")
     config = write_config(tmp_path / "p.yaml", broken, tmp_path / "out", tmp_path / "scratch", workers=2,
                           memory="900KiB")
     proc = run_intraday(intraday_bin, "run", config, env=env, check=False)
