@@ -34,11 +34,21 @@ class DriverEnvironment {
   std::string name_;
 };
 
-void WaitFor(pid_t pid) {
+/// Exit code of a process that ran to its end, -1 if it did not.
+int ExitCodeOf(pid_t pid) {
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return -1;
   }
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/// Runs `body` in a child process (fork) that then exits with its result; returns the child's pid.
+template <typename Body>
+pid_t InChild(const Body& body) {
+  const pid_t pid = ::fork();
+  if (pid == 0) ::_exit(body());
+  return pid;
 }
 
 /// The notices that arrive within `wait` (they are asynchronous, if already sent).
@@ -57,13 +67,12 @@ TEST(OutputNotice, ReachesTheDriverWithTheWorkersPid) {
   InstallOutputNoticeHandler();
   (void)TakeOutputNotices();
   DriverEnvironment environment;
-  const pid_t worker = ::fork();
-  ASSERT_GE(worker, 0);
-  if (worker == 0) {
+  const pid_t worker = InChild([] {
     NotifyOutputOnly();
-    ::_exit(0);
-  }
-  WaitFor(worker);
+    return 0;
+  });
+  ASSERT_GT(worker, 0);
+  ASSERT_EQ(ExitCodeOf(worker), 0);
   EXPECT_EQ(NoticesWithin(std::chrono::seconds(2)), std::vector<pid_t>{worker});
 }
 
@@ -72,36 +81,30 @@ TEST(OutputNotice, IsNotSentByAProcessTheDriverDidNotStart) {
   (void)TakeOutputNotices();
   DriverEnvironment environment;
   // The driver's grandchild has the driver's entry (inherited) but another parent.
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    const pid_t grandchild = ::fork();
-    if (grandchild == 0) {
+  const pid_t child = InChild([] {
+    const pid_t grandchild = InChild([] {
       NotifyOutputOnly();
-      ::_exit(0);
-    }
-    int status = 0;
-    while (::waitpid(grandchild, &status, 0) < 0 && errno == EINTR) {
-    }
-    ::_exit(grandchild > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1);
-  }
-  WaitFor(child);
+      return 0;
+    });
+    return grandchild > 0 && ExitCodeOf(grandchild) == 0 ? 0 : 1;
+  });
+  ASSERT_GT(child, 0);
+  ASSERT_EQ(ExitCodeOf(child), 0);
   EXPECT_TRUE(NoticesWithin(std::chrono::milliseconds(200)).empty());
 }
 
 TEST(OutputNotice, IsNotSentWithoutTheDriversEnvironment) {
   InstallOutputNoticeHandler();
   (void)TakeOutputNotices();
-  const pid_t worker = ::fork();
-  ASSERT_GE(worker, 0);
-  if (worker == 0) {
+  const pid_t worker = InChild([] {
     {
       DriverEnvironment environment;  // known name; removed before notifying
     }
     NotifyOutputOnly();
-    ::_exit(0);
-  }
-  WaitFor(worker);
+    return 0;
+  });
+  ASSERT_GT(worker, 0);
+  ASSERT_EQ(ExitCodeOf(worker), 0);
   EXPECT_TRUE(NoticesWithin(std::chrono::milliseconds(200)).empty());
 }
 
