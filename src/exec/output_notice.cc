@@ -6,6 +6,7 @@
 
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -31,6 +32,7 @@ std::array<std::atomic<pid_t>, 256> notices{};
 std::atomic<pid_t> waiting_thread{0};
 
 void OnOutputNotice(int signal, siginfo_t* info, void* /*context*/) {
+  const int saved_errno = errno;  // the interrupted code may be about to read it
   const pid_t self = ::getpid();
   if (info->si_pid != self) {  // else passed on by another thread of the driver: already recorded
     for (auto& slot : notices) {
@@ -40,6 +42,7 @@ void OnOutputNotice(int signal, siginfo_t* info, void* /*context*/) {
   }
   const pid_t waiter = waiting_thread.load();
   if (waiter != 0 && ::gettid() != waiter) ::syscall(SYS_tgkill, self, waiter, signal);
+  errno = saved_errno;
 }
 
 }  // namespace

@@ -4,8 +4,9 @@
 // through the next worker's start (docs/engine.md, "Output-only workers").
 //
 // The notice is a real-time signal (SIGRTMIN) from the worker to the driver, whose handler
-// records the sender's pid. A notice lost (the handler's slots all full) only delays the next
-// batch to the worker's exit, as without notices.
+// records the sender's pid (in a table of this process: a signal handler reaches nothing else,
+// hence the one global, as for exec/stop_signal.h). A notice lost (the table full) only delays
+// the next batch to the worker's exit, as without notices.
 #pragma once
 
 #include <sys/types.h>
