@@ -7,6 +7,9 @@ Record with call graphs that unwind through Arrow and libstdc++ (built without f
 e.g.:
   perf record --call-graph dwarf,32768 -F 250 -o perf.data -- intraday run pipeline.yaml --progress never
   .venv/bin/python bench/perf_summary.py perf.data [--top 20]
+With --timeline MS it also prints, per MS milliseconds of the run, each process's samples and its
+main phases: where cores sit idle (a bucket holds at most frequency x MS / 1000 samples per core),
+e.g. recorded with `-F 1000` and read with `--timeline 20` (docs/benchmarks.md, "Session 13").
 Phases are recognised from the function names on each sample's stack (first rule that matches);
 a sample whose stack stops before reaching intraday code is attributed by the library function it
 is in (FALLBACK); the rest counts as "other" of its process (start-up, exit).
@@ -25,6 +28,8 @@ RULES = [
     ("driver: shred, route rows (Take) + write spill IPC", ["FileShredder"], []),
     ("driver: day output (concatenate batches, write Parquet)", ["WriteDayParquet"], []),
     ("worker: read inputs (spill IPC or Parquet)", ["LoadTable"], ["ReadSpill", "TableFileReader"]),
+    ("worker: read lake files, place rows by listing", ["ReadTablesGrouped"], []),
+    ("worker: read spill files", ["ReadSpill"], []),
     ("worker: combine chunks (CombineChunksToBatch)", ["LoadTable", "CombineChunks"], []),
     ("worker: sort indices (ListingId, time)", ["LoadTable", "SortIndices"], []),
     ("worker: gather rows in sorted order (Take)", ["LoadTable", "Take"], []),
@@ -35,6 +40,7 @@ RULES = [
     ("worker: timeline", ["BuildTimeline"], []),
     ("worker: assemble + write batch output (IPC)", ["OutputAssembler"], []),
     ("worker: assemble + write batch output (IPC)", ["WriteIpcAtomic"], []),
+    ("worker: write output (day file or IPC)", ["OutputChunks"], []),
     ("worker: other per-listing work", ["ListingDayComputer"], []),
 ]
 # When unwinding stops early (Arrow's kernels, libc), the stack does not reach intraday code; these
@@ -51,30 +57,61 @@ FALLBACK = [
 ]
 PAGE_FAULT = "asm_exc_page_fault"
 WORKER_ONLY = ("RunWorker", "RunBatchTask", "LoadTable", "GatherColumn", "ListingDayComputer")
-HEADER = re.compile(r"^\s*(\d+)/(\d+)\s*$")
+HEADER = re.compile(r"^\s*(\d+)/(\d+)\s+([\d.]+):\s*$")
 
 
 def samples(path: str):
-    """Yields (pid, [(symbol, dso), ...] leaf first) for every sample of a perf.data file."""
-    proc = subprocess.Popen(["perf", "script", "-i", path, "-F", "pid,tid,ip,sym,dso"], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, errors="replace")
-    pid, frames = None, []
+    """Yields (pid, time in seconds, [(symbol, dso), ...] leaf first) for every sample of a perf.data file."""
+    proc = subprocess.Popen(["perf", "script", "-i", path, "-F", "pid,tid,time,ip,sym,dso"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, errors="replace")
+    pid, time, frames = None, 0.0, []
     for line in proc.stdout:
         if not line.strip():
             continue
         header = HEADER.match(line)
-        if header:  # a sample's header: "pid/tid" (perf may indent it)
+        if header:  # a sample's header: "pid/tid time:" (perf may indent it)
             if pid is not None:
-                yield pid, frames
-            pid, frames = int(header.group(1)), []
+                yield pid, time, frames
+            pid, time, frames = int(header.group(1)), float(header.group(3)), []
             continue
         parts = line.strip().split(" ", 1)
         rest = parts[1] if len(parts) > 1 else ""
         sym, _, dso = rest.rpartition(" (")
         frames.append((sym, dso.rstrip(")")))
     if pid is not None:
-        yield pid, frames
+        yield pid, time, frames
     proc.wait()
+
+
+def phase_of(pid: int, frames, workers) -> str:
+    """The phase of one sample: the first rule its stack matches, else its library (FALLBACK)."""
+    names = [s for s, _ in frames]
+    for name, required, any_of in RULES:
+        if all(any(r in s for s in names) for r in required) and (
+                not any_of or any(a in s for a in any_of for s in names)):
+            return name
+    for keys, as_worker, as_driver in FALLBACK:
+        if any(k in s for k in keys for s in names):
+            return as_worker if pid in workers else as_driver
+    return "worker: other (start-up, config, exit, pool threads)" if pid in workers else \
+        "driver: other (start-up, config, waiting, pool threads)"
+
+
+def print_timeline(data, workers, bucket_ms: int) -> None:
+    """Per bucket of the run: each process's samples, and its two main phases."""
+    start = min(t for _, t, _ in data)
+    buckets = collections.defaultdict(lambda: collections.defaultdict(collections.Counter))
+    for pid, time, frames in data:
+        phase = phase_of(pid, frames, workers).split(": ", 1)[-1]
+        buckets[int((time - start) * 1000 // bucket_ms)][pid][phase] += 1
+    print(f"\nTimeline ({bucket_ms} ms buckets; per process: samples, main phases)")
+    for b in sorted(buckets):
+        parts = []
+        for pid, phases in sorted(buckets[b].items()):
+            role = "worker" if pid in workers else "driver"
+            top = ", ".join(f"{p} {n}" for p, n in phases.most_common(2))
+            parts.append(f"{role} {pid}: {sum(phases.values())} ({top})")
+        print(f"{b * bucket_ms / 1000:7.2f} s  " + "; ".join(parts))
 
 
 def main() -> int:
@@ -83,6 +120,8 @@ def main() -> int:
     ap.add_argument("--top", type=int, default=20)
     ap.add_argument("--by-phase", type=int, default=0, metavar="N",
                     help="also print the N functions with most self time within each phase")
+    ap.add_argument("--timeline", type=int, default=0, metavar="MS",
+                    help="also print each process's samples and main phases per MS milliseconds")
     args = ap.parse_args()
 
     data = list(samples(args.perf_data))
@@ -92,27 +131,14 @@ def main() -> int:
     # A pid is a worker if any of its samples runs the worker command, else the driver.
     # (Threads of a worker's pool have stacks that never reach RunWorker: any worker-only
     # function marks the process.)
-    workers = {pid for pid, frames in data if any(w in s for s, _ in frames for w in WORKER_ONLY)}
+    workers = {pid for pid, _, frames in data if any(w in s for s, _ in frames for w in WORKER_ONLY)}
     phases = collections.Counter()
     faults = collections.Counter()
     self_time = collections.Counter()
     phase_self = collections.defaultdict(collections.Counter)
-    for pid, frames in data:
+    for pid, _, frames in data:
         names = [s for s, _ in frames]
-        phase = None
-        for name, required, any_of in RULES:
-            if all(any(r in s for s in names) for r in required) and (
-                    not any_of or any(a in s for a in any_of for s in names)):
-                phase = name
-                break
-        if phase is None:
-            for keys, as_worker, as_driver in FALLBACK:
-                if any(k in s for k in keys for s in names):
-                    phase = as_worker if pid in workers else as_driver
-                    break
-        if phase is None:
-            phase = "worker: other (start-up, config, exit, pool threads)" if pid in workers else \
-                "driver: other (start-up, config, waiting, pool threads)"
+        phase = phase_of(pid, frames, workers)
         phases[phase] += 1
         if any(PAGE_FAULT in s for s in names):
             faults[phase] += 1
@@ -134,6 +160,8 @@ def main() -> int:
             print(f"\n{phase} ({100 * n / total:.1f}%):")
             for sym, k in phase_self[phase].most_common(args.by_phase):
                 print(f"  {100 * k / total:5.1f}  {sym}")
+    if args.timeline:
+        print_timeline(data, workers, args.timeline)
     return 0
 
 
