@@ -27,12 +27,9 @@ RULES = [
     ("driver: shred, route rows (Take) + write spill IPC", ["ShredDay"], []),
     ("driver: shred, route rows (Take) + write spill IPC", ["FileShredder"], []),
     ("driver: day output (concatenate batches, write Parquet)", ["WriteDayParquet"], []),
-    ("worker: read inputs (spill IPC or Parquet)", ["LoadTable"], ["ReadSpill", "TableFileReader"]),
+    ("driver: day output (concatenate batches, write Parquet)", ["DayFileFromOutputs"], []),
     ("worker: read lake files, place rows by listing", ["ReadTablesGrouped"], []),
     ("worker: read spill files", ["ReadSpill"], []),
-    ("worker: combine chunks (CombineChunksToBatch)", ["LoadTable", "CombineChunks"], []),
-    ("worker: sort indices (ListingId, time)", ["LoadTable", "SortIndices"], []),
-    ("worker: gather rows in sorted order (Take)", ["LoadTable", "Take"], []),
     ("worker: module l2tw", ["L2TwModule"], []),
     ("worker: module l2", ["L2Module"], []),
     ("worker: module l3", ["L3Module"], []),
@@ -91,8 +88,9 @@ def phase_of(pid: int, frames, workers) -> str:
                 not any_of or any(a in s for a in any_of for s in names)):
             return name
     for keys, as_worker, as_driver in FALLBACK:
-        if any(k in s for k in keys for s in names):
-            return as_worker if pid in workers else as_driver
+        phase = as_worker if pid in workers else as_driver
+        if phase is not None and any(k in s for k in keys for s in names):
+            return phase
     return "worker: other (start-up, config, exit, pool threads)" if pid in workers else \
         "driver: other (start-up, config, waiting, pool threads)"
 
