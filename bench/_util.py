@@ -284,6 +284,86 @@ def wait_until_quiet(max_share: float, timeout: float, log=None) -> float:
     return time.perf_counter() - started
 
 
+class MemoryCap:
+    """A memory cgroup of its own for one measured run, limited to `limit` bytes (anonymous memory
+    and the page cache the run itself fills; pages already cached before, such as the lake's files,
+    stay charged where they were). Linux cgroup v2 (`memory.max`) where the unified hierarchy has
+    the memory controller, else v1 (`memory.limit_in_bytes`); created under this process's own
+    memory cgroup, so it needs write access there (root, or a delegated subtree). When the
+    processes inside need more, the kernel first reclaims their page cache, then kills one of them
+    (the OOM killer: SIGKILL), which the run reports.
+
+    Used by compare.py --memory-cap: every engine then has the same memory available."""
+
+    def __init__(self, limit: int, name: str):
+        self.limit = limit
+        v2_root = Path("/sys/fs/cgroup")
+        controllers = v2_root / "cgroup.controllers"
+        if controllers.exists() and "memory" in controllers.read_text().split():
+            self.v2 = True
+            parent = v2_root / _own_cgroup("")
+        elif (v2_root / "memory").is_dir():
+            self.v2 = False
+            parent = v2_root / "memory" / _own_cgroup("memory")
+        else:
+            raise RuntimeError("no memory cgroup controller (neither cgroup v2 with 'memory' nor v1 /sys/fs/cgroup/memory)")
+        self.path = parent / name
+        try:
+            if self.path.exists():
+                self.path.rmdir()
+            self.path.mkdir()
+            if self.v2:
+                (self.path / "memory.max").write_text(str(limit))
+                (self.path / "memory.swap.max").write_text("0") if (self.path / "memory.swap.max").exists() else None
+            else:
+                (self.path / "memory.limit_in_bytes").write_text(str(limit))
+        except OSError as e:
+            raise RuntimeError(f"cannot create a memory cgroup at {self.path}: {e} (root or a delegated cgroup is needed)")
+
+    def join(self) -> None:
+        """Moves the calling process into the cgroup (a child's preexec_fn, before exec)."""
+        (self.path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def peak(self) -> int:
+        """The cgroup's largest memory use (RSS and page cache) since it was created, bytes."""
+        name = "memory.peak" if self.v2 else "memory.max_usage_in_bytes"
+        try:
+            return int((self.path / name).read_text().split()[0])
+        except (OSError, ValueError):
+            return 0
+
+    def oom_kills(self) -> int:
+        """Processes of the cgroup the kernel's OOM killer ended."""
+        name = "memory.events" if self.v2 else "memory.oom_control"
+        try:
+            for line in (self.path / name).read_text().splitlines():
+                key, _, value = line.partition(" ")
+                if key == "oom_kill":
+                    return int(value)
+        except (OSError, ValueError):
+            pass
+        return 0
+
+    def close(self) -> None:
+        for _ in range(50):  # the last processes may still be exiting
+            try:
+                self.path.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                time.sleep(0.02)
+
+
+def _own_cgroup(controller: str) -> str:
+    """This process's cgroup path (relative) in the v1 hierarchy of `controller`, or in v2 for ""."""
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if (controller == "" and controllers == "") or controller in controllers.split(","):
+            return path.lstrip("/")
+    return ""
+
+
 @dataclass
 class Measurement:
     ok: bool
@@ -299,6 +379,8 @@ class Measurement:
     foreign_cpu: float = 0.0    # CPU seconds other processes used during the run
     error: str = ""
     stdout: str = ""
+    cgroup_peak: int = 0        # with a memory cap: the cgroup's peak (RSS + page cache it filled)
+    oom_kills: int = 0          # with a memory cap: processes the OOM killer ended
 
     @property
     def cpu(self) -> float:
@@ -306,7 +388,7 @@ class Measurement:
 
 
 def measure(cmd: list[str], env: dict | None = None, log: Path | None = None, timeout: float = 3600,
-            interval: float = 0.01) -> Measurement:
+            interval: float = 0.01, cap: MemoryCap | None = None) -> Measurement:
     """Runs cmd as a child process and measures it: wall time around spawn..reap, user+sys CPU of
     the child and every descendant it reaped (wait4 returns both), and sampled RSS of the tree.
     Never raises for a failing child: the caller reports it. The child leads a process group of its
@@ -315,7 +397,7 @@ def measure(cmd: list[str], env: dict | None = None, log: Path | None = None, ti
     busy0, own0 = busy_cpu_seconds(), own_cpu_seconds()
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=log_file, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=cap.join if cap else None)
     sampler = TreeSampler(proc.pid, interval)
     sampler.start()
     timed_out = threading.Event()
@@ -354,12 +436,15 @@ def measure(cmd: list[str], env: dict | None = None, log: Path | None = None, ti
                     samples=sampler.samples, stdout=out,
                     foreign_cpu=max(0.0, foreign),
                     root_hwm=sampler.hwm.get(proc.pid, 0),
-                    child_hwm=[v for pid, v in sampler.hwm.items() if pid != proc.pid])
+                    child_hwm=[v for pid, v in sampler.hwm.items() if pid != proc.pid],
+                    cgroup_peak=cap.peak() if cap else 0, oom_kills=cap.oom_kills() if cap else 0)
     if not m.ok:
         tail = log.read_text().strip().splitlines()[-5:] if log and log.exists() else []
         what = f"killed by signal {-m.rc}" if m.rc < 0 else f"exit code {m.rc}"
         if timed_out.is_set():
             what += f" (timeout after {timeout:g} s)"
+        elif m.oom_kills:
+            what += f" (out of memory: the memory cap's OOM killer ended {m.oom_kills} process(es))"
         elif m.rc == -9:
             what += " (SIGKILL: out of memory?)"
         m.error = what + ("; " + " | ".join(tail) if tail else "")

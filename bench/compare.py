@@ -23,13 +23,16 @@ The pass (bench/_util.py, PASS_YAML): one pass `bars`, 1-minute buckets, anchor 
 dense timeline, modules trade: {}, l2: {levels: 5}, l2tw: {}, l3: {}. The Polars and DuckDB
 versions are bench/_polars_job.py and bench/_duckdb_job.py; every engine runs as a child process
 with the same threads (--workers, default 2) and memory (intraday: --budget per worker x workers;
-DuckDB: memory_limit = the same total; Polars has no limit: it runs the streaming engine).
+DuckDB: memory_limit = the same total; Polars has no limit: it runs the streaming engine). With
+--memory-cap each engine also runs in a memory cgroup of that size (bench/_util.py, MemoryCap): all
+have the same memory, and a run the kernel's OOM killer ends is reported as failed.
 
 Usage (from the repository root, after scripts/setup.sh):
   .venv/bin/python bench/compare.py --quick                      # smoke run, about a minute
   .venv/bin/python bench/compare.py                              # the recorded series
   .venv/bin/python bench/compare.py --profile medium --days 1,2,4,8 --base-listings 50 \\
       --listings 25,50,100,200 --base-days 2 --reps 3 --budget 1GiB --workers 2
+  .venv/bin/python bench/compare.py --memory-cap auto --report docs/bench/capped   # same memory for all
 Lakes are generated once into --data (default bench/data, git-ignored) and reused.
 """
 from __future__ import annotations
@@ -69,6 +72,10 @@ def parse_args():
                                              "default 3 (quick: 2)")
     ap.add_argument("--workers", type=int, default=2, help="intraday workers = Polars/DuckDB/Arrow threads")
     ap.add_argument("--budget", default="1GiB", help="intraday memory_per_worker; DuckDB gets workers x budget")
+    ap.add_argument("--memory-cap", metavar="BYTES|auto",
+                    help="run every engine in a memory cgroup of this size ('auto': workers x budget, "
+                         "DuckDB's memory_limit), so that all have the same memory; a run the kernel's OOM "
+                         "killer ends is reported as failed (Linux; needs root or a delegated cgroup)")
     ap.add_argument("--engines", default=",".join(ENGINES), help="subset of " + ",".join(ENGINES))
     ap.add_argument("--timeout", type=float, default=1800, help="seconds before a run is killed and reported")
     ap.add_argument("--quiet-share", type=float, default=0.10,
@@ -92,6 +99,10 @@ def parse_args():
             setattr(args, key, value)
     if args.report is None:
         args.report = args.data / "quick" if args.quick else REPO / "docs" / "bench"
+    args.memory_cap_bytes = None
+    if args.memory_cap:
+        args.memory_cap_bytes = (_util.parse_bytes(args.budget) * args.workers if args.memory_cap == "auto"
+                                 else _util.parse_bytes(args.memory_cap))
     args.engines = [e for e in args.engines.split(",") if e]
     unknown = set(args.engines) - set(ENGINES)
     if unknown or "intraday" not in args.engines:
@@ -167,12 +178,17 @@ def run_engine(engine: str, args, lake: Path, days: list[str], workdir: Path) ->
     shutil.rmtree(workdir, ignore_errors=True)  # a fresh output (and, for intraday, size cache) every run
     workdir.mkdir(parents=True)
     env = dict(os.environ, POLARS_MAX_THREADS=str(args.workers))
-    m = measure(engine_command(engine, args, lake, days, workdir), env=env, log=workdir / "stderr.log",
-                timeout=args.timeout)
+    cap = _util.MemoryCap(args.memory_cap_bytes, f"intraday-bench-{os.getpid()}") if args.memory_cap_bytes else None
+    try:
+        m = measure(engine_command(engine, args, lake, days, workdir), env=env, log=workdir / "stderr.log",
+                    timeout=args.timeout, cap=cap)
+    finally:
+        if cap:
+            cap.close()
     result = {"engine": engine, "ok": m.ok, "wall": m.wall, "cpu": m.cpu, "user": m.user, "sys": m.sys,
               "foreign_share": m.foreign_cpu / (m.wall * (os.cpu_count() or 1)),
               "tree_peak": m.tree_peak, "max_process_hwm": max([m.root_hwm, *m.child_hwm]),
-              "samples": m.samples, "error": m.error}
+              "samples": m.samples, "error": m.error, "cgroup_peak": m.cgroup_peak, "oom_kills": m.oom_kills}
     if m.ok and engine != "intraday":
         job = json.loads(m.stdout.strip().splitlines()[-1])
         result["job"] = job
@@ -194,6 +210,8 @@ def run_engine(engine: str, args, lake: Path, days: list[str], workdir: Path) ->
             "batches": len(batches), "strategies": sorted({d["strategy"] for d in report["days"]}),
             "shred_seconds": sum((d.get("shred") or {}).get("seconds", 0) for d in report["days"]),
             "worker_cpu": sum(b["cpu_seconds"] for b in batches),
+            # batches run again (a failed or killed worker; one killed for memory is split in two)
+            "retries": sum(1 for b in batches if b.get("attempt", 0) > 0),
         }
     # Peak RSS of the tree: the sampled sum of the tree's RSS, or a single process's own peak if that
     # is larger (a spike between two samples).
@@ -252,8 +270,10 @@ def run_point(args, point: dict, log) -> dict:
                 failed.add(engine)  # a failure is reported once, not retried at this size
                 log(f"  {engine:<8} rep {rep}: FAILED after {r['wall']:.1f} s: {r['error']}")
                 continue
+            capped = (f"  cgroup peak {r['cgroup_peak'] / 2**20:.0f} MiB, OOM kills {r['oom_kills']}"
+                      if args.memory_cap_bytes else "")
             log(f"  {engine:<8} rep {rep}: wall {r['wall']:7.2f} s  cpu {r['cpu']:7.2f} s  "
-                f"peak RSS {r['peak_rss'] / 2**20:7.0f} MiB  (other load {100 * r['foreign_share']:.0f}%)")
+                f"peak RSS {r['peak_rss'] / 2**20:7.0f} MiB  (other load {100 * r['foreign_share']:.0f}%){capped}")
         if rep == 0:
             verify(args, work, failed, log)
         for engine in args.engines:
@@ -293,11 +313,13 @@ def summarise(point: dict, engine: str) -> dict | None:
     if not runs:
         return None
     if not ok:
-        return {"failed": runs[0]["error"]}
+        return {"failed": runs[0]["error"], "oom_kills": sum(r.get("oom_kills", 0) for r in runs)}
     inner = [r["job"]["seconds"] for r in ok if "job" in r]
     return {"wall": median([r["wall"] for r in ok]), "cpu": median([r["cpu"] for r in ok]),
             "foreign": max(r["foreign_share"] for r in ok),
             "rss": median([r["peak_rss"] for r in ok]), "n": len(ok), "inner": median(inner),
+            "cgroup_peak": median([r.get("cgroup_peak", 0) for r in ok]),
+            "oom_kills": sum(r.get("oom_kills", 0) for r in runs),
             "failed": None if len(ok) == len(runs) else runs[-1]["error"]}
 
 
@@ -305,9 +327,11 @@ def table(args, results: list[dict], series: str) -> list[str]:
     """Markdown rows, one per (size, engine): medians and ratios against intraday."""
     key = "days" if series == "days" else "listings"
     pts = sorted((p for p in results if series in p["series"]), key=lambda p: p[key])
+    capped = bool(args.memory_cap_bytes)
     lines = ["| listings | days | input rows | engine | wall s | in-process s | CPU s | peak RSS MiB | wall / intraday | "
-             "RSS / intraday | intraday / floor | runs | other load % |",
-             "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "RSS / intraday | intraday / floor | runs | other load % |"
+             + (" cgroup peak MiB | OOM kills |" if capped else ""),
+             "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if capped else "")]
     for p in pts:
         base = summarise(p, "intraday")
         for engine in args.engines:
@@ -317,7 +341,8 @@ def table(args, results: list[dict], series: str) -> list[str]:
             lead = f"| {p['listings']} | {p['days']} | {sum(p['stats']['rows'].values()):,} | {engine} |"
             if s["failed"] and "wall" not in s:
                 error = s["failed"][:100].replace("|", "/")  # a '|' would end the table cell
-                lines.append(f"{lead} failed: {error} | | | | | | | 0 | |")
+                lines.append(f"{lead} failed: {error} | | | | | | | 0 | |"
+                             + (f" | {s['oom_kills']} |" if capped else ""))
                 continue
             ratio_wall = ratio_rss = floor = ""
             if engine != "intraday" and base and "wall" in base:
@@ -331,14 +356,15 @@ def table(args, results: list[dict], series: str) -> list[str]:
             inner = f"{s['inner']:.2f}" if s["inner"] is not None else ""
             note = f" ({len(p['runs'][engine]) - s['n']} failed)" if s["failed"] else ""
             lines.append(f"{lead} {s['wall']:.2f} | {inner} | {s['cpu']:.2f} | {s['rss'] / 2**20:.0f} | {ratio_wall} | "
-                         f"{ratio_rss} | {floor} | {s['n']}{note} | {100 * s['foreign']:.0f} |")
+                         f"{ratio_rss} | {floor} | {s['n']}{note} | {100 * s['foreign']:.0f} |"
+                         + (f" {s['cgroup_peak'] / 2**20:.0f} | {s['oom_kills']} |" if capped else ""))
     return lines
 
 
 def intraday_table(results: list[dict]) -> list[str]:
     """intraday's own details: plan, batches, shredding, driver and worker peaks."""
     lines = ["| listings | days | strategies | batches | shred s | driver peak MiB | worker peak MiB | "
-             "report: driver / worker MiB |", "|---:|---:|---|---:|---:|---:|---:|---:|"]
+             "report: driver / worker MiB | batches run again |", "|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
     for p in sorted(results, key=lambda p: (p["listings"], p["days"])):
         ok = [r for r in p["runs"].get("intraday", []) if r["ok"]]
         if not ok:
@@ -349,7 +375,8 @@ def intraday_table(results: list[dict]) -> list[str]:
                      f"{median([x['driver_hwm'] for x in d]) / 2**20:.0f} | "
                      f"{median([x['worker_hwm'] for x in d]) / 2**20:.0f} | "
                      f"{median([x['report_driver_rss'] for x in d]) / 2**20:.0f} / "
-                     f"{median([x['report_max_worker_rss'] for x in d]) / 2**20:.0f} |")
+                     f"{median([x['report_max_worker_rss'] for x in d]) / 2**20:.0f} | "
+                     f"{median([x.get('retries', 0) for x in d]):g} |")
     return lines
 
 
@@ -362,6 +389,7 @@ def plot(args, results: list[dict], series: str, path: Path) -> None:
     key = "days" if series == "days" else "listings"
     pts = sorted((p for p in results if series in p["series"]), key=lambda p: p[key])
     fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fails_drawn = 0
     for engine in args.engines:
         xs, walls, rss, fails = [], [], [], []
         for p in pts:
@@ -377,8 +405,11 @@ def plot(args, results: list[dict], series: str, path: Path) -> None:
         label = "arrow (decode only)" if engine == "arrow" else engine
         line, = ax_t.plot(xs, walls, marker="o", label=label)
         ax_m.plot(xs, rss, marker="o", label=label, color=line.get_color())
-        for x in fails:  # a failed run: a cross on the axis
-            ax_t.plot([x], [0], marker="x", markersize=10, color=line.get_color())
+        for x in fails:  # a failed run: a cross on the axis, labelled
+            ax_t.plot([x], [0], marker="x", markersize=10, color=line.get_color(), clip_on=False)
+            ax_t.annotate(f"{engine} failed", (x, 0), textcoords="offset points", xytext=(0, 8 + 12 * fails_drawn),
+                          ha="center", fontsize=8, color=line.get_color())
+            fails_drawn += 1
     fixed = f"{args.base_listings} listings" if series == "days" else f"{args.base_days} day(s)"
     for ax, what in ((ax_t, "wall time (s, median)"), (ax_m, "peak RSS of the process tree (MiB, median)")):
         ax.set_xticks([p[key] for p in pts], [str(p[key]) for p in pts])
@@ -387,7 +418,9 @@ def plot(args, results: list[dict], series: str, path: Path) -> None:
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
     ax_t.legend()
-    fig.suptitle(f"{key} series: {args.workers} threads/workers, intraday budget {args.budget} per worker")
+    cap = (f"; every engine in {args.memory_cap_bytes / 2**20:.0f} MiB (memory cgroup)"
+           if args.memory_cap_bytes else "")
+    fig.suptitle(f"{key} series: {args.workers} threads/workers, intraday budget {args.budget} per worker{cap}")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -407,7 +440,11 @@ def write_report(args, info: dict, results: list[dict]) -> None:
           f"engines run in rotating order, each after the lake's files of its days were read into the page cache; "
           f"wait for other processes below {100 * args.quiet_share:.0f}% of the CPU "
           f"before a run, rerun (up to {args.noisy_retries} times) a run during which they used more than "
-          f"{100 * args.noisy_share:.0f}%. \"other load %\" is the largest such share among the runs kept.", ""]
+          f"{100 * args.noisy_share:.0f}%. \"other load %\" is the largest such share among the runs kept."
+          + (f" Every engine ran in a memory cgroup of {args.memory_cap_bytes / 2**20:.0f} MiB (--memory-cap "
+             f"{args.memory_cap}): \"cgroup peak\" counts RSS and the page cache a run filled itself, "
+             f"\"OOM kills\" the processes the kernel ended for memory (over all runs)."
+             if args.memory_cap_bytes else ""), ""]
     for series in ("days", "listings"):
         md += [f"### {series.capitalize()} series", ""] + table(args, results, series) + [""]
         if any(series in p["series"] for p in results):

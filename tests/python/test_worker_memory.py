@@ -7,6 +7,7 @@ The budget is set from the plan itself so that the day's estimate fills the data
 factor that no longer covers a worker fails here."""
 import json
 import math
+import os
 import random
 import sys
 from pathlib import Path
@@ -124,3 +125,51 @@ def test_outputs_of_small_buckets_count_in_the_plan(intraday_bin, lakes, tmp_pat
     assert len(peaks) > 1
     assert all(0 < p <= budget for p in peaks), (
         f"{strategy}: worker peaks {[round(p / MIB, 1) for p in peaks]} MiB, budget {budget / MIB:.1f} MiB")
+
+
+def test_a_worker_the_kernel_kills_for_memory_is_split_and_the_day_completes(intraday_bin, lakes, tmp_path):
+    """The machine has less memory than the plan assumed: the run goes into a memory cgroup below
+    what the day's one worker needs, the kernel's OOM killer ends that worker, and the driver splits
+    its batch in two and runs the halves (execution.md, "No retries"); the output is the one of a
+    run with room to spare. Needs a memory cgroup (bench/_util.py's MemoryCap); skipped without."""
+    from _util import MemoryCap, measure
+
+    lake = lakes["ordered"]
+    runs = {}
+    # A run with room to spare, in a cgroup too: what it charges there (the RSS of its processes but
+    # the lake's mapped pages, which were cached before; the page cache it fills) sets the cap below.
+    for name, limit in (("roomy", 64 << 30), ("capped", None)):
+        (tmp_path / name).mkdir()
+        config = write_config(tmp_path / name / "p.yaml", lake, 4 << 30)
+        config.write_text(config.read_text().replace("workers: 1,", "workers: 1, retries: 4,"))
+        if limit is None:
+            # Below the roomy run by a fifth: its one batch cannot fit. A half of it can, as what
+            # the processes need whatever their listings (the driver, the libraries' relocated
+            # pages, buffers) is a large part of a small day's; retries allow a split or two more.
+            limit = runs["roomy"].cgroup_peak * 4 // 5
+        try:
+            cap = MemoryCap(limit, f"intraday-test-oom-{os.getpid()}")
+        except RuntimeError as e:
+            pytest.skip(f"no memory cgroup to run in: {e}")
+        try:
+            runs[name] = measure([intraday_bin, "run", str(config)], log=tmp_path / name / "stderr.log", timeout=300,
+                                 cap=cap)
+        finally:
+            cap.close()
+    roomy, m = runs["roomy"], runs["capped"]
+    assert roomy.ok and roomy.oom_kills == 0, roomy.error
+    day = json.loads(sorted((tmp_path / "roomy" / "out" / "_runs").glob("*.json"))[-1].read_text())["days"][0]
+    assert day["strategy"] == "direct" and len(day["batches"]) == 1
+    assert roomy.cgroup_peak > 64 * MIB, f"the day is too small to test: {roomy.cgroup_peak / MIB:.0f} MiB"
+    assert m.ok, m.error
+    assert m.oom_kills >= 1, "the cap did not bite: no process was killed for memory"
+    report = json.loads(sorted((tmp_path / "capped" / "out" / "_runs").glob("*.json"))[-1].read_text())
+    assert any("SIGKILL" in r["what"] and "split into two" in r["what"] for r in report["retries"]), report["retries"]
+    assert len(report["days"][0]["batches"]) >= 2
+    assert day_file_bytes(tmp_path / "capped" / "out") == day_file_bytes(tmp_path / "roomy" / "out")
+
+
+def day_file_bytes(output: Path) -> dict:
+    files = {str(p.relative_to(output)): p.read_bytes() for p in sorted(output.rglob("*.parquet"))}
+    assert files, f"no day file under {output}"
+    return files
