@@ -314,7 +314,8 @@ class MemoryCap:
             self.path.mkdir()
             if self.v2:
                 (self.path / "memory.max").write_text(str(limit))
-                (self.path / "memory.swap.max").write_text("0") if (self.path / "memory.swap.max").exists() else None
+                if (self.path / "memory.swap.max").exists():  # no swapping out instead of the OOM killer
+                    (self.path / "memory.swap.max").write_text("0")
             else:
                 (self.path / "memory.limit_in_bytes").write_text(str(limit))
         except OSError as e:

@@ -19,17 +19,18 @@ def _cap(limit: int, name: str) -> _util.MemoryCap:
         pytest.skip(f"no memory cgroup to test with: {e}")
 
 
-def _allocating(mib: int) -> list[str]:
-    # bytes * n writes every byte: the pages are resident (a calloc'd buffer would not be)
-    return [sys.executable, "-c", f"x = b'x' * ({mib} << 20); print(len(x))"]
+def _measure_allocating(mib: int, cap: _util.MemoryCap, tmp_path: Path) -> _util.Measurement:
+    """A child that allocates and writes `mib` MiB (bytes * n writes every byte: the pages are
+    resident, as a calloc'd buffer's would not be), measured in `cap`, which is then removed."""
+    command = [sys.executable, "-c", f"x = b'x' * ({mib} << 20); print(len(x))"]
+    try:
+        return _util.measure(command, log=tmp_path / "stderr.log", timeout=120, cap=cap)
+    finally:
+        cap.close()
 
 
 def test_a_run_above_the_cap_is_ended_and_reported_as_out_of_memory(tmp_path):
-    cap = _cap(96 * MiB, "intraday-test-cap-above")
-    try:
-        m = _util.measure(_allocating(400), log=tmp_path / "stderr.log", timeout=120, cap=cap)
-    finally:
-        cap.close()
+    m = _measure_allocating(400, _cap(96 * MiB, "intraday-test-cap-above"), tmp_path)
     assert not m.ok
     assert m.rc == -9
     assert m.oom_kills >= 1
@@ -39,10 +40,7 @@ def test_a_run_above_the_cap_is_ended_and_reported_as_out_of_memory(tmp_path):
 
 def test_a_run_below_the_cap_finishes_and_its_peak_is_the_cgroups(tmp_path):
     cap = _cap(256 * MiB, "intraday-test-cap-below")
-    try:
-        m = _util.measure(_allocating(64), log=tmp_path / "stderr.log", timeout=120, cap=cap)
-    finally:
-        cap.close()
+    m = _measure_allocating(64, cap, tmp_path)
     assert m.ok, m.error
     assert m.oom_kills == 0
     assert m.stdout.strip() == str(64 * MiB)
