@@ -463,6 +463,12 @@ def main() -> int:
         write_report(args, saved["machine"], saved["points"])
         print(f"report rewritten from {args.report / 'compare.json'}")
         return 0
+    if args.memory_cap_bytes:
+        try:  # before any run: a series that stops at its first capped run would waste its lakes
+            _util.MemoryCap(args.memory_cap_bytes, f"intraday-bench-{os.getpid()}").close()
+        except RuntimeError as e:
+            print(f"--memory-cap: {e}", file=sys.stderr)
+            return 1
     info = machine(args)
     print(f"command: {info['command']}")
     print(f"{info['cpu']}, {info['cores']} cores, {info['ram_gib']} GiB, {info['os']}; {info['intraday']}, "
