@@ -145,6 +145,7 @@ def machine(args) -> dict:
         "polars": polars.__version__, "duckdb": duckdb.__version__, "pyarrow": pyarrow.__version__,
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "started": time.strftime("%Y-%m-%d %H:%M:%S"), "load_at_start": load_average(),
+        "memory_cap": args.memory_cap, "memory_cap_bytes": args.memory_cap_bytes,
     }
 
 
@@ -460,6 +461,8 @@ def main() -> int:
         return 1
     if args.replot:
         saved = json.loads((args.report / "compare.json").read_text())
+        if saved["machine"].get("memory_cap_bytes"):  # the run's cap, not this command line's
+            args.memory_cap, args.memory_cap_bytes = saved["machine"]["memory_cap"], saved["machine"]["memory_cap_bytes"]
         write_report(args, saved["machine"], saved["points"])
         print(f"report rewritten from {args.report / 'compare.json'}")
         return 0
