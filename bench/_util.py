@@ -293,7 +293,8 @@ class MemoryCap:
     processes inside need more, the kernel first reclaims their page cache, then kills one of them
     (the OOM killer: SIGKILL), which the run reports.
 
-    Used by compare.py --memory-cap: every engine then has the same memory available."""
+    Used by compare.py --memory-cap: every engine then has the same memory available. A context
+    manager: the cgroup is removed on leaving (once its last process is gone)."""
 
     def __init__(self, limit: int, name: str):
         self.limit = limit
@@ -320,6 +321,12 @@ class MemoryCap:
                 (self.path / "memory.limit_in_bytes").write_text(str(limit))
         except OSError as e:
             raise RuntimeError(f"cannot create a memory cgroup at {self.path}: {e} (root or a delegated cgroup is needed)")
+
+    def __enter__(self) -> "MemoryCap":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def join(self) -> None:
         """Moves the calling process into the cgroup (a child's preexec_fn, before exec)."""

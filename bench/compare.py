@@ -179,13 +179,12 @@ def run_engine(engine: str, args, lake: Path, days: list[str], workdir: Path) ->
     shutil.rmtree(workdir, ignore_errors=True)  # a fresh output (and, for intraday, size cache) every run
     workdir.mkdir(parents=True)
     env = dict(os.environ, POLARS_MAX_THREADS=str(args.workers))
-    cap = _util.MemoryCap(args.memory_cap_bytes, f"intraday-bench-{os.getpid()}") if args.memory_cap_bytes else None
-    try:
-        m = measure(engine_command(engine, args, lake, days, workdir), env=env, log=workdir / "stderr.log",
-                    timeout=args.timeout, cap=cap)
-    finally:
-        if cap:
-            cap.close()
+    command = engine_command(engine, args, lake, days, workdir)
+    if args.memory_cap_bytes:
+        with _util.MemoryCap(args.memory_cap_bytes, f"intraday-bench-{os.getpid()}") as cap:
+            m = measure(command, env=env, log=workdir / "stderr.log", timeout=args.timeout, cap=cap)
+    else:
+        m = measure(command, env=env, log=workdir / "stderr.log", timeout=args.timeout)
     result = {"engine": engine, "ok": m.ok, "wall": m.wall, "cpu": m.cpu, "user": m.user, "sys": m.sys,
               "foreign_share": m.foreign_cpu / (m.wall * (os.cpu_count() or 1)),
               "tree_peak": m.tree_peak, "max_process_hwm": max([m.root_hwm, *m.child_hwm]),

@@ -1,4 +1,6 @@
-"""Shared pytest fixtures: the binary under test, a loopback S3 server, generated lakes."""
+"""Shared pytest fixtures: the binary under test, a loopback S3 server, generated lakes; helpers
+that read a run's outputs and reports."""
+import json
 import os
 import socket
 import subprocess
@@ -148,3 +150,13 @@ def lake_file(lake: Path, table: str, mic: str, day: str) -> Path:
                       "reference": ("Reference", "reference-")}[table]
     y, m, d = day.split("-")
     return lake / folder / mic / y / m / d / f"{prefix}{mic}-{y}{m}{d}.parquet"
+
+
+def day_files(out: Path, pass_name: str) -> dict:
+    """A pass's day files under a run's output: relative path -> bytes (outputs compare byte for byte)."""
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted((out / pass_name).rglob("*.parquet"))}
+
+
+def run_report(out: Path) -> dict:
+    """The latest run report under a run's output (run ids sort in start order)."""
+    return json.loads(sorted((out / "_runs").glob("*.json"))[-1].read_text())

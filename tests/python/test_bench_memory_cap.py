@@ -23,10 +23,8 @@ def _measure_allocating(mib: int, cap: _util.MemoryCap, tmp_path: Path) -> _util
     """A child that allocates and writes `mib` MiB (bytes * n writes every byte: the pages are
     resident, as a calloc'd buffer's would not be), measured in `cap`, which is then removed."""
     command = [sys.executable, "-c", f"x = b'x' * ({mib} << 20); print(len(x))"]
-    try:
+    with cap:
         return _util.measure(command, log=tmp_path / "stderr.log", timeout=120, cap=cap)
-    finally:
-        cap.close()
 
 
 def test_a_run_above_the_cap_is_ended_and_reported_as_out_of_memory(tmp_path):

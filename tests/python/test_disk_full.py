@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import conftest
 from conftest import ENGINE_END as END, ENGINE_START as START, generate_engine_lake, run_intraday
 
 PAGE = 4096  # tmpfs allocates whole pages: directories cost nothing, a file ceil(size / PAGE) pages
@@ -76,7 +77,7 @@ passes:
 
 
 def day_files(out: Path):
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted((out / "activity").rglob("*.parquet"))}
+    return conftest.day_files(out, "activity")
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ENGINE_END as END, ENGINE_START as START, generate_engine_lake, run_intraday
+import conftest
+from conftest import ENGINE_END as END, ENGINE_START as START, generate_engine_lake, run_intraday, run_report
 
 
 def write_config(path: Path, lake: Path, out: Path, scratch: Path, workers=1, memory="4GiB", extra_run="",
@@ -46,12 +47,7 @@ def generate(binary, out: Path, layout="time", row_group_rows=131072):
 
 
 def day_files(out: Path):
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted((out / "activity").rglob("*.parquet"))}
-
-
-def run_report(out: Path):
-    reports = sorted((out / "_runs").glob("*.json"))
-    return json.loads(reports[-1].read_text())
+    return conftest.day_files(out, "activity")
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+import conftest
 from conftest import ENGINE_END as END, ENGINE_START as START, generate_engine_lake, lake_file, run_intraday
 
 TABLES = ("trades", "l2", "l3", "marketstate")
@@ -35,7 +36,7 @@ passes:
 
 
 def day_files(out: Path):
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted((out / "activity").rglob("*.parquet"))}
+    return conftest.day_files(out, "activity")
 
 
 def run_reports(out: Path):

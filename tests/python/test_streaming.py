@@ -8,7 +8,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import run_intraday
+import conftest
+from conftest import run_intraday, run_report
 
 DAY = "2026-01-05"
 STREAMING_MODULES = """      trade: {}
@@ -44,11 +45,7 @@ passes:
 
 
 def day_files(out: Path):
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted((out / "bars").rglob("*.parquet"))}
-
-
-def run_report(out: Path):
-    return json.loads(sorted((out / "_runs").glob("*.json"))[-1].read_text())
+    return conftest.day_files(out, "bars")
 
 
 def batches_of(out: Path):

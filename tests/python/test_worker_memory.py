@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_intraday
+from conftest import day_files, run_intraday, run_report
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from _util import PASS_YAML  # noqa: E402  the benchmark pass: trade, l2 (5 levels), l2tw, l3
@@ -43,8 +43,7 @@ def planned_memory(binary: str, config: Path) -> int:
 def run_day(binary: str, config: Path) -> dict:
     """The run report's entry of the day: its strategy and its batches."""
     run_intraday(binary, "run", config)
-    report = json.loads(sorted((config.parent / "out" / "_runs").glob("*.json"))[-1].read_text())
-    return report["days"][0]
+    return run_report(config.parent / "out")["days"][0]
 
 
 def run_and_peaks(binary: str, config: Path):
@@ -134,42 +133,35 @@ def test_a_worker_the_kernel_kills_for_memory_is_split_and_the_day_completes(int
     run with room to spare. Needs a memory cgroup (bench/_util.py's MemoryCap); skipped without."""
     from _util import MemoryCap, measure
 
-    lake = lakes["ordered"]
-    runs = {}
-    # A run with room to spare, in a cgroup too: what it charges there (the RSS of its processes but
-    # the lake's mapped pages, which were cached before; the page cache it fills) sets the cap below.
-    for name, limit in (("roomy", 64 << 30), ("capped", None)):
+    def run_capped(name: str, limit: int):
+        """The day with room to spare in the plan (4 GiB a worker), in a memory cgroup of `limit`."""
         (tmp_path / name).mkdir()
-        config = write_config(tmp_path / name / "p.yaml", lake, 4 << 30)
+        config = write_config(tmp_path / name / "p.yaml", lakes["ordered"], 4 << 30)
         config.write_text(config.read_text().replace("workers: 1,", "workers: 1, retries: 4,"))
-        if limit is None:
-            # Below the roomy run by a fifth: its one batch cannot fit. A half of it can, as what
-            # the processes need whatever their listings (the driver, the libraries' relocated
-            # pages, buffers) is a large part of a small day's; retries allow a split or two more.
-            limit = runs["roomy"].cgroup_peak * 4 // 5
         try:
             cap = MemoryCap(limit, f"intraday-test-oom-{os.getpid()}")
         except RuntimeError as e:
             pytest.skip(f"no memory cgroup to run in: {e}")
-        try:
-            runs[name] = measure([intraday_bin, "run", str(config)], log=tmp_path / name / "stderr.log", timeout=300,
-                                 cap=cap)
-        finally:
-            cap.close()
-    roomy, m = runs["roomy"], runs["capped"]
+        with cap:
+            m = measure([intraday_bin, "run", str(config)], log=tmp_path / name / "stderr.log", timeout=300, cap=cap)
+        return m, tmp_path / name / "out"
+
+    # What a roomy run charges to its cgroup (the RSS of its processes but the lake's mapped pages,
+    # cached before; the page cache it fills) sets the cap of the second.
+    roomy, roomy_out = run_capped("roomy", 64 << 30)
     assert roomy.ok and roomy.oom_kills == 0, roomy.error
-    day = json.loads(sorted((tmp_path / "roomy" / "out" / "_runs").glob("*.json"))[-1].read_text())["days"][0]
+    day = run_report(roomy_out)["days"][0]
     assert day["strategy"] == "direct" and len(day["batches"]) == 1
     assert roomy.cgroup_peak > 64 * MIB, f"the day is too small to test: {roomy.cgroup_peak / MIB:.0f} MiB"
+    # A fifth below: the one batch cannot fit. A half of it can, as what the processes need
+    # whatever their listings (the driver, the libraries' relocated pages, buffers) is a large part
+    # of a small day's; the retries allow a split or two more.
+    m, out = run_capped("capped", roomy.cgroup_peak * 4 // 5)
     assert m.ok, m.error
     assert m.oom_kills >= 1, "the cap did not bite: no process was killed for memory"
-    report = json.loads(sorted((tmp_path / "capped" / "out" / "_runs").glob("*.json"))[-1].read_text())
+    report = run_report(out)
     assert any("SIGKILL" in r["what"] and "split into two" in r["what"] for r in report["retries"]), report["retries"]
     assert len(report["days"][0]["batches"]) >= 2
-    assert day_file_bytes(tmp_path / "capped" / "out") == day_file_bytes(tmp_path / "roomy" / "out")
-
-
-def day_file_bytes(output: Path) -> dict:
-    files = {str(p.relative_to(output)): p.read_bytes() for p in sorted(output.rglob("*.parquet"))}
-    assert files, f"no day file under {output}"
-    return files
+    expected = day_files(roomy_out, "bars")
+    assert expected, f"no day file under {roomy_out}"
+    assert day_files(out, "bars") == expected
