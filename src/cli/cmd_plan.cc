@@ -18,6 +18,7 @@
 #include "common/units.h"
 #include "config/config_loader.h"
 #include "config/config_overrides.h"
+#include "exec/pipeline_runner.h"
 #include "metrics/listing_day_computer.h"
 #include "metrics/pass_schema.h"
 #include "metrics/registry.h"
@@ -246,9 +247,10 @@ std::string FormatPlan(const DayPlan& plan, const PipelineConfig& config) {
                                     : fmt::format("{} .. {}", b.listings.front(), b.listings.back());
       out += fmt::format("    {:>5}  {:<27} {:>6}{} {:>12}{}\n", b.id, range, b.listings.size(),
                          TableCells(plan, b.rows), FormatBytes(b.memory_bytes),
-                         b.streamed   ? "  OVERSIZE, streamed over time"
-                         : b.oversize ? "  OVERSIZE"
-                                      : "");
+                         b.streamed           ? "  OVERSIZE, streamed over time"
+                         : b.oversize         ? "  OVERSIZE"
+                         : b.worker_slots > 1 ? fmt::format("  takes {} worker places", b.worker_slots)
+                                              : "");
     }
   }
 
@@ -328,6 +330,7 @@ Status RunPlan(const PlanArgs& args) {
     request.size_history_dir = DefaultSizeHistoryDir(config);
     INTRADAY_ASSIGN_OR_RAISE(auto schema, PassOutputSchema(modules));
     request.output_row_bytes = OutputRowBytes(*schema);
+    request.worker_slots = config.run.workers.value_or(DefaultWorkerCount(config.run.memory_per_worker));
     INTRADAY_ASSIGN_OR_RAISE(DayPlan plan, PlanDay(*lake, request));
     if (args.json) {
       json_passes.push_back(ToJson(plan));

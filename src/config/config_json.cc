@@ -99,7 +99,8 @@ Json RunJson(const RunConfig& run) {
               {"force", run.force},
               {"shred_buffer", run.shred_buffer},
               {"size_estimates", ToString(run.size_estimates)},
-              {"overlap_days", run.overlap_days}};
+              {"overlap_days", run.overlap_days},
+              {"wide_batches", run.wide_batches}};
 }
 
 Json PassJson(const PassConfig& pass) {

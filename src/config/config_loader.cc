@@ -25,8 +25,9 @@ constexpr std::string_view kDataKeys[] = {"root", "endpoint_override", "region",
 constexpr std::string_view kUniverseKeys[] = {"mics", "tickers", "listings", "isins", "file"};
 constexpr std::string_view kDatesKeys[] = {"start", "end", "holidays"};
 constexpr std::string_view kRunKeys[] = {
-    "output",    "scratch", "workers", "memory_per_worker", "retries",        "max_rows_per_table",
-    "log_level", "resume",  "force",   "shred_buffer",      "size_estimates", "overlap_days"};
+    "output",      "scratch", "workers", "memory_per_worker", "retries",        "max_rows_per_table",
+    "log_level",   "resume",  "force",   "shred_buffer",      "size_estimates", "overlap_days",
+    "wide_batches"};
 constexpr std::string_view kPassKeys[] = {"name",     "bucket",          "anchor", "closed",
                                           "timeline", "session_padding", "modules"};
 
@@ -299,6 +300,7 @@ class PipelineParser {
       }
     }
     if (const YamlValue* v = m.Find("overlap_days")) Assign(ReadBool(Origin(*v), diag_), &run.overlap_days);
+    if (const YamlValue* v = m.Find("wide_batches")) Assign(ReadBool(Origin(*v), diag_), &run.wide_batches);
     // Checks only what was read: keys with errors keep their defaults (empty paths, false).
     config_internal::CheckRunSettings(*out_, diag_);
   }

@@ -88,6 +88,11 @@ struct RunConfig {
   /// Plan and shred the next day of a pass while the current day's batches run. Costs the
   /// driver's shred buffer and a second day of spill files in scratch at the same time.
   bool overlap_days = true;
+  /// A day that does not fit one worker's budget but fits the budgets of several workers together
+  /// runs as one batch in one worker that takes their places (Batch::worker_slots), reading the
+  /// lake directly, instead of being shredded into several batches (docs/planning.md, "Wide
+  /// batches").
+  bool wide_batches = true;
 };
 
 enum class Anchor { kEnd, kStart };

@@ -101,6 +101,7 @@ struct TrackedTask {
   int sequence = 0;      // unique within the day: names the task's files
   int origin_batch = 0;  // the plan batch it came from (splits share it)
   int failures = 0;
+  int worker_slots = 1;  // worker places it takes while it runs (Batch::worker_slots)
 };
 
 /// Batch outputs concatenate in this order: first ListingId, or the plan batch of a later pass
@@ -221,7 +222,11 @@ class PipelineRunner {
   void FailEarlyDay(const Status& error);
   /// Waits for the workers of `run`, the only day with workers left.
   static void ReapAlone(DayRun& run);
-  size_t Busy() const;       // workers running, for both days
+  size_t Busy() const;  // worker places taken, for both days (a wide batch takes several)
+  /// Whether the next task of `run` has its worker places free.
+  bool PlacesFor(const DayRun& run) const {
+    return !run.ready.empty() && static_cast<int>(Busy()) + run.ready.front().worker_slots <= workers_;
+  }
   size_t Computing() const;  // of which not output only
   /// Marks the workers whose output-only notice arrived (exec/output_notice.h).
   void NoteOutputOnlyWorkers();
@@ -506,6 +511,7 @@ Result<PreparedDay> PipelineRunner::PrepareEventDay(const PassContext& pass, Dat
   request.size_cache_dir = DefaultSizeCacheDir(config_);
   request.size_history_dir = DefaultSizeHistoryDir(config_);
   request.output_row_bytes = OutputRowBytes(*pass.schema);
+  request.worker_slots = workers_;
   INTRADAY_ASSIGN_OR_RAISE(DayPlan plan, PlanDay(*lake_, request));
   for (const auto& warning : plan.warnings)
     prepared.warnings.push_back(fmt::format("{} {}: {}", pass.pass->name, day.ToString(), warning));
@@ -559,7 +565,8 @@ Result<PreparedDay> PipelineRunner::PrepareEventDay(const PassContext& pass, Dat
     TrackedTask tracked = NewTask(pass, day, batch.id, batch.listings);
     tracked.task.inputs = std::move(inputs[static_cast<size_t>(batch.id)]);
     tracked.task.stream_over_time = batch.streamed;
-    tracked.task.memory_budget = DataBudget(plan.memory_budget);
+    tracked.worker_slots = batch.worker_slots;
+    tracked.task.memory_budget = DataBudget(static_cast<uint64_t>(batch.worker_slots) * plan.memory_budget);
     prepared.tasks.push_back(std::move(tracked));
   }
   // A day of one batch: its worker writes the day's file straight from its rows (to staging;
@@ -764,8 +771,12 @@ Status PipelineRunner::Publish(const PassContext& pass, Date day, const std::str
 }
 
 size_t PipelineRunner::Busy() const {
-  return (current_ != nullptr ? current_->running.size() : 0) +
-         (early_ != nullptr ? early_->running.size() : 0);
+  size_t places = 0;
+  for (const DayRun* run : {current_, early_.get()}) {
+    if (run == nullptr) continue;
+    for (const auto& [pid, r] : run->running) places += static_cast<size_t>(r.tracked.worker_slots);
+  }
+  return places;
 }
 
 size_t PipelineRunner::Computing() const {
@@ -865,8 +876,7 @@ void PipelineRunner::StartEarlyTasks() {
   // is not joined by the next day's workers, which would double the memory for a few per cent of
   // speed (docs/engine.md, "Days overlap").
   const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  while (early_ != nullptr && early_->failed.ok() && static_cast<int>(Busy()) < workers_ &&
-         ThreadsInUse() < cores && !early_->ready.empty()) {
+  while (early_ != nullptr && early_->failed.ok() && PlacesFor(*early_) && ThreadsInUse() < cores) {
     const Status started = StartTask(*early_);
     if (!started.ok()) FailEarlyDay(started);
   }
@@ -906,8 +916,7 @@ Status PipelineRunner::RunTasks(DayRun& current) {
                                current.day.ToString(),
                                ": finished days are published; run again with --resume");
     }
-    while (static_cast<int>(Busy()) < workers_ && !current.ready.empty())
-      INTRADAY_RETURN_NOT_OK(StartTask(current));
+    while (PlacesFor(current)) INTRADAY_RETURN_NOT_OK(StartTask(current));
     // This day has no task left to start: the next day's tasks take the free workers.
     bool waiting_for_next_day = false;
     if (current.ready.empty() && static_cast<int>(Busy()) < workers_ && config_.run.overlap_days) {
@@ -963,7 +972,8 @@ Status PipelineRunner::TaskExited(DayRun& run, Running done, const ChildExit& ex
                 {"cpu_seconds", exited.cpu_seconds},
                 {"peak_rss_bytes", exited.peak_rss_bytes},
                 {"exit", exited.Describe()},
-                {"huge_pages", tracked.task.huge_pages}};
+                {"huge_pages", tracked.task.huge_pages},
+                {"worker_slots", tracked.worker_slots}};
   if (done.started_early) entry["started_early"] = true;
   if (done.output_only()) entry["output_only_seconds"] = done.output_only_seconds;
   json& day_report = report_->Day(pass.pass->name, day);
@@ -1053,6 +1063,10 @@ Status PipelineRunner::TaskExited(DayRun& run, Running done, const ChildExit& ex
     const size_t half = tracked.task.listings.size() / 2;
     tracked.task.delete_spill_inputs = false;
     tracked.task.day_file.clear();  // two batches now: the driver writes the day's file
+    // A wide batch's halves take half its places each (at least one).
+    tracked.worker_slots = std::max(1, (tracked.worker_slots + 1) / 2);
+    tracked.task.memory_budget =
+        DataBudget(static_cast<uint64_t>(tracked.worker_slots) * config_.run.memory_per_worker);
     TrackedTask second = tracked;
     tracked.task.listings.resize(half);
     second.task.listings.erase(second.task.listings.begin(),

@@ -131,6 +131,10 @@ struct Batch {
   /// Oversize, and the pass streams over time (Module::streams_over_time): the worker computes
   /// the listing in time slices within the budget instead of loading all its rows.
   bool streamed = false;
+  /// Worker places the batch takes (run.wide_batches): 1, or for a day that fits the budgets of
+  /// that many workers together but not one, that many; its worker's budget is then theirs
+  /// together, and no other batch runs in their places meanwhile.
+  int worker_slots = 1;
 };
 
 struct DayPlan {

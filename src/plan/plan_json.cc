@@ -102,7 +102,8 @@ nlohmann::ordered_json ToJson(const DayPlan& plan) {
                        {"rows", PerTable(plan, b.rows)},
                        {"memory_bytes", b.memory_bytes},
                        {"oversize", b.oversize},
-                       {"streamed", b.streamed}});
+                       {"streamed", b.streamed},
+                       {"worker_slots", b.worker_slots}});
   }
   return {{"pass", plan.pass},
           {"day", plan.day.ToString()},

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -101,6 +102,38 @@ Result<bool> PlanWholeDay(const Lake& lake, const PlanRequest& request,
   return true;
 }
 
+struct WidePlan {
+  PackResult packed;
+  StrategyChoice choice;
+};
+
+/// A day that would be shredded into several batches, planned instead as one batch for a worker
+/// with the budgets of the fewest workers (2 .. `slots`) that hold it together: one decode of the
+/// lake files in that worker, against the driver's decode, routing and spill writes plus every
+/// batch's reading back (50 listings x 8 days with 512 MiB workers, one 1 GiB worker per day:
+/// -29% wall, -30% peak; docs/benchmarks.md, "Session 15"). The batch counts as that many
+/// workers while it runs, so the run's memory stays within workers x budget. Empty where no
+/// such batch exists (sizes not all known, a row cap, a listing over the budgets together).
+std::optional<WidePlan> PackWide(const DayPlan& plan, const PackOptions& pack, int slots) {
+  const bool all_known =
+      std::all_of(plan.sizes.begin(), plan.sizes.end(), [](const ListingSize& s) { return s.estimated; });
+  if (!all_known) return std::nullopt;
+  for (int k = 2; k <= slots; ++k) {
+    PackOptions wide = pack;
+    wide.gather_threads = 0;  // read from the lake, as a direct batch: nothing gathered
+    wide.memory_budget = DataBudget(static_cast<uint64_t>(k) * plan.memory_budget);
+    PackResult packed = PackListings(plan.sizes, wide);
+    if (packed.batches.size() != 1 || packed.batches.front().oversize) continue;
+    packed.batches.front().worker_slots = k;
+    std::string reason = fmt::format(
+        "the day fits the budgets of {} workers together, not one: {} of {} for data; one worker takes "
+        "their {} places instead of shredding (run.wide_batches)",
+        k, FormatBytes(packed.batches.front().memory_bytes), FormatBytes(wide.memory_budget), k);
+    return WidePlan{std::move(packed), {InputStrategy::kDirect, std::move(reason)}};
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Result<DayPlan> PlanDay(const Lake& lake, const PlanRequest& request) {
@@ -184,6 +217,13 @@ Result<DayPlan> PlanDay(const Lake& lake, const PlanRequest& request) {
                               : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
     packed = PackListings(plan.sizes, pack);
     choice = ChooseStrategy(packed.batches, plan.files, plan.sizes, pack.memory_budget);
+  }
+  if (choice.strategy == InputStrategy::kShred && config.run.wide_batches) {
+    if (auto wide = PackWide(plan, pack, request.worker_slots)) {
+      packed = std::move(wide->packed);
+      choice = std::move(wide->choice);
+      pack.gather_threads = 0;
+    }
   }
   plan.batches = std::move(packed.batches);
   plan.warnings.insert(plan.warnings.end(), packed.warnings.begin(), packed.warnings.end());

@@ -46,6 +46,9 @@ struct PlanRequest {
   /// copies listings of a shredded batch into its own buffers (PackOptions::gather_threads).
   /// 0: the machine's cores.
   int worker_threads = 0;
+  /// Worker places of the run (run.workers): a day that would be shredded but fits the budgets of
+  /// up to this many workers together is one wide batch instead (run.wide_batches).
+  int worker_slots = 1;
 };
 
 /// Where plan and run keep the per-input-file size cache: {run.output}/_size_cache. Not under

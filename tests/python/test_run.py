@@ -99,6 +99,55 @@ def test_identical_outputs_for_any_workers_and_budget(intraday_bin, lake, refere
     assert all(day["outputs_written_while_batches_ran"] >= 1 for day in report["days"]), report["days"]
 
 
+@pytest.fixture(scope="module")
+def interleaved_lake(tmp_path_factory, intraday_bin):
+    """The lake's rows in row groups of 512 rows, each holding many listings: a day of several
+    batches is shredded (in one row group per file, each batch would read its row groups)."""
+    return generate(intraday_bin, tmp_path_factory.mktemp("interleaved-lake"), row_group_rows=512)
+
+
+@pytest.fixture(scope="module")
+def wide_memory(tmp_path_factory, intraday_bin, interleaved_lake) -> str:
+    """A worker budget that no day fits, but every day fits two of together: each day's memory as
+    one batch reading the lake (`intraday plan`, sizes scanned) is between the data budget of one
+    worker (half the budget, at budgets this small) and that of two (the budget)."""
+    base = tmp_path_factory.mktemp("wide-memory")
+    config = write_config(base / "p.yaml", interleaved_lake, base / "out", base / "scratch", workers=2)
+    memory = []
+    for day in ("2026-01-05", "2026-01-06", "2026-01-07"):
+        plan = json.loads(run_intraday(intraday_bin, "plan", config, "--day", day, "--json",
+                                       "--size-estimates", "scan").stdout)
+        batches = plan["passes"][0]["batches"]
+        assert len(batches) == 1, batches
+        memory.append(batches[0]["memory_bytes"])
+    kib = -(-max(memory) // 1024)
+    assert kib * 1024 < 2 * min(memory), f"the days differ too much in size for one budget: {memory}"
+    return f"{kib}KiB"
+
+
+def test_a_day_over_one_workers_budget_within_two_runs_as_one_wide_batch(intraday_bin, interleaved_lake, reference,
+                                                                          wide_memory, tmp_path):
+    config = write_config(tmp_path / "p.yaml", interleaved_lake, tmp_path / "out", tmp_path / "scratch", workers=2,
+                          memory=wide_memory)
+    run_intraday(intraday_bin, "run", config)
+    assert day_files(tmp_path / "out") == day_files(reference)
+    for day in run_report(tmp_path / "out")["days"]:
+        assert day["strategy"] == "direct", day
+        assert "run.wide_batches" in day["strategy_reason"], day["strategy_reason"]
+        assert [b["worker_slots"] for b in day["batches"]] == [2], day["batches"]
+        assert day["day_file_written_by"] == "worker", day
+    plan = run_intraday(intraday_bin, "plan", config, "--day", START).stdout
+    assert "takes 2 worker places" in plan, plan
+    # Turned off, the same days are shredded into batches of one worker place each.
+    off = write_config(tmp_path / "off.yaml", interleaved_lake, tmp_path / "out-off", tmp_path / "scratch-off", workers=2,
+                       memory=wide_memory, extra_run="  wide_batches: false")
+    run_intraday(intraday_bin, "run", off)
+    assert day_files(tmp_path / "out-off") == day_files(reference)
+    for day in run_report(tmp_path / "out-off")["days"]:
+        assert day["strategy"] == "shred", day
+        assert len(day["batches"]) > 1 and all(b["worker_slots"] == 1 for b in day["batches"]), day["batches"]
+
+
 def test_one_worker_writes_each_output_into_the_day_file_while_the_next_batch_runs(intraday_bin, lake, reference,
                                                                                    tmp_path):
     """With one worker, batches run one after the other in ListingId order: each output but the
@@ -551,10 +600,14 @@ def _worker_pids(scratch: Path):
     return pids
 
 
-@pytest.mark.parametrize("memory", ["96KiB", "4GiB"])
-def test_kill_9_of_a_worker_is_retried_and_output_unchanged(intraday_bin, lake, reference, tmp_path, memory):
+@pytest.mark.parametrize("memory", ["96KiB", "4GiB", "wide"])
+def test_kill_9_of_a_worker_is_retried_and_output_unchanged(intraday_bin, lake, reference, tmp_path, memory, request):
     # 96KiB: shredded days of several batches; 4GiB: days of one batch, whose worker writes the
-    # day's file: killed (as if for memory), the batch is split in two and the driver writes it.
+    # day's file: killed (as if for memory), the batch is split in two and the driver writes it;
+    # wide: days of one batch taking both worker places, split into two of one place each.
+    if memory == "wide":
+        memory = request.getfixturevalue("wide_memory")
+        lake = request.getfixturevalue("interleaved_lake")
     scratch = tmp_path / "scratch"
     config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", scratch, workers=2, memory=memory)
     env = dict(os.environ, INTRADAY_TEST_WORKER_DELAY_MS="400")
@@ -574,12 +627,15 @@ def test_kill_9_of_a_worker_is_retried_and_output_unchanged(intraday_bin, lake, 
     report = run_report(tmp_path / "out")
     assert report["retries"], "the kill must be recorded as a retry"
     assert any("SIGKILL" in r["what"] for r in report["retries"])
-    if memory == "4GiB":
+    if memory != "96KiB":
         split_days = {r["day"] for r in report["retries"] if "split into two" in r["what"]}
         assert len(split_days) == 1, report["retries"]
         for day in report["days"]:
             written_by = "driver" if day["day"] in split_days else "worker"
             assert day["day_file_written_by"] == written_by, day
+            if memory != "4GiB":  # wide: the halves take one place each, the others both
+                places = [b["worker_slots"] for b in day["batches"] if b["exit"] == "exit code 0"]
+                assert places == ([1, 1] if day["day"] in split_days else [2]), day["batches"]
 
 
 def test_truncated_parquet_fails_naming_the_file_and_keeps_finished_days(intraday_bin, lake, tmp_path):

@@ -2,7 +2,8 @@
 worker-memory estimate (1.25x the decoded input plus output rows, and for a shredded batch copies
 of its largest listings: docs/planning.md) must cover what a worker really holds,
 for rows in time order (listings are views of the placed input), rows out of time order
-(listings sorted in place) and spill inputs (a shredded day: listings gathered into buffers).
+(listings sorted in place) and spill inputs (a shredded day: listings gathered into buffers); a
+wide batch (run.wide_batches) within the budgets of the worker places it takes.
 The budget is set from the plan itself so that the day's estimate fills the data budget; a lower
 factor that no longer covers a worker fails here."""
 import json
@@ -24,12 +25,12 @@ MIB = 1 << 20
 WORKER_BASE = 96 * MIB  # kWorkerBaseBytes (plan/size_estimator.h)
 
 
-def write_config(path: Path, lake: Path, memory_bytes: int, passes: str = PASS_YAML) -> Path:
+def write_config(path: Path, lake: Path, memory_bytes: int, passes: str = PASS_YAML, workers: int = 1) -> Path:
     path.write_text(f"""
 data: {{root: {lake}}}
 universe: {{mics: [XLON, XPAR]}}
 dates: {{start: {DAY}, end: {DAY}}}
-run: {{output: {path.parent / 'out'}, scratch: {path.parent / 'scratch'}, workers: 1, memory_per_worker: {memory_bytes}}}
+run: {{output: {path.parent / 'out'}, scratch: {path.parent / 'scratch'}, workers: {workers}, memory_per_worker: {memory_bytes}}}
 """ + passes)
     return path
 
@@ -108,6 +109,22 @@ def test_a_shredded_day_runs_each_batch_within_the_budget(intraday_bin, lakes, t
         f"worker peaks {[round(p / MIB, 1) for p in peaks]} MiB, budget {budget / MIB:.1f} MiB")
     # The mapped spill input of the listings done leaves the worker's memory as it goes.
     assert all(b["input_bytes_released"] > MIB for b in day["batches"] if b["listings"] > 1), day["batches"]
+
+
+def test_a_wide_batch_runs_within_the_budgets_of_its_worker_places(intraday_bin, lakes, tmp_path):
+    # Two workers whose budgets hold the day's estimate together (within 2%), one alone not: the
+    # day is one batch taking both places, its worker within their two budgets.
+    lake = lakes["shuffled"]
+    estimate = planned_memory(intraday_bin, write_config(tmp_path / "probe.yaml", lake, 64 << 30))
+    budget = math.ceil((WORKER_BASE + estimate * 1.02) / 2)
+    config = write_config(tmp_path / "p.yaml", lake, budget, workers=2)
+    day = run_day(intraday_bin, config)
+    assert day["strategy"] == "direct", day["strategy_reason"]
+    assert [b["worker_slots"] for b in day["batches"]] == [2], day["batches"]
+    peak = day["batches"][0]["peak_rss_bytes"]
+    assert 0 < peak <= 2 * budget, (
+        f"worker peaked at {peak / MIB:.1f} MiB, two budgets {2 * budget / MIB:.1f} MiB "
+        f"(estimate {estimate / MIB:.1f} MiB)")
 
 
 def test_outputs_of_small_buckets_count_in_the_plan(intraday_bin, lakes, tmp_path):

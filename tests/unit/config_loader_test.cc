@@ -98,6 +98,7 @@ run:
   shred_buffer: 64MiB
   size_estimates: history
   overlap_days: false
+  wide_batches: false
 passes:
   - name: bars
     bucket: 250ms
@@ -155,6 +156,7 @@ passes:
   EXPECT_EQ(c.run.shred_buffer, 64ull << 20);
   EXPECT_EQ(c.run.size_estimates, SizeEstimates::kHistory);
   EXPECT_FALSE(c.run.overlap_days);
+  EXPECT_FALSE(c.run.wide_batches);
 
   ASSERT_EQ(c.passes.size(), 2u);
   const PassConfig& bars = c.passes[0];
@@ -170,7 +172,7 @@ passes:
   EXPECT_EQ(bars.modules[2].name, "l2tw");
   EXPECT_EQ(bars.modules[1].options["levels"].as<int>(), 5);
   EXPECT_EQ(bars.modules[1].key_path, "passes[0].modules.l2");
-  EXPECT_EQ(bars.modules[1].location.line, 37);
+  EXPECT_EQ(bars.modules[1].location.line, 38);
   EXPECT_TRUE(bars.modules[2].options.IsMap());  // an empty value reads as {}
   EXPECT_EQ(bars.modules[2].options.size(), 0u);
   EXPECT_EQ(bars.modules[0].options["classifications"][0].as<std::string>(), "LIT_CONTINUOUS");
@@ -186,7 +188,7 @@ passes:
   // Origins point at the value's line, for errors raised after loading.
   EXPECT_EQ(c.OriginOf("run.workers").line, 19);
   EXPECT_EQ(c.OriginOf("run.workers").column, 12);
-  EXPECT_EQ(c.OriginOf("passes[1].timeline").line, 40);
+  EXPECT_EQ(c.OriginOf("passes[1].timeline").line, 41);
   EXPECT_FALSE(c.OriginOf("run.force").has_position());  // a default
 }
 
@@ -211,6 +213,7 @@ TEST(ConfigLoader, Defaults) {
   EXPECT_EQ(c.run.shred_buffer, 256ull << 20);
   EXPECT_EQ(c.run.size_estimates, SizeEstimates::kAuto);
   EXPECT_TRUE(c.run.overlap_days);
+  EXPECT_TRUE(c.run.wide_batches);
   ASSERT_EQ(c.passes.size(), 1u);
   EXPECT_EQ(c.passes[0].bucket_ns, 60 * kNanosPerSecond);
   EXPECT_EQ(c.passes[0].anchor, Anchor::kEnd);
@@ -443,6 +446,11 @@ run:
   overlap_days: sometimes
 )",
               "run.overlap_days", 2, "expected true or false");
+  ExpectError(R"(
+run:
+  wide_batches: 2
+)",
+              "run.wide_batches", 2, "expected true or false");
   ExpectError(R"(
 universe:
   mics: [XLON, xpar]

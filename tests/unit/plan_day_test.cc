@@ -437,8 +437,11 @@ class PlanDayTest : public ::testing::Test {
     request.size_cache_dir = std::move(cache_dir);
     request.size_history_dir = std::move(history_dir);
     request.worker_threads = kThreads;
+    request.worker_slots = worker_slots_;
     return PlanDay(*lake_.Open(), request);
   }
+
+  int worker_slots_ = 1;  // the run's workers (PlanRequest::worker_slots)
 
   // A shredded batch holds copies of its kThreads largest listings.
   static constexpr int kThreads = 2;
@@ -598,6 +601,61 @@ TEST_F(PlanDayTest, ShredWhenAFileIsNotClustered) {
   EXPECT_NE(plan->strategy_reason.find(lake_.PathOf(Table::kTrades, kMonday, "XLON")), std::string::npos)
       << plan->strategy_reason;
   EXPECT_NE(plan->strategy_reason.find("not clustered"), std::string::npos) << plan->strategy_reason;
+}
+
+TEST_F(PlanDayTest, WideBatchWhenTheDayFitsSeveralWorkersTogether) {
+  WriteInterleavedTrades();
+  // As above: one worker's data budget holds 800 rows' worth of the day's 1 100, two workers'
+  // together 1 600 (budgets this small leave half to data).
+  worker_slots_ = 2;
+  auto plan = Plan(2 * MemoryOf(800));
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ExpectCoversUniverseInOrder(*plan);
+  ASSERT_EQ(plan->batches.size(), 1u);
+  EXPECT_EQ(plan->batches[0].worker_slots, 2);
+  EXPECT_EQ(plan->strategy, InputStrategy::kDirect) << plan->strategy_reason;
+  EXPECT_NE(plan->strategy_reason.find("budgets of 2 workers together"), std::string::npos)
+      << plan->strategy_reason;
+  EXPECT_NE(plan->strategy_reason.find("run.wide_batches"), std::string::npos) << plan->strategy_reason;
+  // Packed as a lake read (no copies of listings): its listings' memory, within both budgets.
+  uint64_t memory = 0;
+  for (const auto& size : plan->sizes) memory += size.memory_bytes;
+  EXPECT_EQ(plan->batches[0].memory_bytes, memory);
+  EXPECT_LE(memory, DataBudget(2 * plan->memory_budget));
+  EXPECT_GT(memory, DataBudget(plan->memory_budget));
+  EXPECT_EQ(plan->gather_threads, 0);
+}
+
+TEST_F(PlanDayTest, WideBatchTakesTheFewestWorkersThatHoldTheDay) {
+  WriteInterleavedTrades();
+  // One worker's data budget: 400 rows' worth; two: 800; three: 1 200 >= the day's 1 100.
+  worker_slots_ = 4;
+  auto plan = Plan(2 * MemoryOf(400));
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  ASSERT_EQ(plan->batches.size(), 1u);
+  EXPECT_EQ(plan->batches[0].worker_slots, 3);
+  EXPECT_NE(plan->strategy_reason.find("budgets of 3 workers together"), std::string::npos)
+      << plan->strategy_reason;
+  // With two workers the day does not fit their budgets together: it is shredded.
+  worker_slots_ = 2;
+  plan = Plan(2 * MemoryOf(400));
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->strategy, InputStrategy::kShred) << plan->strategy_reason;
+  EXPECT_GT(plan->batches.size(), 1u);
+  for (const auto& b : plan->batches) EXPECT_EQ(b.worker_slots, 1) << "batch " << b.id;
+}
+
+TEST_F(PlanDayTest, NoWideBatchWithOneWorkerOrWhenTurnedOff) {
+  WriteInterleavedTrades();
+  auto plan = Plan(2 * MemoryOf(800));  // one worker (worker_slots_ 1)
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->strategy, InputStrategy::kShred) << plan->strategy_reason;
+  worker_slots_ = 2;
+  config_.run.wide_batches = false;
+  plan = Plan(2 * MemoryOf(800));
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_EQ(plan->strategy, InputStrategy::kShred) << plan->strategy_reason;
+  EXPECT_GT(plan->batches.size(), 1u);
 }
 
 TEST_F(PlanDayTest, RowGroupsWhenEveryFileIsClustered) {
