@@ -223,9 +223,11 @@ class PipelineRunner {
   /// Waits for the workers of `run`, the only day with workers left.
   static void ReapAlone(DayRun& run);
   size_t Busy() const;  // worker places taken, for both days (a wide batch takes several)
-  /// Whether the next task of `run` has its worker places free.
+  /// Whether the next task of `run` has its worker places free (never more than all of them: a
+  /// task planned for more places than the run has would otherwise wait forever).
   bool PlacesFor(const DayRun& run) const {
-    return !run.ready.empty() && static_cast<int>(Busy()) + run.ready.front().worker_slots <= workers_;
+    return !run.ready.empty() &&
+           static_cast<int>(Busy()) + std::min(run.ready.front().worker_slots, workers_) <= workers_;
   }
   size_t Computing() const;  // of which not output only
   /// Marks the workers whose output-only notice arrived (exec/output_notice.h).
