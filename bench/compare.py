@@ -207,7 +207,7 @@ def run_engine(engine: str, args, lake: Path, days: list[str], workdir: Path) ->
             "driver_hwm": m.root_hwm, "worker_hwm": worker_hwm, "worker_hwm_sampled": max(m.child_hwm, default=0),
             "report_driver_rss": report["driver_peak_rss_bytes"],
             "report_max_worker_rss": max((b["peak_rss_bytes"] for b in batches), default=0),
-            "batches": len(batches), "strategies": sorted({d["strategy"] for d in report["days"]}),
+            "batches": len(batches), "strategies": sorted({day_strategy(d) for d in report["days"]}),
             "shred_seconds": sum((d.get("shred") or {}).get("seconds", 0) for d in report["days"]),
             "worker_cpu": sum(b["cpu_seconds"] for b in batches),
             # batches run again (a failed or killed worker; one killed for memory is split in two)
@@ -359,6 +359,13 @@ def table(args, results: list[dict], series: str) -> list[str]:
                          f"{ratio_rss} | {floor} | {s['n']}{note} | {100 * s['foreign']:.0f} |"
                          + (f" {s['cgroup_peak'] / 2**20:.0f} | {s['oom_kills']} |" if capped else ""))
     return lines
+
+
+def day_strategy(day: dict) -> str:
+    """A day's input strategy as the run report gives it; a wide batch (one worker taking several
+    worker places instead of a shredded day: docs/planning.md) is marked with its places."""
+    places = max((b.get("worker_slots", 1) for b in day["batches"]), default=1)
+    return f"{day['strategy']} (wide: {places} places)" if places > 1 else day["strategy"]
 
 
 def intraday_table(results: list[dict]) -> list[str]:
