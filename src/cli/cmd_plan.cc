@@ -330,7 +330,7 @@ Status RunPlan(const PlanArgs& args) {
     request.size_history_dir = DefaultSizeHistoryDir(config);
     INTRADAY_ASSIGN_OR_RAISE(auto schema, PassOutputSchema(modules));
     request.output_row_bytes = OutputRowBytes(*schema);
-    request.worker_slots = config.run.workers.value_or(DefaultWorkerCount(config.run.memory_per_worker));
+    request.worker_slots = WorkerCount(config.run);
     INTRADAY_ASSIGN_OR_RAISE(DayPlan plan, PlanDay(*lake, request));
     if (args.json) {
       json_passes.push_back(ToJson(plan));

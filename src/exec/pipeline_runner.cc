@@ -104,6 +104,12 @@ struct TrackedTask {
   int worker_slots = 1;  // worker places it takes while it runs (Batch::worker_slots)
 };
 
+/// Gives `tracked` `slots` worker places and the data budget of that many workers together.
+void SetWorkerSlots(TrackedTask& tracked, int slots, uint64_t memory_per_worker) {
+  tracked.worker_slots = slots;
+  tracked.task.memory_budget = DataBudget(static_cast<uint64_t>(slots) * memory_per_worker);
+}
+
 /// Batch outputs concatenate in this order: first ListingId, or the plan batch of a later pass
 /// (whose batches are never split).
 int64_t OutputOrder(const TrackedTask& tracked) {
@@ -341,7 +347,7 @@ Status PipelineRunner::Run() {
 
   INTRADAY_ASSIGN_OR_RAISE(lake_, Lake::Open(config_.data.ToLakeOptions()));
   INTRADAY_ASSIGN_OR_RAISE(exe_, SelfExecutable());
-  workers_ = config_.run.workers.value_or(DefaultWorkerCount(config_.run.memory_per_worker));
+  workers_ = WorkerCount(config_.run);
   run_scratch_ = scratch_->Join(run_id_);
   staging_ = output_->Join("_staging/" + run_id_);
   // A worker's stdout and stderr are appended to a local log file: in the run's scratch when it
@@ -567,8 +573,7 @@ Result<PreparedDay> PipelineRunner::PrepareEventDay(const PassContext& pass, Dat
     TrackedTask tracked = NewTask(pass, day, batch.id, batch.listings);
     tracked.task.inputs = std::move(inputs[static_cast<size_t>(batch.id)]);
     tracked.task.stream_over_time = batch.streamed;
-    tracked.worker_slots = batch.worker_slots;
-    tracked.task.memory_budget = DataBudget(static_cast<uint64_t>(batch.worker_slots) * plan.memory_budget);
+    SetWorkerSlots(tracked, batch.worker_slots, plan.memory_budget);
     prepared.tasks.push_back(std::move(tracked));
   }
   // A day of one batch: its worker writes the day's file straight from its rows (to staging;
@@ -1066,9 +1071,7 @@ Status PipelineRunner::TaskExited(DayRun& run, Running done, const ChildExit& ex
     tracked.task.delete_spill_inputs = false;
     tracked.task.day_file.clear();  // two batches now: the driver writes the day's file
     // A wide batch's halves take half its places each (at least one).
-    tracked.worker_slots = std::max(1, (tracked.worker_slots + 1) / 2);
-    tracked.task.memory_budget =
-        DataBudget(static_cast<uint64_t>(tracked.worker_slots) * config_.run.memory_per_worker);
+    SetWorkerSlots(tracked, std::max(1, (tracked.worker_slots + 1) / 2), config_.run.memory_per_worker);
     TrackedTask second = tracked;
     tracked.task.listings.resize(half);
     second.task.listings.erase(second.task.listings.begin(),

@@ -19,6 +19,11 @@ struct RunnerOptions {
 /// Default worker count: min(cores, physical RAM / memory_per_worker), at least 1.
 int DefaultWorkerCount(uint64_t memory_per_worker);
 
+/// The run's workers: `run.workers`, or DefaultWorkerCount. `intraday plan` plans with it too.
+inline int WorkerCount(const RunConfig& run) {
+  return run.workers.value_or(DefaultWorkerCount(run.memory_per_worker));
+}
+
 /// Runs the pipeline. Returns Cancelled after SIGINT/SIGTERM (finished days stay published,
 /// `--resume` continues), an error naming the file/batch on failure.
 Status RunPipeline(const PipelineConfig& config, const RunnerOptions& options);

@@ -113,25 +113,26 @@ struct WidePlan {
 /// batch's reading back (50 listings x 8 days with 512 MiB workers, one 1 GiB worker per day:
 /// -29% wall, -30% peak; docs/benchmarks.md, "Session 15"). The batch counts as that many
 /// workers while it runs, so the run's memory stays within workers x budget. Empty where no
-/// such batch exists (sizes not all known, a row cap, a listing over the budgets together).
+/// such batch exists: a row cap, a listing over the budgets together, a listing of unknown size
+/// (PackListings puts each of those alone, so the day is never one batch).
 std::optional<WidePlan> PackWide(const DayPlan& plan, const PackOptions& pack, int slots) {
-  const bool all_known =
-      std::all_of(plan.sizes.begin(), plan.sizes.end(), [](const ListingSize& s) { return s.estimated; });
-  if (!all_known) return std::nullopt;
-  for (int k = 2; k <= slots; ++k) {
-    PackOptions wide = pack;
-    wide.gather_threads = 0;  // read from the lake, as a direct batch: nothing gathered
-    wide.memory_budget = DataBudget(static_cast<uint64_t>(k) * plan.memory_budget);
-    PackResult packed = PackListings(plan.sizes, wide);
-    if (packed.batches.size() != 1 || packed.batches.front().oversize) continue;
-    packed.batches.front().worker_slots = k;
-    std::string reason = fmt::format(
-        "the day fits the budgets of {} workers together, not one: {} of {} for data; one worker takes "
-        "their {} places instead of shredding (run.wide_batches)",
-        k, FormatBytes(packed.batches.front().memory_bytes), FormatBytes(wide.memory_budget), k);
-    return WidePlan{std::move(packed), {InputStrategy::kDirect, std::move(reason)}};
-  }
-  return std::nullopt;
+  auto budget_of = [&](int k) { return DataBudget(static_cast<uint64_t>(k) * plan.memory_budget); };
+  if (slots < 2) return std::nullopt;
+  PackOptions wide = pack;
+  wide.gather_threads = 0;  // read from the lake, as a direct batch: nothing gathered
+  wide.memory_budget = budget_of(slots);
+  PackResult packed = PackListings(plan.sizes, wide);
+  if (packed.batches.size() != 1 || packed.batches.front().oversize) return std::nullopt;
+  Batch& batch = packed.batches.front();
+  // A lake read's batch is the sum of its listings: the fewest places whose budget holds it.
+  int k = 2;
+  while (budget_of(k) < batch.memory_bytes) ++k;
+  batch.worker_slots = k;
+  std::string reason = fmt::format(
+      "the day fits the budgets of {} workers together, not one: {} of {} for data; one worker takes "
+      "their {} places instead of shredding (run.wide_batches)",
+      k, FormatBytes(batch.memory_bytes), FormatBytes(budget_of(k)), k);
+  return WidePlan{std::move(packed), {InputStrategy::kDirect, std::move(reason)}};
 }
 
 }  // namespace
