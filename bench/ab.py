@@ -14,6 +14,8 @@ binary's speed-up or on memory settings).
       --variant 'build/release/intraday' --variant 'build/release/intraday shred_buffer=64MiB'
   (a variant's settings: `shred_buffer=64MiB` goes into `run:`, `MIMALLOC_PURGE_DELAY=-1` into the
   environment of the run)
+With --memory-cap each run is inside a memory cgroup of that size (as compare.py --memory-cap; 'auto':
+workers x budget), and its line adds the cgroup's peak (RSS and the page cache the run filled).
 """
 from __future__ import annotations
 
@@ -51,10 +53,16 @@ def main() -> int:
                     help="seconds to wait before each run; on a virtual machine whose balloon hands free "
                          "memory back to the host (docs/engine.md, \"Memory pages\"), 10 s makes every run "
                          "start on memory the host has to fault in again")
+    ap.add_argument("--memory-cap", metavar="BYTES|auto",
+                    help="run each variant in a memory cgroup of this size ('auto': workers x budget)")
     ap.add_argument("--work", type=Path, default=_util.DEFAULT_DATA / "ab", help="outputs and scratch")
     args = ap.parse_args()
 
     days = _util.weekdays(_util.START, args.days)
+    cap_bytes = None
+    if args.memory_cap:
+        cap_bytes = (_util.parse_bytes(args.budget) * args.workers if args.memory_cap == "auto"
+                     else _util.parse_bytes(args.memory_cap))
     variants = []
     for i, text in enumerate(args.variant):
         binary, *settings = text.split()
@@ -78,8 +86,12 @@ def main() -> int:
             config = args.work / f"pipeline-{name}.yaml"
             _util.write_pipeline(config, args.lake.resolve(), days, output, scratch, args.workers, args.budget,
                                  extra)
-            m = _util.measure([binary, "run", str(config), "--progress", "never"], env={**os.environ, **env},
-                              log=args.work / f"{name}.log")
+            command = [binary, "run", str(config), "--progress", "never"]
+            if cap_bytes:
+                with _util.MemoryCap(cap_bytes, f"intraday-ab-{os.getpid()}") as cap:
+                    m = _util.measure(command, env={**os.environ, **env}, log=args.work / f"{name}.log", cap=cap)
+            else:
+                m = _util.measure(command, env={**os.environ, **env}, log=args.work / f"{name}.log")
             if not m.ok:
                 print(f"{name} failed: {m.error}", file=sys.stderr)
                 return 1
@@ -89,11 +101,13 @@ def main() -> int:
             print(f"rep {rep + 1} {name}: wall {m.wall:.2f} s, CPU {m.cpu:.2f} s, "
                   f"tree peak {m.tree_peak / 2**20:.0f} MiB (= {parts}: driver, workers), "
                   f"driver {m.root_hwm / 2**20:.0f} MiB, "
-                  f"largest worker {max(m.child_hwm, default=0) / 2**20:.0f} MiB", flush=True)
+                  f"largest worker {max(m.child_hwm, default=0) / 2**20:.0f} MiB"
+                  + (f", cgroup peak {m.cgroup_peak / 2**20:.0f} MiB" if cap_bytes else ""), flush=True)
 
     base = variants[0][0]
     print(f"\nlake {args.lake.name}, {args.days} days, {args.workers} workers, budget {args.budget}, "
-          f"medians of {args.reps}" + (f", {args.pause:g} s pause before each run" if args.pause else ""))
+          f"medians of {args.reps}" + (f", {args.pause:g} s pause before each run" if args.pause else "")
+          + (f", memory cap {cap_bytes / 2**20:.0f} MiB" if cap_bytes else ""))
     print(f"{'':3} {'wall s':>8} {'CPU s':>8} {'peak MiB':>9} {'wall/A':>7} {'CPU/A':>7} {'peak/A':>7} "
           f"{'driver':>7} {'worker':>7}  variant")
     med = {}

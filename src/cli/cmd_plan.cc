@@ -15,6 +15,7 @@
 #include <fmt/ranges.h>
 
 #include "cli/commands.h"
+#include "common/machine.h"
 #include "common/units.h"
 #include "config/config_loader.h"
 #include "config/config_overrides.h"
@@ -145,6 +146,12 @@ std::string FormatPlan(const DayPlan& plan, const PipelineConfig& config) {
   out += fmt::format("  budget     {} per worker (run.memory_per_worker), {} of it for data; row caps: {}\n",
                      FormatBytes(plan.memory_budget), FormatBytes(DataBudget(plan.memory_budget)),
                      caps.empty() ? std::string("none") : fmt::format("{}", fmt::join(caps, ", ")));
+  const MachineLimits& machine = ThisMachine();
+  out += config.run.workers
+             ? fmt::format("  workers    {} (run.workers)\n", *config.run.workers)
+             : fmt::format("  workers    {} (run.workers auto: {} cores, {}; {} of memory, {})\n",
+                           WorkerCount(config.run), machine.cores, machine.cores_source,
+                           FormatBytes(machine.memory_bytes), machine.memory_source);
 
   // Universe per MIC, the configured MICs included even when they have no listing on the day.
   std::map<std::string, size_t> per_mic;

@@ -8,12 +8,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -22,6 +24,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/io_errors.h"
+#include "common/machine.h"
 #include "common/units.h"
 #include "config/config_json.h"
 #include "exec/day_output.h"
@@ -135,6 +138,37 @@ struct PreparedDay {
   std::deque<TrackedTask> tasks;
 };
 
+/// Holds the next day's shredding back until the current day's workers are done (Open), when the
+/// memory this process may use cannot hold the driver's shredding beside them.
+class ShredGate {
+ public:
+  void Close() {
+    std::lock_guard lock(mutex_);
+    open_ = false;
+  }
+  void Open() {
+    {
+      std::lock_guard lock(mutex_);
+      open_ = true;
+    }
+    opened_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock lock(mutex_);
+    opened_.wait(lock, [this] { return open_; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable opened_;
+  bool open_ = true;
+};
+
+/// What the driver's shredding holds beyond run.shred_buffer: the Parquet readers of its threads,
+/// the routed pieces being written, its own baseline (measured: ~300-340 MiB on the 200-listing
+/// days of the benchmark lakes, with a buffer of 64 or 256 MiB; docs/engine.md, "Shredding ahead").
+constexpr uint64_t kShredOverheadBytes = uint64_t{320} << 20;
+
 /// The state of one pass: its modules, columns and output schema, created once.
 struct PassContext {
   const PassConfig* pass = nullptr;
@@ -211,8 +245,9 @@ class PipelineRunner {
   /// it is kept in its `failed` and its other tasks are stopped.
   Status TaskExited(DayRun& run, Running done, const ChildExit& exited);
   Result<PreparedDay> PrepareDay(PassContext& pass, Date day);
-  /// Thread-safe: touches neither the report nor the progress display.
-  Result<PreparedDay> PrepareEventDay(const PassContext& pass, Date day) const;
+  /// Thread-safe: touches neither the report nor the progress display. A day prepared `ahead`
+  /// waits for shred_gate_ before it shreds, unless shred_ahead_.
+  Result<PreparedDay> PrepareEventDay(const PassContext& pass, Date day, bool ahead) const;
   /// PrepareEventDay, with when it started and how long it took in the day's report fields.
   Result<PreparedDay> TimedPrepareEventDay(const PassContext& pass, Date day, bool ahead) const;
   Result<PreparedDay> PrepareDerivedDay(PassContext& pass, Date day);
@@ -267,6 +302,10 @@ class PipelineRunner {
   /// The next day of the pass, planned and shredded while the current day runs
   /// (run.overlap_days), and which day that is.
   std::future<Result<PreparedDay>> ahead_;
+  /// Whether the memory this process may use holds the driver's shredding of the next day beside
+  /// the workers' budgets; if not, the day prepared ahead shreds once shred_gate_ opens.
+  bool shred_ahead_ = true;
+  mutable ShredGate shred_gate_;
   PassContext* ahead_pass_ = nullptr;
   Date ahead_day_;
   /// The day prepared ahead once its batches may start: while the current day's last batches
@@ -366,9 +405,30 @@ Status PipelineRunner::Run() {
                                         config_hash_, config_.source_file);
   report_->root()["workers"] = workers_;
   report_->root()["memory_per_worker"] = config_.run.memory_per_worker;
+  const MachineLimits& machine = ThisMachine();
+  report_->root()["machine"] = {{"cores", machine.cores},
+                                {"cores_source", machine.cores_source},
+                                {"memory_bytes", machine.memory_bytes},
+                                {"memory_source", machine.memory_source}};
   progress_ = std::make_unique<Progress>(options_.interactive_progress, static_cast<int>(todo.size()));
-  spdlog::info("run {}: {} pass-days to compute, {} workers, {} per worker", run_id_, todo.size(), workers_,
+  spdlog::info("run {}: {} pass-days to compute, {} workers{}, {} per worker", run_id_, todo.size(), workers_,
+               config_.run.workers ? ""
+                                   : fmt::format(" (auto: {} cores, {}; {} of memory, {})", machine.cores,
+                                                 machine.cores_source, FormatBytes(machine.memory_bytes),
+                                                 machine.memory_source),
                FormatBytes(config_.run.memory_per_worker));
+  const uint64_t workers_memory = static_cast<uint64_t>(workers_) * config_.run.memory_per_worker;
+  if (workers_memory > machine.memory_bytes) {
+    Warn(
+        fmt::format("run.workers x run.memory_per_worker = {} x {} = {} is more than the {} this process may "
+                    "use ({}): workers may be killed for memory; lower run.workers or run.memory_per_worker",
+                    workers_, FormatBytes(config_.run.memory_per_worker), FormatBytes(workers_memory),
+                    FormatBytes(machine.memory_bytes), machine.memory_source));
+  }
+  // The driver shreds the next day beside this day's workers only if the memory holds both;
+  // otherwise the next day's plan is made ahead and its shredding waits for the workers.
+  shred_ahead_ = workers_memory + config_.run.shred_buffer + kShredOverheadBytes <= machine.memory_bytes;
+  report_->root()["shred_ahead"] = shred_ahead_;
   InstallStopHandlers();
   InstallOutputNoticeHandler();
 
@@ -402,6 +462,7 @@ Status PipelineRunner::Run() {
     if (early_ != nullptr && early_->pass == &pass && early_->day == day) {
       run = std::move(early_);
     } else {
+      shred_gate_.Open();  // the day before has no worker left
       Result<PreparedDay> prepared = ahead_.valid() ? ahead_.get() : PrepareDay(pass, day);
       if (!prepared.ok()) {
         status = prepared.status();
@@ -421,6 +482,7 @@ Status PipelineRunner::Run() {
       break;
     }
     if (config_.run.overlap_days && !pass.derived && i + 1 < todo.size() && todo[i + 1].first == p) {
+      shred_gate_.Close();
       ahead_pass_ = &pass;
       ahead_day_ = todo[i + 1].second;
       const Date next = ahead_day_;
@@ -437,6 +499,7 @@ Status PipelineRunner::Run() {
   }
   early_.reset();
   // A day being prepared ahead writes into the run's scratch: let it finish before removing it.
+  shred_gate_.Open();
   if (ahead_.valid()) ahead_.wait();
   if (progress_) progress_->Clear();
 
@@ -497,14 +560,14 @@ Result<PreparedDay> PipelineRunner::PrepareDay(PassContext& pass, Date day) {
 Result<PreparedDay> PipelineRunner::TimedPrepareEventDay(const PassContext& pass, Date day,
                                                          bool ahead) const {
   const double started = SecondsSinceStart();
-  INTRADAY_ASSIGN_OR_RAISE(PreparedDay prepared, PrepareEventDay(pass, day));
+  INTRADAY_ASSIGN_OR_RAISE(PreparedDay prepared, PrepareEventDay(pass, day, ahead));
   prepared.report["prepared_ahead"] = ahead;
   prepared.report["prepare_started_seconds"] = started;
   prepared.report["prepare_seconds"] = SecondsSinceStart() - started;
   return prepared;
 }
 
-Result<PreparedDay> PipelineRunner::PrepareEventDay(const PassContext& pass, Date day) const {
+Result<PreparedDay> PipelineRunner::PrepareEventDay(const PassContext& pass, Date day, bool ahead) const {
   const std::string day_scratch = DayScratch(pass, day);
   INTRADAY_RETURN_NOT_OK(scratch_->CreateDirs(day_scratch));
   PreparedDay prepared;
@@ -539,8 +602,14 @@ Result<PreparedDay> PipelineRunner::PrepareEventDay(const PassContext& pass, Dat
     shred.scratch = &*scratch_;
     shred.spill_dir = day_scratch + "/spill";
     shred.buffer_bytes = config_.run.shred_buffer;
-    shred.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    shred.threads = std::max(1, ThisMachine().cores);
     shred.stop_requested = [] { return StopRequested(); };
+    if (ahead && !shred_ahead_) {
+      const double waited_from = SecondsSinceStart();
+      shred_gate_.Wait();
+      day_report["shred_waited_for_workers_seconds"] = SecondsSinceStart() - waited_from;
+    }
+    const double shred_started = SecondsSinceStart();
     const auto shred_start = std::chrono::steady_clock::now();
     INTRADAY_ASSIGN_OR_RAISE(ShredResult shredded, ShredDay(shred));
     day_report["shred"] = {
@@ -548,6 +617,7 @@ Result<PreparedDay> PipelineRunner::PrepareEventDay(const PassContext& pass, Dat
         {"rows_routed", shredded.rows_routed},
         {"bytes_written", shredded.bytes_written},
         {"files", shredded.files.size()},
+        {"started_seconds", shred_started},
         {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - shred_start).count()}};
     for (const auto& spill : shredded.files) {
       inputs[static_cast<size_t>(spill.batch)].push_back(
@@ -832,7 +902,7 @@ Status PipelineRunner::StartTask(DayRun& run) {
                          (early_ != nullptr && early_->failed.ok() ? early_->ready.size() : 0);
   const int in_flight =
       std::max<int>(1, std::min<int>(workers_, static_cast<int>(Computing() + waiting) + 1));
-  tracked.task.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / in_flight);
+  tracked.task.threads = std::max(1, ThisMachine().cores / in_flight);
   tracked.task.output_path = fmt::format("{}/task-{:05d}.arrow", run.scratch, tracked.sequence);
   tracked.task.result_path = stem + ".result.json";
   tracked.task.huge_pages =
@@ -882,7 +952,7 @@ void PipelineRunner::StartEarlyTasks() {
   // Only on idle cores: a day whose batches fill the cores (one batch takes them all as threads)
   // is not joined by the next day's workers, which would double the memory for a few per cent of
   // speed (docs/engine.md, "Days overlap").
-  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int cores = std::max(1, ThisMachine().cores);
   while (early_ != nullptr && early_->failed.ok() && PlacesFor(*early_) && ThreadsInUse() < cores) {
     const Status started = StartTask(*early_);
     if (!started.ok()) FailEarlyDay(started);
@@ -948,6 +1018,7 @@ Status PipelineRunner::RunTasks(DayRun& current) {
       break;
     }
   }
+  shred_gate_.Open();  // the next day may shred now: this day has no worker left
   return Status::OK();
 }
 
@@ -1095,12 +1166,10 @@ Status PipelineRunner::TaskExited(DayRun& run, Running done, const ChildExit& ex
 }  // namespace
 
 int DefaultWorkerCount(uint64_t memory_per_worker) {
-  const long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
-  const uint64_t ram =
-      static_cast<uint64_t>(::sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-  const uint64_t by_memory = memory_per_worker > 0 ? ram / memory_per_worker : 1;
+  const MachineLimits& machine = ThisMachine();
+  const uint64_t by_memory = memory_per_worker > 0 ? machine.memory_bytes / memory_per_worker : 1;
   return static_cast<int>(
-      std::max<uint64_t>(1, std::min<uint64_t>(static_cast<uint64_t>(std::max(1L, cores)), by_memory)));
+      std::max<uint64_t>(1, std::min<uint64_t>(static_cast<uint64_t>(machine.cores), by_memory)));
 }
 
 Status RunPipeline(const PipelineConfig& config, const RunnerOptions& options) {

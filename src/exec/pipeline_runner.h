@@ -16,7 +16,8 @@ struct RunnerOptions {
   bool interactive_progress = false;
 };
 
-/// Default worker count: min(cores, physical RAM / memory_per_worker), at least 1.
+/// Default worker count: min(cores, memory / memory_per_worker), at least 1, with the cores and
+/// the memory this process may use (common/machine.h: its CPU affinity and cgroup limits).
 int DefaultWorkerCount(uint64_t memory_per_worker);
 
 /// The run's workers: `run.workers`, or DefaultWorkerCount. `intraday plan` plans with it too.

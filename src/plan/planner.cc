@@ -4,10 +4,10 @@
 #include <cmath>
 #include <deque>
 #include <optional>
-#include <thread>
 
 #include <fmt/format.h>
 
+#include "common/machine.h"
 #include "common/units.h"
 #include "plan/day_sizer.h"
 #include "plan/file_profile.h"
@@ -213,9 +213,7 @@ Result<DayPlan> PlanDay(const Lake& lake, const PlanRequest& request) {
   PackResult packed = PackListings(plan.sizes, pack);
   StrategyChoice choice = ChooseStrategy(packed.batches, plan.files, plan.sizes, pack.memory_budget);
   if (choice.strategy == InputStrategy::kShred) {
-    pack.gather_threads = request.worker_threads > 0
-                              ? request.worker_threads
-                              : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    pack.gather_threads = request.worker_threads > 0 ? request.worker_threads : ThisMachine().cores;
     packed = PackListings(plan.sizes, pack);
     choice = ChooseStrategy(packed.batches, plan.files, plan.sizes, pack.memory_budget);
   }
