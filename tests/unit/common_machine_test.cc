@@ -11,10 +11,11 @@ namespace {
 namespace fs = std::filesystem;
 constexpr uint64_t kGiB = uint64_t{1} << 30;
 
-/// A fake /proc/self/cgroup and cgroup mount under a temporary directory.
+/// A fake /proc/self/cgroup and cgroup mount under a temporary directory: 8 online CPUs, 16 GiB
+/// of RAM, the process in cgroup `self` (the file's text), `files` under the mount.
 class FakeMachine {
  public:
-  FakeMachine() {
+  FakeMachine(const std::string& self, std::initializer_list<std::pair<std::string, std::string>> files) {
     root_ = fs::temp_directory_path() /
             ("intraday-machine-test-" +
              std::string(testing::UnitTest::GetInstance()->current_test_info()->name()));
@@ -24,20 +25,35 @@ class FakeMachine {
     facts_.cgroup_mount = (root_ / "cgroup").string();
     facts_.online_cores = 8;
     facts_.ram_bytes = 16 * kGiB;
+    Write(root_ / "proc-self-cgroup", self);
+    for (const auto& [relative, text] : files) Write(root_ / "cgroup" / relative, text + "\n");
   }
   ~FakeMachine() { fs::remove_all(root_); }
 
-  void Write(const std::string& relative, const std::string& text) {
-    const fs::path path = root_ / relative;
+  MachineLimits Limits(int affinity_cores = 0) {
+    facts_.affinity_cores = affinity_cores;
+    return ReadMachineLimits(facts_);
+  }
+
+ private:
+  static void Write(const fs::path& path, const std::string& text) {
     fs::create_directories(path.parent_path());
     std::ofstream(path) << text;
   }
-  MachineFacts& facts() { return facts_; }
 
- private:
   fs::path root_;
   MachineFacts facts_;
 };
+
+std::string Bytes(uint64_t n) { return std::to_string(n); }
+
+void ExpectLimits(const MachineLimits& limits, int cores, const std::string& cores_source, uint64_t memory,
+                  const std::string& memory_source) {
+  EXPECT_EQ(limits.cores, cores);
+  EXPECT_EQ(limits.cores_source, cores_source);
+  EXPECT_EQ(limits.memory_bytes, memory);
+  EXPECT_EQ(limits.memory_source, memory_source);
+}
 
 TEST(MachineLimitsTest, ParsesCgroupMemoryLimits) {
   EXPECT_EQ(ParseCgroupMemoryLimit("1073741824\n"), kGiB);
@@ -57,80 +73,55 @@ TEST(MachineLimitsTest, ParsesCgroupCpuQuotasRoundedUp) {
 }
 
 TEST(MachineLimitsTest, WithoutCgroupLimitsTheMachineIsItsCpusAndRam) {
-  FakeMachine machine;
-  machine.Write("proc-self-cgroup", "0::/\n");
-  machine.Write("cgroup/cgroup.controllers", "cpu memory\n");
-  const MachineLimits limits = ReadMachineLimits(machine.facts());
-  EXPECT_EQ(limits.cores, 8);
-  EXPECT_EQ(limits.cores_source, "8 online CPUs");
-  EXPECT_EQ(limits.memory_bytes, 16 * kGiB);
-  EXPECT_EQ(limits.memory_source, "RAM");
+  const MachineLimits limits = FakeMachine("0::/\n", {{"cgroup.controllers", "cpu memory"}}).Limits();
+  ExpectLimits(limits, 8, "8 online CPUs", 16 * kGiB, "RAM");
 }
 
 TEST(MachineLimitsTest, CgroupV2TakesTheSmallestLimitOfTheCgroupAndItsAncestors) {
-  FakeMachine machine;
-  machine.Write("proc-self-cgroup", "0::/jobs/job-7\n");
-  machine.Write("cgroup/cgroup.controllers", "cpu memory\n");
-  machine.Write("cgroup/memory.max", "max\n");
-  machine.Write("cgroup/jobs/memory.max", std::to_string(4 * kGiB) + "\n");
-  machine.Write("cgroup/jobs/job-7/memory.max", "max\n");
-  machine.Write("cgroup/jobs/cpu.max", "max 100000\n");
-  machine.Write("cgroup/jobs/job-7/cpu.max", "250000 100000\n");
-  const MachineLimits limits = ReadMachineLimits(machine.facts());
-  EXPECT_EQ(limits.memory_bytes, 4 * kGiB);
-  EXPECT_EQ(limits.memory_source, "cgroup /jobs memory.max");
-  EXPECT_EQ(limits.cores, 3);
-  EXPECT_EQ(limits.cores_source, "cgroup /jobs/job-7 cpu.max");
+  const MachineLimits limits = FakeMachine("0::/jobs/job-7\n", {{"cgroup.controllers", "cpu memory"},
+                                                                {"memory.max", "max"},
+                                                                {"jobs/memory.max", Bytes(4 * kGiB)},
+                                                                {"jobs/job-7/memory.max", "max"},
+                                                                {"jobs/cpu.max", "max 100000"},
+                                                                {"jobs/job-7/cpu.max", "250000 100000"}})
+                                   .Limits();
+  ExpectLimits(limits, 3, "cgroup /jobs/job-7 cpu.max", 4 * kGiB, "cgroup /jobs memory.max");
 }
 
 TEST(MachineLimitsTest, CgroupV2InItsOwnNamespaceReadsTheMountsRoot) {
   // A container's cgroup namespace: /proc/self/cgroup may name a path of the host's hierarchy,
   // absent from the container's mount, whose root is the container's cgroup.
-  FakeMachine machine;
-  machine.Write("proc-self-cgroup", "0::/system.slice/docker-1234.scope\n");
-  machine.Write("cgroup/cgroup.controllers", "cpu memory\n");
-  machine.Write("cgroup/memory.max", std::to_string(2 * kGiB) + "\n");
-  const MachineLimits limits = ReadMachineLimits(machine.facts());
-  EXPECT_EQ(limits.memory_bytes, 2 * kGiB);
-  EXPECT_EQ(limits.memory_source, "cgroup / memory.max");
+  const MachineLimits limits =
+      FakeMachine("0::/system.slice/docker-1234.scope\n",
+                  {{"cgroup.controllers", "cpu memory"}, {"memory.max", Bytes(2 * kGiB)}})
+          .Limits();
+  ExpectLimits(limits, 8, "8 online CPUs", 2 * kGiB, "cgroup / memory.max");
 }
 
 TEST(MachineLimitsTest, CgroupV1ReadsTheMemoryAndCpuHierarchies) {
-  FakeMachine machine;
-  machine.Write("proc-self-cgroup", "5:memory:/batch/task\n2:cpu,cpuacct:/batch/task\n0::/\n");
-  machine.Write("cgroup/memory/memory.limit_in_bytes", "9223372036854771712\n");
-  machine.Write("cgroup/memory/batch/task/memory.limit_in_bytes", std::to_string(3 * kGiB) + "\n");
-  machine.Write("cgroup/cpu,cpuacct/batch/task/cpu.cfs_quota_us", "-1\n");
-  machine.Write("cgroup/cpu,cpuacct/batch/task/cpu.cfs_period_us", "100000\n");
-  machine.Write("cgroup/cpu,cpuacct/batch/cpu.cfs_quota_us", "400000\n");
-  machine.Write("cgroup/cpu,cpuacct/batch/cpu.cfs_period_us", "100000\n");
-  machine.facts().affinity_cores = 6;
-  const MachineLimits limits = ReadMachineLimits(machine.facts());
-  EXPECT_EQ(limits.memory_bytes, 3 * kGiB);
-  EXPECT_EQ(limits.memory_source, "cgroup /batch/task memory.limit_in_bytes");
-  EXPECT_EQ(limits.cores, 4);
-  EXPECT_EQ(limits.cores_source, "cgroup /batch cpu.cfs_quota_us");
+  const MachineLimits limits = FakeMachine("5:memory:/batch/task\n2:cpu,cpuacct:/batch/task\n0::/\n",
+                                           {{"memory/memory.limit_in_bytes", "9223372036854771712"},
+                                            {"memory/batch/task/memory.limit_in_bytes", Bytes(3 * kGiB)},
+                                            {"cpu,cpuacct/batch/task/cpu.cfs_quota_us", "-1"},
+                                            {"cpu,cpuacct/batch/task/cpu.cfs_period_us", "100000"},
+                                            {"cpu,cpuacct/batch/cpu.cfs_quota_us", "400000"},
+                                            {"cpu,cpuacct/batch/cpu.cfs_period_us", "100000"}})
+                                   .Limits(/*affinity_cores=*/6);
+  ExpectLimits(limits, 4, "cgroup /batch cpu.cfs_quota_us", 3 * kGiB,
+               "cgroup /batch/task memory.limit_in_bytes");
 }
 
 TEST(MachineLimitsTest, AffinityBelowTheCgroupQuotaLimitsTheCores) {
-  FakeMachine machine;
-  machine.Write("proc-self-cgroup", "0::/\n");
-  machine.Write("cgroup/cgroup.controllers", "cpu memory\n");
-  machine.Write("cgroup/cpu.max", "400000 100000\n");
-  machine.facts().affinity_cores = 2;
-  const MachineLimits limits = ReadMachineLimits(machine.facts());
-  EXPECT_EQ(limits.cores, 2);
-  EXPECT_EQ(limits.cores_source, "CPU affinity: 2 CPUs");
+  const MachineLimits limits =
+      FakeMachine("0::/\n", {{"cgroup.controllers", "cpu memory"}, {"cpu.max", "400000 100000"}})
+          .Limits(/*affinity_cores=*/2);
+  ExpectLimits(limits, 2, "CPU affinity: 2 CPUs", 16 * kGiB, "RAM");
 }
 
 TEST(MachineLimitsTest, AMemoryLimitAboveTheRamIsTheRam) {
-  FakeMachine machine;
-  machine.Write("proc-self-cgroup", "0::/\n");
-  machine.Write("cgroup/cgroup.controllers", "memory\n");
-  machine.Write("cgroup/memory.max", std::to_string(64 * kGiB) + "\n");
-  const MachineLimits limits = ReadMachineLimits(machine.facts());
-  EXPECT_EQ(limits.memory_bytes, 16 * kGiB);
-  EXPECT_EQ(limits.memory_source, "RAM");
+  const MachineLimits limits =
+      FakeMachine("0::/\n", {{"cgroup.controllers", "memory"}, {"memory.max", Bytes(64 * kGiB)}}).Limits();
+  ExpectLimits(limits, 8, "8 online CPUs", 16 * kGiB, "RAM");
 }
 
 TEST(MachineLimitsTest, ThisMachineHasACoreAndMemory) {
