@@ -33,6 +33,7 @@
 #include "exec/output_schema.h"
 #include "exec/streamed_listing.h"
 #include "io/arrow_compute.h"
+#include "io/column_pages.h"
 #include "io/group_rows.h"
 #include "io/lake.h"
 #include "io/listing_slots.h"
@@ -584,6 +585,15 @@ Result<std::unique_ptr<TableFileReader>> OpenPiece(const Lake& lake, const Input
 }
 
 template <typename T>
+void ScatterValues(const uint8_t* src, int64_t n, const int64_t* place, uint8_t* dst) {
+  const T* in = reinterpret_cast<const T*>(src);
+  T* out = reinterpret_cast<T*>(dst);
+  for (int64_t i = 0; i < n; ++i) {
+    if (place[i] >= 0) out[place[i]] = in[i];
+  }
+}
+
+template <typename T>
 void ScatterFixed(const arrow::ArrayData& src, const int64_t* place, uint8_t* dst) {
   const T* in = src.GetValues<T>(1);
   T* out = reinterpret_cast<T*>(dst);
@@ -611,7 +621,8 @@ Result<std::vector<PlacedTable>> ReadTablesGrouped(const Lake& lake, const std::
                                                    const std::vector<InputPiece>& pieces,
                                                    const std::vector<size_t>& order, const Task& task,
                                                    const ListingSlots& slot_of, int64_t* input_rows,
-                                                   int64_t* sorted_blocks) {
+                                                   int64_t* sorted_blocks, int64_t* page_column_chunks,
+                                                   int64_t* arrow_column_chunks) {
   const size_t slots = task.listings.size();
   // 1. Rows per listing and piece.
   std::vector<std::vector<int64_t>> counts(pieces.size(), std::vector<int64_t>(slots, 0));
@@ -709,20 +720,98 @@ Result<std::vector<PlacedTable>> ReadTablesGrouped(const Lake& lake, const std::
     std::vector<int64_t> starts;                // per slot, then its rows
   };
   std::vector<std::vector<Grouped>> grouped(pieces.size());
+  std::atomic<int64_t> page_chunks{0};
+  std::atomic<int64_t> arrow_chunks{0};
   INTRADAY_RETURN_NOT_OK(ParallelFor(pieces.size(), task.threads, [&](size_t k) -> Status {
     const size_t p = order[k];
     const size_t t = pieces[p].table;
     Destination& d = dest[t];
     if (d.schema == nullptr) return Status::OK();
-    std::vector<std::string> read;
+    const std::vector<int32_t>& piece_slots = row_slots[p];
+    auto columns_change = [&] {
+      return Status::Invalid("table ", SpecOf(columns[t].table).key, ": ", pieces[p].input->display_path,
+                             ": columns change between input files");
+    };
+    // Every row's place, once for all its columns.
+    std::vector<int64_t> place(piece_slots.size());
+    {
+      std::vector<int64_t> next = offset[p];
+      for (size_t i = 0; i < place.size(); ++i)
+        place[i] = piece_slots[i] < 0 ? -1 : next[static_cast<size_t>(piece_slots[i])]++;
+    }
+    auto mark_nulls = [&](size_t cc, const int64_t* row_place, int64_t n, auto is_null) {
+      {
+        std::lock_guard lock(d.valid_mutex);
+        if (d.valid[cc] == nullptr) {
+          d.valid[cc] = std::make_unique_for_overwrite<uint8_t[]>(static_cast<size_t>(total[t]));
+          std::memset(d.valid[cc].get(), 1, static_cast<size_t>(total[t]));
+        }
+      }
+      uint8_t* valid = d.valid[cc].get();
+      for (int64_t i = 0; i < n; ++i) {
+        if (row_place[i] >= 0 && is_null(i)) valid[row_place[i]] = 0;
+      }
+    };
+    // Fixed-width columns straight from their pages where their Parquet type allows
+    // (io/column_pages.h), a cache-sized chunk at a time; the others through the Arrow reader.
+    INTRADAY_ASSIGN_OR_RAISE(
+        auto pages, RowGroupPages::Open(lake.fs(), pieces[p].input->path, pieces[p].input->display_path,
+                                        pieces[p].metadata, pieces[p].row_group));
+    std::vector<std::string> read;  // through the Arrow reader
+    size_t direct = 0;
+    constexpr int64_t kChunkRows = 4096;
+    std::vector<uint8_t> chunk_values;
+    std::vector<uint8_t> chunk_valid(kChunkRows);
     for (const auto& name : columns[t].columns) {
-      if (name != "ListingId") read.push_back(name);
+      if (name == "ListingId") continue;
+      const int i = d.schema->GetFieldIndex(name);
+      const int own = pieces[p].schema->GetFieldIndex(name);
+      if (i < 0 || own < 0 || !pieces[p].schema->field(own)->type()->Equals(*d.schema->field(i)->type()))
+        return columns_change();
+      const auto cc = static_cast<size_t>(i);
+      const int width = d.width[cc];
+      std::unique_ptr<FixedColumnPages> column;
+      if (width > 0) {
+        INTRADAY_ASSIGN_OR_RAISE(column, pages->Column(name, *d.schema->field(i)->type()));
+      }
+      if (column == nullptr) {
+        read.push_back(name);
+        continue;
+      }
+      ++direct;
+      chunk_values.resize(static_cast<size_t>(kChunkRows * width));
+      uint8_t* out = d.values[cc]->mutable_data();
+      int64_t row = 0;
+      while (true) {
+        bool has_null = false;
+        INTRADAY_ASSIGN_OR_RAISE(
+            const int64_t n, column->Next(kChunkRows, chunk_values.data(), chunk_valid.data(), &has_null));
+        if (n == 0) break;
+        if (row + n > static_cast<int64_t>(place.size()))
+          return Status::Invalid(pieces[p].input->display_path, ": rows change between reads");
+        const int64_t* row_place = place.data() + row;
+        switch (width) {
+          case 8: ScatterValues<uint64_t>(chunk_values.data(), n, row_place, out); break;
+          case 4: ScatterValues<uint32_t>(chunk_values.data(), n, row_place, out); break;
+          case 2: ScatterValues<uint16_t>(chunk_values.data(), n, row_place, out); break;
+          default: ScatterValues<uint8_t>(chunk_values.data(), n, row_place, out); break;
+        }
+        if (has_null)
+          mark_nulls(cc, row_place, n, [&](int64_t r) { return chunk_valid[static_cast<size_t>(r)] == 0; });
+        row += n;
+      }
+      if (row != static_cast<int64_t>(place.size()))
+        return Status::Invalid(pieces[p].input->display_path, ": rows change between reads");
+    }
+    if (direct + read.size() + 1 != static_cast<size_t>(d.schema->num_fields())) return columns_change();
+    page_chunks += static_cast<int64_t>(direct);
+    arrow_chunks += static_cast<int64_t>(read.size());
+    if (read.empty()) {
+      row_slots[p] = {};
+      return Status::OK();
     }
     INTRADAY_ASSIGN_OR_RAISE(auto reader,
                              OpenPiece(lake, pieces[p], columns[t].table, read, kPieceBatchRows));
-    std::vector<int64_t> next = offset[p];
-    std::vector<int64_t> place;
-    const std::vector<int32_t>& piece_slots = row_slots[p];
     size_t first_row = 0;  // of the batch, within the piece
     std::vector<int> to;   // per read column, its column in the table's schema
     while (true) {
@@ -731,22 +820,17 @@ Result<std::vector<PlacedTable>> ReadTablesGrouped(const Lake& lake, const std::
       if (to.empty()) {
         for (int c = 0; c < batch->num_columns(); ++c) {
           const int i = d.schema->GetFieldIndex(batch->schema()->field(c)->name());
-          if (i < 0 || !batch->column(c)->type()->Equals(*d.schema->field(i)->type())) {
-            return Status::Invalid("table ", SpecOf(columns[t].table).key, ": ",
-                                   pieces[p].input->display_path, ": columns change between input files");
-          }
+          if (i < 0 || !batch->column(c)->type()->Equals(*d.schema->field(i)->type()))
+            return columns_change();
           to.push_back(i);
         }
-        if (static_cast<int>(to.size()) + 1 != d.schema->num_fields())
-          return Status::Invalid(pieces[p].input->display_path, ": columns change between input files");
       }
       const auto n = static_cast<size_t>(batch->num_rows());
       if (first_row + n > piece_slots.size())
         return Status::Invalid(pieces[p].input->display_path, ": rows change between reads");
       const std::span<const int32_t> slot(piece_slots.data() + first_row, n);
+      const int64_t* row_place = place.data() + first_row;
       first_row += n;
-      place.resize(n);
-      for (size_t i = 0; i < n; ++i) place[i] = slot[i] < 0 ? -1 : next[static_cast<size_t>(slot[i])]++;
       std::vector<int> other;
       for (int c = 0; c < batch->num_columns(); ++c) {
         const auto cc = static_cast<size_t>(to[static_cast<size_t>(c)]);
@@ -758,23 +842,13 @@ Result<std::vector<PlacedTable>> ReadTablesGrouped(const Lake& lake, const std::
         const arrow::ArrayData& src = *batch->column_data(c);
         uint8_t* out = d.values[cc]->mutable_data();
         switch (width) {
-          case 8: ScatterFixed<uint64_t>(src, place.data(), out); break;
-          case 4: ScatterFixed<uint32_t>(src, place.data(), out); break;
-          case 2: ScatterFixed<uint16_t>(src, place.data(), out); break;
-          default: ScatterFixed<uint8_t>(src, place.data(), out); break;
+          case 8: ScatterFixed<uint64_t>(src, row_place, out); break;
+          case 4: ScatterFixed<uint32_t>(src, row_place, out); break;
+          case 2: ScatterFixed<uint16_t>(src, row_place, out); break;
+          default: ScatterFixed<uint8_t>(src, row_place, out); break;
         }
         if (src.GetNullCount() == 0) continue;
-        {
-          std::lock_guard lock(d.valid_mutex);
-          if (d.valid[cc] == nullptr) {
-            d.valid[cc] = std::make_unique_for_overwrite<uint8_t[]>(static_cast<size_t>(total[t]));
-            std::memset(d.valid[cc].get(), 1, static_cast<size_t>(total[t]));
-          }
-        }
-        uint8_t* valid = d.valid[cc].get();
-        for (int64_t i = 0; i < src.length; ++i) {
-          if (place[static_cast<size_t>(i)] >= 0 && !src.IsValid(i)) valid[place[static_cast<size_t>(i)]] = 0;
-        }
+        mark_nulls(cc, row_place, src.length, [&](int64_t r) { return !src.IsValid(r); });
       }
       if (!other.empty()) {
         INTRADAY_ASSIGN_OR_RAISE(auto sub, batch->SelectColumns(other));
@@ -792,6 +866,9 @@ Result<std::vector<PlacedTable>> ReadTablesGrouped(const Lake& lake, const std::
     row_slots[p] = {};
     return Status::OK();
   }));
+
+  *page_column_chunks += page_chunks;
+  *arrow_column_chunks += arrow_chunks;
 
   // 5. Each table's batch: fixed-width columns as written, the others listing by listing. The
   // columns are finished in parallel (validity packed into bitmaps, strings concatenated), the
@@ -1210,8 +1287,10 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
       std::any_of(task.inputs.begin(), task.inputs.end(), [](const TaskInput& input) { return input.spill; });
   std::vector<PlacedTable> placed;
   if (!shredded) {
-    INTRADAY_ASSIGN_OR_RAISE(placed, ReadTablesGrouped(*lake, columns, pieces, by_weight, task, slot_of,
-                                                       &result.input_rows, &result.sorted_listings));
+    INTRADAY_ASSIGN_OR_RAISE(
+        placed,
+        ReadTablesGrouped(*lake, columns, pieces, by_weight, task, slot_of, &result.input_rows,
+                          &result.sorted_listings, &result.page_column_chunks, &result.arrow_column_chunks));
     for (PlacedTable& p : placed) {
       if (p.batch != nullptr && p.batch->num_rows() == 0) p.batch = nullptr;
     }

@@ -1063,6 +1063,10 @@ Status PipelineRunner::TaskExited(DayRun& run, Running done, const ChildExit& ex
     entry["output_bytes"] = result.output_bytes;
     entry["sorted_listings"] = result.sorted_listings;
     entry["gathered_listings"] = result.gathered_listings;
+    if (result.page_column_chunks + result.arrow_column_chunks > 0) {
+      entry["page_column_chunks"] = result.page_column_chunks;
+      entry["arrow_column_chunks"] = result.arrow_column_chunks;
+    }
     entry["input_bytes_released"] = result.input_bytes_released;
     if (tracked.task.stream_over_time) {
       entry["streamed"] = result.stream_fallback.empty();

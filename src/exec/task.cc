@@ -91,6 +91,8 @@ std::string TaskResultToJson(const TaskResult& result) {
                   {"time_slices", result.time_slices},
                   {"stream_fallback", result.stream_fallback},
                   {"sorted_listings", result.sorted_listings},
+                  {"page_column_chunks", result.page_column_chunks},
+                  {"arrow_column_chunks", result.arrow_column_chunks},
                   {"gathered_listings", result.gathered_listings},
                   {"input_bytes_released", result.input_bytes_released}};
   return j.dump();
@@ -107,6 +109,8 @@ Result<TaskResult> TaskResultFromJson(const std::string& text) {
     result.time_slices = j.value("time_slices", 0);
     result.stream_fallback = j.value("stream_fallback", std::string());
     result.sorted_listings = j.value("sorted_listings", int64_t{0});
+    result.page_column_chunks = j.value("page_column_chunks", int64_t{0});
+    result.arrow_column_chunks = j.value("arrow_column_chunks", int64_t{0});
     result.gathered_listings = j.value("gathered_listings", int64_t{0});
     result.input_bytes_released = j.value("input_bytes_released", int64_t{0});
     if (j.contains("listing_rows")) {

@@ -86,6 +86,10 @@ struct TaskResult {
   /// spill files, or out of order where no in-place sort applied): the run report shows both.
   int64_t sorted_listings = 0;
   int64_t gathered_listings = 0;
+  /// A direct read's fixed-width column chunks (a column of a row group) read straight from their
+  /// pages (io/column_pages.h), and the column chunks read through the Arrow reader.
+  int64_t page_column_chunks = 0;
+  int64_t arrow_column_chunks = 0;
   /// Bytes of mapped spill input dropped from the worker's memory once the listings that read
   /// them were done (MappedInputRelease in exec/batch_worker.cc).
   int64_t input_bytes_released = 0;
