@@ -617,6 +617,8 @@ Result<PreparedDay> PipelineRunner::PrepareEventDay(const PassContext& pass, Dat
         {"rows_routed", shredded.rows_routed},
         {"bytes_written", shredded.bytes_written},
         {"files", shredded.files.size()},
+        {"page_column_chunks", shredded.page_column_chunks},
+        {"arrow_column_chunks", shredded.arrow_column_chunks},
         {"started_seconds", shred_started},
         {"seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - shred_start).count()}};
     for (const auto& spill : shredded.files) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -11,10 +12,12 @@
 #include <arrow/io/interfaces.h>
 #include <arrow/ipc/writer.h>
 #include <arrow/memory_pool.h>
+#include <arrow/util/bit_util.h>
 #include <fmt/format.h>
 
 #include "common/io_errors.h"
 #include "io/arrow_compute.h"
+#include "io/column_pages.h"
 #include "io/group_rows.h"
 #include "io/listing_slots.h"
 #include "io/table_reader.h"
@@ -33,6 +36,16 @@ const std::vector<std::string>* ColumnsOf(const DayPlan& plan, Table table) {
     if (tc.table == table) return &tc.columns;
   }
   return nullptr;
+}
+
+/// Values `in[i]` to `out[place[i]]` (place < 0: dropped).
+template <typename T>
+void PlaceValues(const uint8_t* in, const int64_t* place, int64_t count, uint8_t* out) {
+  const T* from = reinterpret_cast<const T*>(in);
+  T* to = reinterpret_cast<T*>(out);
+  for (int64_t i = 0; i < count; ++i) {
+    if (place[i] >= 0) to[place[i]] = from[i];
+  }
 }
 
 /// Where a listing's rows go: route slots numbered by batch (plan order), then by ListingId
@@ -68,6 +81,10 @@ class FileShredder {
                uint64_t buffer_bytes)
       : request_(request), slots_(slots), file_(file), buffer_bytes_(buffer_bytes) {}
 
+  /// Column chunks read from pages, and through the Arrow reader, by Run.
+  int64_t page_column_chunks() const { return page_column_chunks_; }
+  int64_t arrow_column_chunks() const { return arrow_column_chunks_; }
+
   Status Run(std::vector<SpillFile>* spills, int64_t* rows_read, int64_t* rows_routed) {
     const auto* columns = ColumnsOf(*request_.plan, file_.table);
     if (columns == nullptr) return Status::Invalid("no columns planned for table ", SpecOf(file_.table).key);
@@ -77,31 +94,54 @@ class FileShredder {
     INTRADAY_ASSIGN_OR_RAISE(auto reader, TableFileReader::Open(request_.lake->fs(), file_.path,
                                                                 file_.display_path, file_.table, options));
     schema_ = reader->schema();
-    const size_t n_batches = request_.plan->batches.size();
-    while (true) {
-      INTRADAY_ASSIGN_OR_RAISE(auto batch, reader->Next());
-      if (batch == nullptr) break;
-      if (request_.stop_requested && request_.stop_requested()) {
-        return Status::Cancelled("shredding of ", file_.display_path, " stopped");
+    const int id_column = schema_->GetFieldIndex("ListingId");
+    // Row group by row group: the fixed-width columns (ListingId among them) straight from their
+    // pages when their types allow (io/column_pages.h), the others through the Arrow reader.
+    for (int g = 0; g < reader->metadata()->num_row_groups(); ++g) {
+      INTRADAY_ASSIGN_OR_RAISE(auto pages, RowGroupPages::Open(request_.lake->fs(), file_.path,
+                                                               file_.display_path, reader->metadata(), g));
+      std::vector<std::unique_ptr<FixedColumnPages>> from_pages(static_cast<size_t>(schema_->num_fields()));
+      std::vector<std::string> rest;
+      for (int c = 0; c < schema_->num_fields(); ++c) {
+        const auto& field = *schema_->field(c);
+        if (FixedWidth(*field.type()) > 0) {
+          INTRADAY_ASSIGN_OR_RAISE(from_pages[static_cast<size_t>(c)],
+                                   pages->Column(field.name(), *field.type()));
+        }
+        if (from_pages[static_cast<size_t>(c)] == nullptr) rest.push_back(field.name());
       }
-      *rows_read += batch->num_rows();
-      // Grouped by route slot (batch, then listing within it): each batch's piece then holds
-      // its listings' rows in runs, in source order within a listing, which the worker copies
-      // run by run instead of row by row.
-      std::vector<int64_t> starts;
-      auto grouped = GroupRowsBySlot(*batch, slots_.slot_of, slots_.slots, &starts, &scatter_buffers_);
-      if (!grouped.ok())
-        return grouped.status().WithMessage(file_.display_path, ": ", grouped.status().message());
-      const auto all = *std::move(grouped);
-      batch.reset();  // the routed copy replaces the batch as read
-      if (all->num_rows() == 0) continue;
-      // Each batch's piece is a slice of the routed rows, appended to its spill file at once:
-      // nothing is held from one read batch to the next.
-      for (size_t b = 0; b < n_batches; ++b) {
-        const int64_t begin = starts[slots_.first_slot[b]], end = starts[slots_.first_slot[b + 1]];
-        if (end == begin) continue;
-        *rows_routed += end - begin;
-        INTRADAY_RETURN_NOT_OK(Append(request_.plan->batches[b].id, *all->Slice(begin, end - begin)));
+      if (id_column < 0 || from_pages[static_cast<size_t>(id_column)] == nullptr) {
+        arrow_column_chunks_ += schema_->num_fields();
+        INTRADAY_RETURN_NOT_OK(ShredThroughArrow(g, options, rows_read, rows_routed));
+        continue;
+      }
+      arrow_column_chunks_ += static_cast<int64_t>(rest.size());
+      page_column_chunks_ += schema_->num_fields() - static_cast<int64_t>(rest.size());
+      std::unique_ptr<TableFileReader> rest_reader;
+      if (!rest.empty()) {
+        TableReadOptions rest_options = options;
+        rest_options.columns = rest;
+        rest_options.row_groups = {g};
+        rest_options.metadata = reader->metadata();
+        INTRADAY_ASSIGN_OR_RAISE(rest_reader,
+                                 TableFileReader::Open(request_.lake->fs(), file_.path, file_.display_path,
+                                                       file_.table, rest_options));
+      }
+      const int64_t group_rows = pages->num_rows();
+      for (int64_t first = 0; first < group_rows; first += options.batch_rows) {
+        if (request_.stop_requested && request_.stop_requested()) {
+          return Status::Cancelled("shredding of ", file_.display_path, " stopped");
+        }
+        const int64_t n = std::min(options.batch_rows, group_rows - first);
+        *rows_read += n;
+        std::shared_ptr<arrow::RecordBatch> rest_batch;
+        if (rest_reader != nullptr) {
+          INTRADAY_ASSIGN_OR_RAISE(rest_batch, rest_reader->Next());
+          if (rest_batch == nullptr || rest_batch->num_rows() != n)
+            return Status::Invalid(file_.display_path, ": rows change between reads");
+        }
+        INTRADAY_ASSIGN_OR_RAISE(auto routed, RouteFromPages(from_pages, id_column, n, rest_batch));
+        INTRADAY_RETURN_NOT_OK(AppendRouted(routed.first, routed.second, rows_routed));
       }
     }
     for (auto& [batch, writer] : writers_) {
@@ -121,9 +161,165 @@ class FileShredder {
   }
 
  private:
+  /// Bytes of a value of a fixed-width column type (0: not fixed-width, or bits).
+  static int FixedWidth(const arrow::DataType& type) {
+    const auto* fixed = dynamic_cast<const arrow::FixedWidthType*>(&type);
+    if (fixed == nullptr || type.id() == arrow::Type::BOOL || fixed->bit_width() % 8 != 0) return 0;
+    return fixed->bit_width() / 8;
+  }
+
+  /// Row group `g` read through the Arrow reader and routed (a file whose ListingId is not an
+  /// int64 column the pages reader offers).
+  Status ShredThroughArrow(int g, const TableReadOptions& options, int64_t* rows_read, int64_t* rows_routed) {
+    TableReadOptions group_options = options;
+    group_options.row_groups = {g};
+    INTRADAY_ASSIGN_OR_RAISE(
+        auto reader, TableFileReader::Open(request_.lake->fs(), file_.path, file_.display_path, file_.table,
+                                           group_options));
+    while (true) {
+      INTRADAY_ASSIGN_OR_RAISE(auto batch, reader->Next());
+      if (batch == nullptr) return Status::OK();
+      if (request_.stop_requested && request_.stop_requested()) {
+        return Status::Cancelled("shredding of ", file_.display_path, " stopped");
+      }
+      *rows_read += batch->num_rows();
+      // Grouped by route slot (batch, then listing within it): each batch's piece then holds
+      // its listings' rows in runs, in source order within a listing, which the worker copies
+      // run by run instead of row by row.
+      std::vector<int64_t> starts;
+      auto grouped = GroupRowsBySlot(*batch, slots_.slot_of, slots_.slots, &starts, &scatter_buffers_);
+      if (!grouped.ok())
+        return grouped.status().WithMessage(file_.display_path, ": ", grouped.status().message());
+      batch.reset();  // the routed copy replaces the batch as read
+      INTRADAY_RETURN_NOT_OK(AppendRouted(*std::move(grouped), starts, rows_routed));
+    }
+  }
+
+  /// The next `n` rows, routed as GroupRowsBySlot routes them: the columns of `from_pages` read
+  /// 4 096 values at a time and placed at once, the others (`rest`, these rows of the other
+  /// columns) regrouped.
+  Result<std::pair<std::shared_ptr<arrow::RecordBatch>, std::vector<int64_t>>> RouteFromPages(
+      const std::vector<std::unique_ptr<FixedColumnPages>>& from_pages, int id_column, int64_t n,
+      const std::shared_ptr<arrow::RecordBatch>& rest) {
+    constexpr int64_t kChunkRows = 4096;
+    std::vector<uint8_t> chunk(static_cast<size_t>(kChunkRows * 8));
+    std::vector<uint8_t> chunk_valid(static_cast<size_t>(kChunkRows));
+    // Slots from ListingId (a null id has none), then every row's place.
+    std::vector<int32_t> slot_of_row(static_cast<size_t>(n));
+    std::vector<int64_t> ids(static_cast<size_t>(n));
+    std::vector<uint8_t> id_valid(static_cast<size_t>(n), 1);
+    for (int64_t done = 0; done < n;) {
+      bool has_null = false;
+      INTRADAY_ASSIGN_OR_RAISE(const int64_t got, from_pages[static_cast<size_t>(id_column)]->Next(
+                                                      std::min(kChunkRows, n - done),
+                                                      reinterpret_cast<uint8_t*>(ids.data() + done),
+                                                      id_valid.data() + done, &has_null));
+      if (got == 0) return Status::Invalid(file_.display_path, ": rows change between reads");
+      if (!has_null) std::fill(id_valid.begin() + done, id_valid.begin() + done + got, 1);
+      done += got;
+    }
+    for (int64_t i = 0; i < n; ++i)
+      slot_of_row[static_cast<size_t>(i)] =
+          id_valid[static_cast<size_t>(i)] ? slots_.slot_of.Find(ids[static_cast<size_t>(i)]) : -1;
+    std::vector<int64_t> starts(slots_.slots + 1, 0);
+    for (const int32_t slot : slot_of_row) {
+      if (slot >= 0) ++starts[static_cast<size_t>(slot) + 1];
+    }
+    for (size_t slot = 1; slot < starts.size(); ++slot) starts[slot] += starts[slot - 1];
+    std::vector<int64_t> place(static_cast<size_t>(n), -1);
+    {
+      std::vector<int64_t> next(starts.begin(), starts.end() - 1);
+      for (int64_t i = 0; i < n; ++i) {
+        const int32_t slot = slot_of_row[static_cast<size_t>(i)];
+        if (slot >= 0) place[static_cast<size_t>(i)] = next[static_cast<size_t>(slot)]++;
+      }
+    }
+    const int64_t rows = starts.back();
+    std::vector<std::shared_ptr<arrow::ArrayData>> out(static_cast<size_t>(schema_->num_fields()));
+    for (int c = 0; c < schema_->num_fields(); ++c) {
+      FixedColumnPages* column = from_pages[static_cast<size_t>(c)].get();
+      if (column == nullptr) continue;
+      const auto& type = schema_->field(c)->type();
+      const int width = FixedWidth(*type);
+      INTRADAY_ASSIGN_OR_RAISE(auto values, scatter_buffers_.Get(static_cast<size_t>(c), 1, rows * width));
+      std::shared_ptr<arrow::Buffer> validity;
+      int64_t nulls = 0;
+      auto place_chunk = [&](const uint8_t* in, const int64_t* row_place, int64_t count) {
+        switch (width) {
+          case 8: PlaceValues<uint64_t>(in, row_place, count, values->mutable_data()); break;
+          case 4: PlaceValues<uint32_t>(in, row_place, count, values->mutable_data()); break;
+          case 2: PlaceValues<uint16_t>(in, row_place, count, values->mutable_data()); break;
+          default: PlaceValues<uint8_t>(in, row_place, count, values->mutable_data()); break;
+        }
+      };
+      if (c == id_column) {
+        place_chunk(reinterpret_cast<const uint8_t*>(ids.data()), place.data(), n);
+      } else {
+        for (int64_t done = 0; done < n;) {
+          bool has_null = false;
+          INTRADAY_ASSIGN_OR_RAISE(
+              const int64_t got,
+              column->Next(std::min(kChunkRows, n - done), chunk.data(), chunk_valid.data(), &has_null));
+          if (got == 0) return Status::Invalid(file_.display_path, ": rows change between reads");
+          const int64_t* row_place = place.data() + done;
+          place_chunk(chunk.data(), row_place, got);
+          if (has_null) {
+            if (validity == nullptr) {
+              INTRADAY_ASSIGN_OR_RAISE(validity, scatter_buffers_.Get(static_cast<size_t>(c), 0,
+                                                                      arrow::bit_util::BytesForBits(rows)));
+              if (rows > 0)
+                std::memset(validity->mutable_data(), 0xFF, static_cast<size_t>(validity->size()));
+            }
+            for (int64_t i = 0; i < got; ++i) {
+              if (row_place[i] >= 0 && chunk_valid[static_cast<size_t>(i)] == 0) {
+                arrow::bit_util::ClearBit(validity->mutable_data(), row_place[i]);
+                ++nulls;
+              }
+            }
+          }
+          done += got;
+        }
+      }
+      if (nulls == 0) validity = nullptr;
+      out[static_cast<size_t>(c)] = arrow::ArrayData::Make(type, rows, {validity, values}, nulls);
+    }
+    if (rest != nullptr) {
+      std::vector<int64_t> rest_starts;
+      auto grouped = GroupRowsBySlots(*rest, slot_of_row, slots_.slots, &rest_starts, &rest_buffers_);
+      if (!grouped.ok())
+        return grouped.status().WithMessage(file_.display_path, ": ", grouped.status().message());
+      for (int k = 0; k < (*grouped)->num_columns(); ++k) {
+        const int c = schema_->GetFieldIndex((*grouped)->schema()->field(k)->name());
+        if (c < 0) return Status::Invalid(file_.display_path, ": columns change between reads");
+        out[static_cast<size_t>(c)] = (*grouped)->column_data(k);
+      }
+    }
+    for (const auto& column : out) {
+      if (column == nullptr) return Status::Invalid(file_.display_path, ": a column was not read");
+    }
+    return std::make_pair(arrow::RecordBatch::Make(schema_, rows, std::move(out)), std::move(starts));
+  }
+
+  /// Each plan batch's piece of `all` (routed rows, `starts` per route slot) appended to its
+  /// spill file at once: nothing is held from one read batch to the next.
+  Status AppendRouted(const std::shared_ptr<arrow::RecordBatch>& all, const std::vector<int64_t>& starts,
+                      int64_t* rows_routed) {
+    if (all->num_rows() == 0) return Status::OK();
+    for (size_t b = 0; b < request_.plan->batches.size(); ++b) {
+      const int64_t begin = starts[slots_.first_slot[b]], end = starts[slots_.first_slot[b + 1]];
+      if (end == begin) continue;
+      *rows_routed += end - begin;
+      INTRADAY_RETURN_NOT_OK(Append(request_.plan->batches[b].id, *all->Slice(begin, end - begin)));
+    }
+    return Status::OK();
+  }
+
   /// The routed copy's memory, written again by every read batch once the one before is
   /// written to the spill files and released.
   ScatterBuffers scatter_buffers_;
+  ScatterBuffers rest_buffers_;  // of the columns routed through the Arrow reader
+  int64_t page_column_chunks_ = 0;
+  int64_t arrow_column_chunks_ = 0;
   struct Writer {
     std::string path;
     std::shared_ptr<arrow::io::OutputStream> file;
@@ -207,6 +403,8 @@ Result<ShredResult> ShredDay(const ShredRequest& request) {
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return weight[a] > weight[b]; });
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
+  std::atomic<int64_t> page_chunks{0};
+  std::atomic<int64_t> arrow_chunks{0};
   auto work = [&] {
     while (!failed.load()) {
       const size_t k = next.fetch_add(1);
@@ -214,6 +412,8 @@ Result<ShredResult> ShredDay(const ShredRequest& request) {
       const size_t i = order[k];
       FileShredder shredder(request, slots, plan.files[i], per_thread_buffer);
       errors[i] = shredder.Run(&spills[i], &rows_read[i], &rows_routed[i]);
+      page_chunks += shredder.page_column_chunks();
+      arrow_chunks += shredder.arrow_column_chunks();
       if (!errors[i].ok()) failed.store(true);
     }
   };
@@ -227,6 +427,8 @@ Result<ShredResult> ShredDay(const ShredRequest& request) {
   // back to the system instead of keeping it in the allocator's caches.
   arrow::default_memory_pool()->ReleaseUnused();
   ShredResult result;
+  result.page_column_chunks = page_chunks;
+  result.arrow_column_chunks = arrow_chunks;
   for (size_t i = 0; i < n_files; ++i) {
     result.rows_read += rows_read[i];
     result.rows_routed += rows_routed[i];

@@ -45,6 +45,10 @@ struct ShredResult {
   int64_t rows_read = 0;
   int64_t rows_routed = 0;  // rows of universe listings
   uint64_t bytes_written = 0;
+  /// Column chunks (a column of a row group) read straight from their pages (io/column_pages.h),
+  /// and those read through the Arrow reader.
+  int64_t page_column_chunks = 0;
+  int64_t arrow_column_chunks = 0;
 };
 
 /// Shreds every input file of the plan. Spill files are named

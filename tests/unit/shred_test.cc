@@ -28,8 +28,11 @@ int64_t ListingAt(int64_t row) { return row % 7 == 6 ? 9 : 1 + (row * 7919 % 5);
 // Trades of listings 1..5 interleaved in time order, as vendor files are; listing 9 is not
 // planned. Size holds the row's position in the file; the other columns (with nulls) are
 // functions of it.
-std::shared_ptr<arrow::Table> InterleavedTrades(int64_t rows) {
+// `unsigned_ids`: ListingId stored as uint32, which the shredder reads through the Arrow reader
+// (io/column_pages.h offers signed integers only), not from its pages.
+std::shared_ptr<arrow::Table> InterleavedTrades(int64_t rows, bool unsigned_ids = false) {
   arrow::Int64Builder id;
+  arrow::UInt32Builder unsigned_id;
   arrow::TimestampBuilder time(arrow::timestamp(arrow::TimeUnit::NANO), arrow::default_memory_pool());
   arrow::DoubleBuilder size;
   arrow::Int32Builder small;  // null on every fifth row
@@ -37,30 +40,32 @@ std::shared_ptr<arrow::Table> InterleavedTrades(int64_t rows) {
   arrow::BooleanBuilder flag;
   for (int64_t i = 0; i < rows; ++i) {
     EXPECT_TRUE(id.Append(ListingAt(i)).ok());
+    EXPECT_TRUE(unsigned_id.Append(static_cast<uint32_t>(ListingAt(i))).ok());
     EXPECT_TRUE(time.Append(1'000'000'000 + i / 3).ok());  // ties in time too
     EXPECT_TRUE(size.Append(static_cast<double>(i)).ok());
     EXPECT_TRUE((i % 5 == 0 ? small.AppendNull() : small.Append(static_cast<int32_t>(i))).ok());
     EXPECT_TRUE((i % 4 == 0 ? text.AppendNull() : text.Append(i % 6 == 0 ? "" : std::to_string(i))).ok());
     EXPECT_TRUE(flag.Append(i % 3 == 0).ok());
   }
-  auto schema = arrow::schema({arrow::field("ListingId", arrow::int64()),
+  auto schema = arrow::schema({arrow::field("ListingId", unsigned_ids ? arrow::uint32() : arrow::int64()),
                                arrow::field("TradeTimestamp", arrow::timestamp(arrow::TimeUnit::NANO)),
                                arrow::field("Size", arrow::float64()), arrow::field("Small", arrow::int32()),
                                arrow::field("Text", arrow::utf8()), arrow::field("Flag", arrow::boolean())});
   return arrow::Table::Make(
-      schema, {id.Finish().ValueOrDie(), time.Finish().ValueOrDie(), size.Finish().ValueOrDie(),
-               small.Finish().ValueOrDie(), text.Finish().ValueOrDie(), flag.Finish().ValueOrDie()});
+      schema, {unsigned_ids ? unsigned_id.Finish().ValueOrDie() : id.Finish().ValueOrDie(),
+               time.Finish().ValueOrDie(), size.Finish().ValueOrDie(), small.Finish().ValueOrDie(),
+               text.Finish().ValueOrDie(), flag.Finish().ValueOrDie()});
 }
 
 /// A day of one trades file of `rows` rows (row groups of `row_group_rows`) and two batches,
 /// listings 1-2 and 3-5, shredded in one thread.
 class ShredDayTest : public ::testing::Test {
  protected:
-  void WriteFile(int64_t rows, int64_t row_group_rows) {
+  void WriteFile(int64_t rows, int64_t row_group_rows, bool unsigned_ids = false) {
     path_ = tmp_.path() + "/trades.parquet";
     auto out = arrow::io::FileOutputStream::Open(path_).ValueOrDie();
-    ASSERT_TRUE(parquet::arrow::WriteTable(*InterleavedTrades(rows), arrow::default_memory_pool(), out,
-                                           row_group_rows)
+    ASSERT_TRUE(parquet::arrow::WriteTable(*InterleavedTrades(rows, unsigned_ids),
+                                           arrow::default_memory_pool(), out, row_group_rows)
                     .ok());
     plan_.columns = {{Table::kTrades, {"ListingId", "TradeTimestamp", "Size", "Small", "Text", "Flag"}}};
     InputFile file;
@@ -102,9 +107,12 @@ int RecordBatches(const SpillFile& spill) {
   return arrow::ipc::RecordBatchFileReader::Open(spilled).ValueOrDie()->num_record_batches();
 }
 
-TEST_F(ShredDayTest, GroupsEachPieceByListingAndKeepsFileOrder) {
+class ShredDayIdsTest : public ShredDayTest, public ::testing::WithParamInterface<bool> {};
+
+// Fixed-width columns from their pages, or (unsigned ids) the whole file through the Arrow reader.
+TEST_P(ShredDayIdsTest, GroupsEachPieceByListingAndKeepsFileOrder) {
   constexpr int64_t kRows = 20000;
-  WriteFile(kRows, 4096);
+  WriteFile(kRows, 4096, /*unsigned_ids=*/GetParam());
   auto shredded = Shred(1 << 20);  // several read batches (the file's row groups)
   ASSERT_TRUE(shredded.ok()) << shredded.status().ToString();
   EXPECT_EQ(shredded->rows_read, kRows);
@@ -156,7 +164,21 @@ TEST_F(ShredDayTest, GroupsEachPieceByListingAndKeepsFileOrder) {
   EXPECT_GT(record_batches, 2) << "the buffer should have forced several pieces per batch";
   EXPECT_EQ(routed, shredded->rows_routed);
   EXPECT_EQ(routed, kRows - (kRows + 1) / 7);  // every row but listing 9's (i % 7 == 6)
+  // Five row groups of six columns: Text and Flag through Arrow, the others from their pages.
+  if (GetParam()) {
+    EXPECT_EQ(shredded->page_column_chunks, 0);
+    EXPECT_EQ(shredded->arrow_column_chunks, 5 * 6);
+  } else {
+    EXPECT_EQ(shredded->page_column_chunks, 5 * 4);
+    EXPECT_EQ(shredded->arrow_column_chunks, 5 * 2);
+  }
 }
+
+INSTANTIATE_TEST_SUITE_P(ListingIdTypes, ShredDayIdsTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& param) {
+                           return param.param ? std::string("UnsignedIdsThroughArrow")
+                                              : std::string("FromPages");
+                         });
 
 // A read batch and its routed copy are what a shredding thread holds: each takes half of its
 // buffer, in rows from the decoded bytes per row of the plan's sizes. Every read batch leaves one
