@@ -19,7 +19,7 @@ from _util import PASS_YAML, MemoryCap, measure  # noqa: E402
 DAYS = ["2026-01-05", "2026-01-06"]
 MIB = 1 << 20
 WORKER_BASE = 96 * MIB  # kWorkerBaseBytes (plan/size_estimator.h)
-SHRED_OVERHEAD = 320 * MIB  # kShredOverheadBytes (exec/pipeline_runner.cc)
+SHRED_OVERHEAD = 192 * MIB  # kShredOverheadBytes (exec/pipeline_runner.cc)
 
 
 @pytest.fixture(scope="module")
