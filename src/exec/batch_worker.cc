@@ -752,8 +752,9 @@ Result<std::vector<PlacedTable>> ReadTablesGrouped(const Lake& lake, const std::
         if (row_place[i] >= 0 && is_null(i)) valid[row_place[i]] = 0;
       }
     };
-    // Fixed-width columns straight from their pages where their Parquet type allows
-    // (io/column_pages.h), a cache-sized chunk at a time; the others through the Arrow reader.
+    // Fixed-width columns of a local file straight from their pages where their Parquet type
+    // allows (io/column_pages.h), a cache-sized chunk at a time; the others through the Arrow
+    // reader, as every column of a file on an object store.
     INTRADAY_ASSIGN_OR_RAISE(
         auto pages, RowGroupPages::Open(lake.fs(), pieces[p].input->path, pieces[p].input->display_path,
                                         pieces[p].metadata, pieces[p].row_group));
@@ -771,7 +772,7 @@ Result<std::vector<PlacedTable>> ReadTablesGrouped(const Lake& lake, const std::
       const auto cc = static_cast<size_t>(i);
       const int width = d.width[cc];
       std::unique_ptr<FixedColumnPages> column;
-      if (width > 0) {
+      if (pages != nullptr && width > 0) {
         INTRADAY_ASSIGN_OR_RAISE(column, pages->Column(name, *d.schema->field(i)->type()));
       }
       if (column == nullptr) {

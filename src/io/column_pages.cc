@@ -77,14 +77,12 @@ Result<std::unique_ptr<RowGroupPages>> RowGroupPages::Open(const std::shared_ptr
                                                            const std::string& path, std::string display_path,
                                                            std::shared_ptr<parquet::FileMetaData> metadata,
                                                            int row_group) {
+  if (fs->type_name() != "local") return nullptr;
   std::unique_ptr<RowGroupPages> pages(new RowGroupPages());
   pages->display_path_ = std::move(display_path);
   auto input = fs->OpenInputFile(path);
   if (!input.ok()) return input.status().WithMessage(pages->display_path_, ": ", input.status().message());
-  parquet::ReaderProperties properties;
-  // As TableFileReader: bounded reads from an object store; a local file's pages are views of its
-  // mapping.
-  if (fs->type_name() != "local") properties.enable_buffered_stream();
+  parquet::ReaderProperties properties;  // a local file's pages are views of its mapping
   try {
     pages->file_ = parquet::ParquetFileReader::Open(*input, properties, std::move(metadata));
     if (row_group < 0 || row_group >= pages->file_->metadata()->num_row_groups())

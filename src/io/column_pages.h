@@ -35,6 +35,9 @@ class RowGroupPages {
  public:
   /// Opens row group `row_group` of the file at `path` (a local file is memory-mapped by the lake's
   /// file system), its footer `metadata` already read. `display_path` names it in errors.
+  /// nullptr for a file on an object store: a column reader fetches its column's range alone, one
+  /// request per column, where the Arrow reader fetches the row group's ranges coalesced and
+  /// ahead (pre-buffering); such files are read through it.
   static Result<std::unique_ptr<RowGroupPages>> Open(const std::shared_ptr<arrow::fs::FileSystem>& fs,
                                                      const std::string& path, std::string display_path,
                                                      std::shared_ptr<parquet::FileMetaData> metadata,

@@ -104,7 +104,7 @@ class FileShredder {
       std::vector<std::string> rest;
       for (int c = 0; c < schema_->num_fields(); ++c) {
         const auto& field = *schema_->field(c);
-        if (FixedWidth(*field.type()) > 0) {
+        if (pages != nullptr && FixedWidth(*field.type()) > 0) {
           INTRADAY_ASSIGN_OR_RAISE(from_pages[static_cast<size_t>(c)],
                                    pages->Column(field.name(), *field.type()));
         }

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include <arrow/builder.h>
+#include <arrow/filesystem/filesystem.h>
 #include <arrow/filesystem/localfs.h>
 #include <arrow/io/file.h>
 #include <arrow/table.h>
@@ -179,6 +180,16 @@ TEST_F(ColumnPagesTest, OffersNoColumnThatNeedsAnotherConversion) {
   EXPECT_FALSE(ReadAll("TsUs", *arrow::int64(), 16).has_value());   // not to nanoseconds
   EXPECT_FALSE(ReadAll("Price", *arrow::int64(), 16).has_value());
   EXPECT_FALSE(ReadAll("Missing", *arrow::int64(), 16).has_value());
+}
+
+TEST_F(ColumnPagesTest, AFileOutsideTheLocalFileSystemIsNotReadFromPages) {
+  // The Arrow reader fetches an object store's ranges coalesced and ahead; a column reader would
+  // fetch column by column. Any file system but the local one goes through the Arrow reader.
+  auto wrapped = std::make_shared<arrow::fs::SubTreeFileSystem>(testing::TempDir(), fs_);
+  auto pages = RowGroupPages::Open(wrapped, "column_pages.parquet", "column_pages.parquet", metadata_, 0);
+  ASSERT_TRUE(pages.ok()) << pages.status().ToString();
+  EXPECT_EQ(*pages, nullptr);
+  EXPECT_NE(RowGroupPages::Open(fs_, path_, "column_pages.parquet", metadata_, 0).ValueOrDie(), nullptr);
 }
 
 }  // namespace
