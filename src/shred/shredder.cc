@@ -111,9 +111,12 @@ class FileShredder {
         if (from_pages[static_cast<size_t>(c)] == nullptr) rest.push_back(field.name());
       }
       if (id_column < 0 || from_pages[static_cast<size_t>(id_column)] == nullptr) {
-        arrow_column_chunks_ += schema_->num_fields();
-        INTRADAY_RETURN_NOT_OK(ShredThroughArrow(g, options, rows_read, rows_routed));
-        continue;
+        // A file on an object store, or a ListingId the pages reader does not offer: the same for
+        // every row group of the file, which goes whole through the Arrow reader.
+        if (g != 0) return Status::Invalid(file_.display_path, ": column types change between row groups");
+        arrow_column_chunks_ += int64_t{schema_->num_fields()} * reader->metadata()->num_row_groups();
+        INTRADAY_RETURN_NOT_OK(ShredThroughArrow(*reader, rows_read, rows_routed));
+        break;
       }
       arrow_column_chunks_ += static_cast<int64_t>(rest.size());
       page_column_chunks_ += schema_->num_fields() - static_cast<int64_t>(rest.size());
@@ -168,16 +171,10 @@ class FileShredder {
     return fixed->bit_width() / 8;
   }
 
-  /// Row group `g` read through the Arrow reader and routed (a file whose ListingId is not an
-  /// int64 column the pages reader offers).
-  Status ShredThroughArrow(int g, const TableReadOptions& options, int64_t* rows_read, int64_t* rows_routed) {
-    TableReadOptions group_options = options;
-    group_options.row_groups = {g};
-    INTRADAY_ASSIGN_OR_RAISE(
-        auto reader, TableFileReader::Open(request_.lake->fs(), file_.path, file_.display_path, file_.table,
-                                           group_options));
+  /// What is left of `reader` routed read batch by read batch.
+  Status ShredThroughArrow(TableFileReader& reader, int64_t* rows_read, int64_t* rows_routed) {
     while (true) {
-      INTRADAY_ASSIGN_OR_RAISE(auto batch, reader->Next());
+      INTRADAY_ASSIGN_OR_RAISE(auto batch, reader.Next());
       if (batch == nullptr) return Status::OK();
       if (request_.stop_requested && request_.stop_requested()) {
         return Status::Cancelled("shredding of ", file_.display_path, " stopped");
