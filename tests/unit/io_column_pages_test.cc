@@ -40,6 +40,12 @@ std::shared_ptr<arrow::Array> PageTestColumn(Builder builder, bool with_nulls, M
   return builder.Finish().ValueOrDie();
 }
 
+/// The file of the running test: tests may run at once (ctest -j), each with a file of its own.
+std::string PageTestFileName() {
+  return std::string("column_pages-") + ::testing::UnitTest::GetInstance()->current_test_info()->name() +
+         ".parquet";
+}
+
 std::string WritePageTestFile() {
   auto* pool = arrow::default_memory_pool();
   auto micros = arrow::timestamp(arrow::TimeUnit::MICRO);
@@ -63,7 +69,7 @@ std::string WritePageTestFile() {
                       [](int64_t i) { return kBaseMicros * 1000 + i; }),
        PageTestColumn(arrow::UInt32Builder(), false, [](int64_t i) { return static_cast<uint32_t>(i); }),
        PageTestColumn(arrow::StringBuilder(), false, [](int64_t i) { return std::to_string(i); })});
-  const std::string path = testing::TempDir() + "/column_pages.parquet";
+  const std::string path = ::testing::TempDir() + "/" + PageTestFileName();
   auto out = arrow::io::FileOutputStream::Open(path).ValueOrDie();
   EXPECT_TRUE(parquet::arrow::WriteTable(*table, pool, out, kPageTestRowGroupRows).ok());
   EXPECT_TRUE(out->Close().ok());
@@ -185,8 +191,8 @@ TEST_F(ColumnPagesTest, OffersNoColumnThatNeedsAnotherConversion) {
 TEST_F(ColumnPagesTest, AFileOutsideTheLocalFileSystemIsNotReadFromPages) {
   // The Arrow reader fetches an object store's ranges coalesced and ahead; a column reader would
   // fetch column by column. Any file system but the local one goes through the Arrow reader.
-  auto wrapped = std::make_shared<arrow::fs::SubTreeFileSystem>(testing::TempDir(), fs_);
-  auto pages = RowGroupPages::Open(wrapped, "column_pages.parquet", "column_pages.parquet", metadata_, 0);
+  auto wrapped = std::make_shared<arrow::fs::SubTreeFileSystem>(::testing::TempDir(), fs_);
+  auto pages = RowGroupPages::Open(wrapped, PageTestFileName(), PageTestFileName(), metadata_, 0);
   ASSERT_TRUE(pages.ok()) << pages.status().ToString();
   EXPECT_EQ(*pages, nullptr);
   EXPECT_NE(RowGroupPages::Open(fs_, path_, "column_pages.parquet", metadata_, 0).ValueOrDie(), nullptr);
