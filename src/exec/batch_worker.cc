@@ -584,24 +584,6 @@ Result<std::unique_ptr<TableFileReader>> OpenPiece(const Lake& lake, const Input
   return TableFileReader::Open(lake.fs(), piece.input->path, piece.input->display_path, table, options);
 }
 
-template <typename T>
-void ScatterValues(const uint8_t* src, int64_t n, const int64_t* place, uint8_t* dst) {
-  const T* in = reinterpret_cast<const T*>(src);
-  T* out = reinterpret_cast<T*>(dst);
-  for (int64_t i = 0; i < n; ++i) {
-    if (place[i] >= 0) out[place[i]] = in[i];
-  }
-}
-
-template <typename T>
-void ScatterFixed(const arrow::ArrayData& src, const int64_t* place, uint8_t* dst) {
-  const T* in = src.GetValues<T>(1);
-  T* out = reinterpret_cast<T*>(dst);
-  for (int64_t i = 0; i < src.length; ++i) {
-    if (place[i] >= 0) out[place[i]] = in[i];
-  }
-}
-
 /// A direct read of lake files (no spill file): each table's rows as one batch in which every
 /// listing's rows are contiguous, in ListingId order and in input order within a listing, so
 /// that a listing is a view of it (ListingGatherer) rather than a copy. The pieces are read
@@ -697,11 +679,8 @@ Result<std::vector<PlacedTable>> ReadTablesGrouped(const Lake& lake, const std::
     d.id_column = d.schema->GetFieldIndex("ListingId");
     for (int c = 0; c < n_columns; ++c) {
       if (c == d.id_column) continue;
-      const auto& type = d.schema->field(c)->type();
-      const auto* fixed = dynamic_cast<const arrow::FixedWidthType*>(type.get());
-      if (fixed == nullptr || type->id() == arrow::Type::BOOL || fixed->bit_width() % 8 != 0) continue;
-      const int width = fixed->bit_width() / 8;
-      if (width != 1 && width != 2 && width != 4 && width != 8) continue;
+      const int width = FixedByteWidth(*d.schema->field(c)->type());
+      if (width == 0) continue;
       d.width[static_cast<size_t>(c)] = width;
       at[static_cast<size_t>(c)] = block_bytes;
       block_bytes += arrow::bit_util::RoundUpToMultipleOf64(total[t] * width);
@@ -791,12 +770,7 @@ Result<std::vector<PlacedTable>> ReadTablesGrouped(const Lake& lake, const std::
         if (row + n > static_cast<int64_t>(place.size()))
           return Status::Invalid(pieces[p].input->display_path, ": rows change between reads");
         const int64_t* row_place = place.data() + row;
-        switch (width) {
-          case 8: ScatterValues<uint64_t>(chunk_values.data(), n, row_place, out); break;
-          case 4: ScatterValues<uint32_t>(chunk_values.data(), n, row_place, out); break;
-          case 2: ScatterValues<uint16_t>(chunk_values.data(), n, row_place, out); break;
-          default: ScatterValues<uint8_t>(chunk_values.data(), n, row_place, out); break;
-        }
+        PlaceFixedWidth(chunk_values.data(), n, row_place, width, out);
         if (has_null)
           mark_nulls(cc, row_place, n, [&](int64_t r) { return chunk_valid[static_cast<size_t>(r)] == 0; });
         row += n;
@@ -842,12 +816,7 @@ Result<std::vector<PlacedTable>> ReadTablesGrouped(const Lake& lake, const std::
         }
         const arrow::ArrayData& src = *batch->column_data(c);
         uint8_t* out = d.values[cc]->mutable_data();
-        switch (width) {
-          case 8: ScatterFixed<uint64_t>(src, row_place, out); break;
-          case 4: ScatterFixed<uint32_t>(src, row_place, out); break;
-          case 2: ScatterFixed<uint16_t>(src, row_place, out); break;
-          default: ScatterFixed<uint8_t>(src, row_place, out); break;
-        }
+        PlaceFixedWidth(src.buffers[1]->data() + src.offset * width, src.length, row_place, width, out);
         if (src.GetNullCount() == 0) continue;
         mark_nulls(cc, row_place, src.length, [&](int64_t r) { return !src.IsValid(r); });
       }

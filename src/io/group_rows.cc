@@ -281,6 +281,33 @@ Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlots(const arrow::Record
   return arrow::RecordBatch::Make(batch.schema(), rows, std::move(columns));
 }
 
+int FixedByteWidth(const arrow::DataType& type) {
+  const auto* fixed = dynamic_cast<const arrow::FixedWidthType*>(&type);
+  if (fixed == nullptr || type.id() == arrow::Type::BOOL || fixed->bit_width() % 8 != 0) return 0;
+  const int width = fixed->bit_width() / 8;
+  return width == 1 || width == 2 || width == 4 || width == 8 ? width : 0;
+}
+
+namespace {
+template <typename T>
+void PlaceValues(const uint8_t* in, int64_t count, const int64_t* place, uint8_t* out) {
+  const T* from = reinterpret_cast<const T*>(in);
+  T* to = reinterpret_cast<T*>(out);
+  for (int64_t i = 0; i < count; ++i) {
+    if (place[i] >= 0) to[place[i]] = from[i];
+  }
+}
+}  // namespace
+
+void PlaceFixedWidth(const uint8_t* in, int64_t count, const int64_t* place, int width, uint8_t* out) {
+  switch (width) {
+    case 8: PlaceValues<uint64_t>(in, count, place, out); break;
+    case 4: PlaceValues<uint32_t>(in, count, place, out); break;
+    case 2: PlaceValues<uint16_t>(in, count, place, out); break;
+    default: PlaceValues<uint8_t>(in, count, place, out); break;
+  }
+}
+
 void SlotsOfRows(const arrow::ArrayData& ids, const ListingSlots& slot_of, std::vector<int32_t>* slots) {
   const auto* id = ids.GetValues<int64_t>(1);
   slots->resize(static_cast<size_t>(ids.length));

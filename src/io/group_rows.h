@@ -45,6 +45,14 @@ Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlot(const arrow::RecordB
                                                             std::vector<int64_t>* starts,
                                                             ScatterBuffers* buffers = nullptr);
 
+/// Bytes of a value of `type` where it is a fixed-width type of 1, 2, 4 or 8 bytes (booleans,
+/// bit-packed, excluded); 0 otherwise.
+int FixedByteWidth(const arrow::DataType& type);
+
+/// `count` values of `width` bytes (FixedByteWidth) from `in` to their places in `out`:
+/// value i to out[place[i]], or nowhere where place[i] < 0.
+void PlaceFixedWidth(const uint8_t* in, int64_t count, const int64_t* place, int width, uint8_t* out);
+
 /// The slot of each row of the int64 `ids` (-1: a listing without one, or a null id).
 void SlotsOfRows(const arrow::ArrayData& ids, const ListingSlots& slot_of, std::vector<int32_t>* slots);
 

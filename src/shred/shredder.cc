@@ -38,16 +38,6 @@ const std::vector<std::string>* ColumnsOf(const DayPlan& plan, Table table) {
   return nullptr;
 }
 
-/// Values `in[i]` to `out[place[i]]` (place < 0: dropped).
-template <typename T>
-void PlaceValues(const uint8_t* in, const int64_t* place, int64_t count, uint8_t* out) {
-  const T* from = reinterpret_cast<const T*>(in);
-  T* to = reinterpret_cast<T*>(out);
-  for (int64_t i = 0; i < count; ++i) {
-    if (place[i] >= 0) to[place[i]] = from[i];
-  }
-}
-
 /// Where a listing's rows go: route slots numbered by batch (plan order), then by ListingId
 /// within the batch.
 struct RouteSlots {
@@ -104,7 +94,7 @@ class FileShredder {
       std::vector<std::string> rest;
       for (int c = 0; c < schema_->num_fields(); ++c) {
         const auto& field = *schema_->field(c);
-        if (pages != nullptr && FixedWidth(*field.type()) > 0) {
+        if (pages != nullptr && FixedByteWidth(*field.type()) > 0) {
           INTRADAY_ASSIGN_OR_RAISE(from_pages[static_cast<size_t>(c)],
                                    pages->Column(field.name(), *field.type()));
         }
@@ -164,13 +154,6 @@ class FileShredder {
   }
 
  private:
-  /// Bytes of a value of a fixed-width column type (0: not fixed-width, or bits).
-  static int FixedWidth(const arrow::DataType& type) {
-    const auto* fixed = dynamic_cast<const arrow::FixedWidthType*>(&type);
-    if (fixed == nullptr || type.id() == arrow::Type::BOOL || fixed->bit_width() % 8 != 0) return 0;
-    return fixed->bit_width() / 8;
-  }
-
   /// What is left of `reader` routed read batch by read batch.
   Status ShredThroughArrow(TableFileReader& reader, int64_t* rows_read, int64_t* rows_routed) {
     while (true) {
@@ -237,20 +220,13 @@ class FileShredder {
       FixedColumnPages* column = from_pages[static_cast<size_t>(c)].get();
       if (column == nullptr) continue;
       const auto& type = schema_->field(c)->type();
-      const int width = FixedWidth(*type);
+      const int width = FixedByteWidth(*type);
       INTRADAY_ASSIGN_OR_RAISE(auto values, scatter_buffers_.Get(static_cast<size_t>(c), 1, rows * width));
       std::shared_ptr<arrow::Buffer> validity;
       int64_t nulls = 0;
-      auto place_chunk = [&](const uint8_t* in, const int64_t* row_place, int64_t count) {
-        switch (width) {
-          case 8: PlaceValues<uint64_t>(in, row_place, count, values->mutable_data()); break;
-          case 4: PlaceValues<uint32_t>(in, row_place, count, values->mutable_data()); break;
-          case 2: PlaceValues<uint16_t>(in, row_place, count, values->mutable_data()); break;
-          default: PlaceValues<uint8_t>(in, row_place, count, values->mutable_data()); break;
-        }
-      };
       if (c == id_column) {
-        place_chunk(reinterpret_cast<const uint8_t*>(ids.data()), place.data(), n);
+        PlaceFixedWidth(reinterpret_cast<const uint8_t*>(ids.data()), n, place.data(), width,
+                        values->mutable_data());
       } else {
         for (int64_t done = 0; done < n;) {
           bool has_null = false;
@@ -259,7 +235,7 @@ class FileShredder {
               column->Next(std::min(kChunkRows, n - done), chunk.data(), chunk_valid.data(), &has_null));
           if (got == 0) return Status::Invalid(file_.display_path, ": rows change between reads");
           const int64_t* row_place = place.data() + done;
-          place_chunk(chunk.data(), row_place, got);
+          PlaceFixedWidth(chunk.data(), got, row_place, width, values->mutable_data());
           if (has_null) {
             if (validity == nullptr) {
               INTRADAY_ASSIGN_OR_RAISE(validity, scatter_buffers_.Get(static_cast<size_t>(c), 0,
