@@ -18,6 +18,10 @@ OutputAssembler::OutputAssembler(std::shared_ptr<arrow::Schema> schema,
 Status OutputAssembler::Append(int64_t listing_id, std::span<const int64_t> labels,
                                const std::vector<OutputBlock>& blocks) {
   const int64_t n = static_cast<int64_t>(labels.size());
+  size_t produced = 2;
+  for (const auto& block : blocks) produced += block.num_columns();
+  if (produced != builders_.size())
+    return Status::Invalid("modules produced ", produced, " columns, schema has ", builders_.size());
   auto& ids = static_cast<arrow::Int64Builder&>(*builders_[0]);
   auto& times = static_cast<arrow::TimestampBuilder&>(*builders_[1]);
   INTRADAY_RETURN_NOT_OK(ids.Reserve(n));
@@ -46,8 +50,6 @@ Status OutputAssembler::Append(int64_t listing_id, std::span<const int64_t> labe
       }
     }
   }
-  if (b != builders_.size())
-    return Status::Invalid("modules produced ", b, " columns, schema has ", builders_.size());
   pending_rows_ += n;
   if (pending_rows_ >= batch_rows_) return Flush();
   return Status::OK();
