@@ -9,10 +9,10 @@
 namespace intraday {
 namespace {
 
-const std::vector<OutputColumn> kColumns{
+const std::vector<OutputColumn> kAssemblerColumns{
     {"X", ValueType::kFloat64, "", ""}, {"N", ValueType::kInt64, "", ""}, {"S", ValueType::kString, "", ""}};
 
-std::shared_ptr<arrow::Schema> Schema() {
+std::shared_ptr<arrow::Schema> AssemblerSchema() {
   return arrow::schema({arrow::field("ListingId", arrow::int64(), false),
                         arrow::field("TimeBucket", arrow::timestamp(arrow::TimeUnit::NANO), false),
                         arrow::field("X", arrow::float64()), arrow::field("N", arrow::int64()),
@@ -24,12 +24,12 @@ TEST(OutputAssembler, KeepsRowsAndCutsBatches) {
   constexpr int64_t kBatchRows = 1000;
   constexpr int64_t kListings = 12;
   constexpr int64_t kRows = 300;  // per listing: a batch ends with its fourth listing (1 200 rows)
-  OutputAssembler assembler(Schema(), no_modules, kBatchRows);
+  OutputAssembler assembler(AssemblerSchema(), no_modules, kBatchRows);
   std::vector<int64_t> labels(kRows);
   for (int64_t r = 0; r < kRows; ++r) labels[static_cast<size_t>(r)] = 60 * r;
   for (int64_t id = 1; id <= kListings; ++id) {
     std::vector<OutputBlock> blocks;
-    blocks.emplace_back(kColumns, static_cast<size_t>(kRows));
+    blocks.emplace_back(kAssemblerColumns, static_cast<size_t>(kRows));
     for (size_t r = 0; r < static_cast<size_t>(kRows); ++r) {
       if (r % 5 != 0) blocks[0].SetFloat64(0, r, static_cast<double>(id) + static_cast<double>(r) / 4);
       blocks[0].SetInt64(1, r, id * 1000 + static_cast<int64_t>(r));
@@ -69,17 +69,17 @@ TEST(OutputAssembler, KeepsRowsAndCutsBatches) {
 
 TEST(OutputAssembler, RefusesBlocksThatDoNotMatchTheSchema) {
   const std::vector<std::unique_ptr<Module>> no_modules;
-  OutputAssembler assembler(Schema(), no_modules);
+  OutputAssembler assembler(AssemblerSchema(), no_modules);
   const std::vector<int64_t> labels{60, 120};
   std::vector<OutputBlock> blocks;
-  blocks.emplace_back(std::span<const OutputColumn>(kColumns).first(2), labels.size());
+  blocks.emplace_back(std::span<const OutputColumn>(kAssemblerColumns).first(2), labels.size());
   const Status status = assembler.Append(1, labels, blocks);
   ASSERT_TRUE(status.IsInvalid());
   EXPECT_NE(status.message().find("modules produced 4 columns, schema has 5"), std::string::npos)
       << status.ToString();
   // Nothing of the refused listing is kept: the next listing's rows line up in every column.
   std::vector<OutputBlock> good;
-  good.emplace_back(kColumns, labels.size());
+  good.emplace_back(kAssemblerColumns, labels.size());
   good[0].SetInt64(1, 0, 7);
   ASSERT_TRUE(assembler.Append(2, labels, good).ok());
   auto batches = assembler.Finish();
