@@ -100,7 +100,10 @@ Json RunJson(const RunConfig& run) {
               {"shred_buffer", run.shred_buffer},
               {"size_estimates", ToString(run.size_estimates)},
               {"overlap_days", run.overlap_days},
-              {"wide_batches", run.wide_batches}};
+              {"wide_batches", run.wide_batches},
+              {"output_compression", run.output_compression},
+              {"output_compression_level",
+               run.output_compression_level ? Json(*run.output_compression_level) : Json(nullptr)}};
 }
 
 Json PassJson(const PassConfig& pass) {

@@ -24,10 +24,22 @@ constexpr std::string_view kTopKeys[] = {"data", "universe", "dates", "run", "pa
 constexpr std::string_view kDataKeys[] = {"root", "endpoint_override", "region", "paths", "strict"};
 constexpr std::string_view kUniverseKeys[] = {"mics", "tickers", "listings", "isins", "file"};
 constexpr std::string_view kDatesKeys[] = {"start", "end", "holidays"};
-constexpr std::string_view kRunKeys[] = {
-    "output",      "scratch", "workers", "memory_per_worker", "retries",        "max_rows_per_table",
-    "log_level",   "resume",  "force",   "shred_buffer",      "size_estimates", "overlap_days",
-    "wide_batches"};
+constexpr std::string_view kRunKeys[] = {"output",
+                                         "scratch",
+                                         "workers",
+                                         "memory_per_worker",
+                                         "retries",
+                                         "max_rows_per_table",
+                                         "log_level",
+                                         "resume",
+                                         "force",
+                                         "shred_buffer",
+                                         "size_estimates",
+                                         "overlap_days",
+                                         "wide_batches",
+                                         "output_compression",
+                                         "output_compression_level"};
+constexpr std::string_view kOutputCompressionNames[] = {"zstd", "snappy", "gzip", "none"};
 constexpr std::string_view kPassKeys[] = {"name",     "bucket",          "anchor", "closed",
                                           "timeline", "session_padding", "modules"};
 
@@ -301,6 +313,22 @@ class PipelineParser {
     }
     if (const YamlValue* v = m.Find("overlap_days")) Assign(ReadBool(Origin(*v), diag_), &run.overlap_days);
     if (const YamlValue* v = m.Find("wide_batches")) Assign(ReadBool(Origin(*v), diag_), &run.wide_batches);
+    if (const YamlValue* v = m.Find("output_compression")) {
+      if (auto i = ReadChoice(Origin(*v), diag_, kOutputCompressionNames))
+        run.output_compression = std::string(kOutputCompressionNames[*i]);
+    }
+    if (const YamlValue* v = m.Find("output_compression_level")) {
+      // zstd's levels, its fast negative ones included, and gzip's.
+      if (run.output_compression == "zstd") {
+        if (auto n = ReadInt(Origin(*v), diag_, -7, 22)) run.output_compression_level = static_cast<int>(*n);
+      } else if (run.output_compression == "gzip") {
+        if (auto n = ReadInt(Origin(*v), diag_, 1, 9)) run.output_compression_level = static_cast<int>(*n);
+      } else {
+        diag_->Error(v->location, v->path,
+                     "a level applies only to run.output_compression zstd or gzip, not " +
+                         run.output_compression + ": remove it");
+      }
+    }
     // Checks only what was read: keys with errors keep their defaults (empty paths, false).
     config_internal::CheckRunSettings(*out_, diag_);
   }

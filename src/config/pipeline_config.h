@@ -93,6 +93,10 @@ struct RunConfig {
   /// lake directly, instead of being shredded into several batches (docs/planning.md, "Wide
   /// batches").
   bool wide_batches = true;
+  /// The day files' compression (zstd, snappy, gzip, none) and, for zstd and gzip, its level
+  /// (unset: Arrow's default). Only the files' bytes change, never the values read back.
+  std::string output_compression = "zstd";
+  std::optional<int> output_compression_level;
 };
 
 enum class Anchor { kEnd, kStart };

@@ -1040,10 +1040,11 @@ class BatchOutput {
 class DayFileOutput final : public BatchOutput {
  public:
   static Result<std::unique_ptr<BatchOutput>> Open(const std::string& path,
-                                                   const std::shared_ptr<arrow::Schema>& schema) {
+                                                   const std::shared_ptr<arrow::Schema>& schema,
+                                                   const DayFileCompression& compression) {
     auto out = std::make_unique<DayFileOutput>();
     INTRADAY_ASSIGN_OR_RAISE(out->sink_, arrow::io::FileOutputStream::Open(path));
-    INTRADAY_ASSIGN_OR_RAISE(out->writer_, DayFileWriter::Open(schema, out->sink_));
+    INTRADAY_ASSIGN_OR_RAISE(out->writer_, DayFileWriter::Open(schema, out->sink_, 2, compression));
     return out;
   }
   Status Add(const std::shared_ptr<arrow::RecordBatch>& batch) override {
@@ -1111,8 +1112,8 @@ class OutputChunks {
                                                     const std::shared_ptr<arrow::Schema>& schema,
                                                     size_t chunks) {
     const std::string& path = task.day_file.empty() ? task.output_path : task.day_file;
-    auto output =
-        task.day_file.empty() ? IpcOutput::Open(scratch, path, schema) : DayFileOutput::Open(path, schema);
+    auto output = task.day_file.empty() ? IpcOutput::Open(scratch, path, schema)
+                                        : DayFileOutput::Open(path, schema, task.day_file_compression);
     if (!output.ok()) return Named(path, output.status());
     return std::unique_ptr<OutputChunks>(new OutputChunks(path, *std::move(output), chunks));
   }

@@ -170,11 +170,23 @@ DayFileWriter::~DayFileWriter() = default;
 
 Result<std::unique_ptr<DayFileWriter>> DayFileWriter::Open(std::shared_ptr<arrow::Schema> schema,
                                                            std::shared_ptr<arrow::io::OutputStream> sink,
-                                                           int key_columns) {
+                                                           int key_columns,
+                                                           const DayFileCompression& compression) {
   // Dictionaries pay for strings (states, tickers); for measurements (float64, int64) they cost
   // more to build than ZSTD gains (the profile in docs/benchmarks.md).
   parquet::WriterProperties::Builder builder;
-  builder.compression(parquet::Compression::ZSTD)
+  parquet::Compression::type codec = parquet::Compression::ZSTD;
+  if (compression.codec == "snappy") {
+    codec = parquet::Compression::SNAPPY;
+  } else if (compression.codec == "gzip") {
+    codec = parquet::Compression::GZIP;
+  } else if (compression.codec == "none") {
+    codec = parquet::Compression::UNCOMPRESSED;
+  } else if (compression.codec != "zstd") {
+    return Status::Invalid("unknown output compression '", compression.codec, "'");
+  }
+  if (compression.level) builder.compression_level(*compression.level);
+  builder.compression(codec)
       ->max_row_group_length(kOutputRowGroupRows)
       // Small pages: each column's page is buffered uncompressed until it is full, and a row
       // group of ~150 wide columns rarely fills 1 MiB pages (the default): 64 KiB took the
@@ -290,8 +302,9 @@ DayFileFromOutputs::~DayFileFromOutputs() = default;
 
 Result<std::unique_ptr<DayFileFromOutputs>> DayFileFromOutputs::Open(
     const Location& inputs, std::shared_ptr<arrow::Schema> schema,
-    std::shared_ptr<arrow::io::OutputStream> sink, int key_columns) {
-  INTRADAY_ASSIGN_OR_RAISE(auto writer, DayFileWriter::Open(schema, std::move(sink), key_columns));
+    std::shared_ptr<arrow::io::OutputStream> sink, int key_columns, const DayFileCompression& compression) {
+  INTRADAY_ASSIGN_OR_RAISE(auto writer,
+                           DayFileWriter::Open(schema, std::move(sink), key_columns, compression));
   return std::unique_ptr<DayFileFromOutputs>(
       new DayFileFromOutputs(std::make_unique<Impl>(inputs, std::move(schema), std::move(writer))));
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,13 @@ namespace intraday {
 struct DayOutputStats {
   int64_t rows = 0;
   uint64_t bytes = 0;
+};
+
+/// How day files are compressed (run.output_compression, run.output_compression_level in
+/// docs/config.md): a trade of file size for writing time; the values read back are the same.
+struct DayFileCompression {
+  std::string codec = "zstd";  // zstd, snappy, gzip or none
+  std::optional<int> level;    // zstd or gzip; unset: Arrow's default level for the codec
 };
 
 /// The Parquet writer holds a whole row group's compressed pages until the group is complete;
@@ -36,7 +44,8 @@ class DayFileWriter {
   /// columns whose values must increase strictly from row to row over the whole day.
   static Result<std::unique_ptr<DayFileWriter>> Open(std::shared_ptr<arrow::Schema> schema,
                                                      std::shared_ptr<arrow::io::OutputStream> sink,
-                                                     int key_columns = 2);
+                                                     int key_columns = 2,
+                                                     const DayFileCompression& compression = {});
   ~DayFileWriter();
 
   /// Appends rows; fails if they are out of key order. `source` names them in that error.
@@ -61,7 +70,8 @@ class DayFileFromOutputs {
   static Result<std::unique_ptr<DayFileFromOutputs>> Open(const Location& inputs,
                                                           std::shared_ptr<arrow::Schema> schema,
                                                           std::shared_ptr<arrow::io::OutputStream> sink,
-                                                          int key_columns = 2);
+                                                          int key_columns = 2,
+                                                          const DayFileCompression& compression = {});
   /// Stops after the record batch being written (the file is then incomplete) and joins the thread.
   ~DayFileFromOutputs();
 

@@ -53,6 +53,10 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+DayFileCompression DayFileCompressionOf(const RunConfig& run) {
+  return DayFileCompression{run.output_compression, run.output_compression_level};
+}
+
 /// "20261126T041947.123-0000940": UTC start time to the millisecond, then the driver's pid, zero-padded
 /// so that run reports (`_runs/<run>.json`) list in the order the runs started (with an unpadded
 /// pid, two runs started in the same second sorted by the pid's digits: "-1023" before "-940").
@@ -657,6 +661,7 @@ Result<PreparedDay> PipelineRunner::PrepareEventDay(const PassContext& pass, Dat
     const std::string day_file = StagedDayFile(pass, day);
     INTRADAY_RETURN_NOT_OK(MakeDirs(fs::path(day_file).parent_path().string()));
     prepared.tasks.front().task.day_file = day_file;
+    prepared.tasks.front().task.day_file_compression = DayFileCompressionOf(config_.run);
   }
   return prepared;
 }
@@ -796,7 +801,8 @@ Status PipelineRunner::OpenDriverDayFile(DayRun& run) {
   // The leading columns whose values increase strictly over the day: (ListingId, TimeBucket),
   // or a later pass's group keys and TimeBucket.
   const int key_columns = pass.derived ? static_cast<int>(pass.derived->group_keys().size()) + 1 : 2;
-  auto writer = DayFileFromOutputs::Open(*scratch_, pass.schema, sink, key_columns);
+  auto writer =
+      DayFileFromOutputs::Open(*scratch_, pass.schema, sink, key_columns, DayFileCompressionOf(config_.run));
   if (!writer.ok())
     return writer.status().WithMessage("writing ", file->path, ": ", writer.status().message());
   file->writer = *std::move(writer);

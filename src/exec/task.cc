@@ -43,7 +43,10 @@ std::string TaskToJson(const Task& task) {
                   {"threads", task.threads},
                   {"stream_over_time", task.stream_over_time},
                   {"memory_budget", task.memory_budget},
-                  {"huge_pages", task.huge_pages}};
+                  {"huge_pages", task.huge_pages},
+                  {"day_file_compression", task.day_file_compression.codec},
+                  {"day_file_compression_level",
+                   task.day_file_compression.level ? json(*task.day_file_compression.level) : json(nullptr)}};
   return j.dump(1);
 }
 
@@ -75,6 +78,9 @@ Result<Task> TaskFromJson(const std::string& text) {
     task.stream_over_time = j.value("stream_over_time", false);
     task.memory_budget = j.value("memory_budget", uint64_t{0});
     task.huge_pages = j.value("huge_pages", true);
+    task.day_file_compression.codec = j.value("day_file_compression", std::string("zstd"));
+    if (j.contains("day_file_compression_level") && !j.at("day_file_compression_level").is_null())
+      task.day_file_compression.level = j.at("day_file_compression_level").get<int>();
     return task;
   });
 }

@@ -13,6 +13,7 @@
 
 #include "common/date.h"
 #include "common/status.h"
+#include "exec/day_output.h"
 #include "io/location.h"  // ReadTextFile, WriteFileAtomic (local), Location
 #include "io/table_catalog.h"
 
@@ -63,6 +64,8 @@ struct Task {
   /// UseHugePages).
   /// Never changes the output.
   bool huge_pages = true;
+  /// How `day_file` is compressed (run.output_compression).
+  DayFileCompression day_file_compression;
 };
 
 /// What a worker reports back (the driver adds wall time and CPU time from wait4).

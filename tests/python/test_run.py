@@ -99,6 +99,30 @@ def test_identical_outputs_for_any_workers_and_budget(intraday_bin, lake, refere
     assert all(day["outputs_written_while_batches_ran"] >= 1 for day in report["days"]), report["days"]
 
 
+@pytest.mark.parametrize("workers,memory", [(1, "4GiB"), (2, "96KiB")])
+def test_day_files_have_the_configured_compression_and_the_same_rows(intraday_bin, lake, reference, tmp_path,
+                                                                      workers, memory):
+    """run.output_compression reaches both writers of day files: a one-batch day's worker and the
+    driver (from several batches' outputs); the values are those of the default (zstd) run."""
+    import pyarrow.parquet as pq
+
+    config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", tmp_path / "scratch", workers=workers,
+                          memory=memory, extra_run="  output_compression: gzip\n  output_compression_level: 9")
+    run_intraday(intraday_bin, "run", config)
+    writers = {day["day_file_written_by"] for day in run_report(tmp_path / "out")["days"]}
+    assert writers == ({"worker"} if workers == 1 else {"driver"})
+    files = day_files(tmp_path / "out")
+    assert sorted(files) == sorted(day_files(reference))
+    for name in files:
+        metadata = pq.ParquetFile(tmp_path / "out" / name).metadata
+        codecs = {metadata.row_group(g).column(c).compression
+                  for g in range(metadata.num_row_groups) for c in range(metadata.num_columns)}
+        assert codecs == {"GZIP"}, name
+        reference_metadata = pq.ParquetFile(reference / name).metadata
+        assert reference_metadata.row_group(0).column(0).compression == "ZSTD"
+        assert pq.read_table(tmp_path / "out" / name).equals(pq.read_table(reference / name)), name
+
+
 @pytest.fixture(scope="module")
 def interleaved_lake(tmp_path_factory, intraday_bin):
     """The lake's rows in row groups of 512 rows, each holding many listings: a day of several

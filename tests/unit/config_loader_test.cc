@@ -157,6 +157,8 @@ passes:
   EXPECT_EQ(c.run.size_estimates, SizeEstimates::kHistory);
   EXPECT_FALSE(c.run.overlap_days);
   EXPECT_FALSE(c.run.wide_batches);
+  EXPECT_EQ(c.run.output_compression, "zstd");  // the defaults
+  EXPECT_EQ(c.run.output_compression_level, std::nullopt);
 
   ASSERT_EQ(c.passes.size(), 2u);
   const PassConfig& bars = c.passes[0];
@@ -257,6 +259,31 @@ passes: [{name: bars, bucket: 1m, modules: {trade: {}}}]
     ASSERT_TRUE(result.ok()) << run << ": " << result.status().ToString();
     EXPECT_EQ(result->data.s3.endpoint_override, "http://127.0.0.1:9000");
   }
+}
+
+TEST(ConfigLoader, OutputCompression) {
+  const std::string head = R"(
+data:
+  root: lake
+universe: {mics: [XLON]}
+dates: {start: 2026-03-02, end: 2026-03-06}
+run:
+  output: out
+  scratch: scratch
+)";
+  std::string text(kMinimal);
+  text.replace(text.find("  scratch: scratch\n"), 18,
+               "  scratch: scratch\n  output_compression: gzip\n  output_compression_level: 9\n");
+  auto parsed = Parse(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->run.output_compression, "gzip");
+  EXPECT_EQ(parsed->run.output_compression_level, std::optional<int>(9));
+  ExpectError(head + "  output_compression: brotli\n", "run.output_compression", 8, "zstd");
+  ExpectError(head + "  output_compression: snappy\n  output_compression_level: 3\n",
+              "run.output_compression_level", 9, "only to run.output_compression zstd or gzip");
+  ExpectError(head + "  output_compression_level: 23\n", "run.output_compression_level", 8, "22");
+  ExpectError(head + "  output_compression: gzip\n  output_compression_level: 0\n",
+              "run.output_compression_level", 9, "1");
 }
 
 TEST(ConfigLoader, UnknownKeysWithSuggestion) {

@@ -9,7 +9,11 @@
 #include <arrow/io/file.h>
 #include <arrow/ipc/writer.h>
 #include <arrow/record_batch.h>
+#include <arrow/table.h>
 #include <gtest/gtest.h>
+#include <parquet/arrow/reader.h>
+#include <parquet/file_reader.h>
+#include <parquet/metadata.h>
 
 #include "exec/day_output.h"
 #include "io/location.h"
@@ -70,6 +74,52 @@ TEST(DayOutput, BytesDependOnlyOnRows) {
   EXPECT_EQ(second->rows, total);
   EXPECT_EQ(Bytes(tmp.path() + "/first.parquet"), Bytes(tmp.path() + "/second.parquet"));
   EXPECT_EQ(first->bytes, Bytes(tmp.path() + "/first.parquet").size());
+}
+
+// run.output_compression: the codec (and level) the day file is written with; the rows read back
+// are the same whatever it is.
+TEST(DayOutput, CompressionIsTheConfiguredOneAndKeepsTheRows) {
+  testing::TempDir tmp;
+  const int64_t total = 50'000;
+  const auto rows = Rows(0, total);
+  struct Case {
+    DayFileCompression compression;
+    parquet::Compression::type codec;
+  };
+  const std::vector<Case> cases{{{}, parquet::Compression::ZSTD},
+                                {{"zstd", -1}, parquet::Compression::ZSTD},
+                                {{"snappy", std::nullopt}, parquet::Compression::SNAPPY},
+                                {{"gzip", 9}, parquet::Compression::GZIP},
+                                {{"none", std::nullopt}, parquet::Compression::UNCOMPRESSED}};
+  std::vector<size_t> sizes;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const std::string path = tmp.path() + "/day-" + std::to_string(i) + ".parquet";
+    auto sink = arrow::io::FileOutputStream::Open(path).ValueOrDie();
+    auto writer = DayFileWriter::Open(Schema(), sink, 2, cases[i].compression);
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    ASSERT_TRUE((*writer)->Add(rows, "rows").ok());
+    ASSERT_TRUE((*writer)->Finish().ok());
+    ASSERT_TRUE(sink->Close().ok());
+    auto file = parquet::ParquetFileReader::OpenFile(path);
+    for (int c = 0; c < file->metadata()->num_columns(); ++c) {
+      EXPECT_EQ(file->metadata()->RowGroup(0)->ColumnChunk(c)->compression(), cases[i].codec)
+          << cases[i].compression.codec << ", column " << c;
+    }
+    auto reader = parquet::arrow::OpenFile(arrow::io::ReadableFile::Open(path).ValueOrDie(),
+                                           arrow::default_memory_pool());
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    auto table = (*reader)->ReadTable();
+    ASSERT_TRUE(table.ok()) << table.status().ToString();
+    auto expected = arrow::Table::FromRecordBatches({rows}).ValueOrDie();
+    EXPECT_TRUE((*table)->CombineChunks().ValueOrDie()->Equals(*expected)) << cases[i].compression.codec;
+    sizes.push_back(Bytes(path).size());
+  }
+  EXPECT_GT(sizes[4], sizes[0]);  // uncompressed is the largest
+  const auto unknown =
+      DayFileWriter::Open(Schema(), arrow::io::FileOutputStream::Open(tmp.path() + "/x.parquet").ValueOrDie(),
+                          2, {"brotli", std::nullopt});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("unknown output compression 'brotli'"), std::string::npos);
 }
 
 TEST(DayOutput, RowsOutOfOrderAreRefused) {
