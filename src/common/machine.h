@@ -12,7 +12,7 @@
 namespace intraday {
 
 struct MachineLimits {
-  int cores = 1;              // CPUs this process may keep busy at once
+  int cores = 1;              // CPUs this process may keep busy at once, at least 1
   uint64_t memory_bytes = 0;  // memory it may use: the RAM, or less under a cgroup limit
   std::string cores_source;   // why: "2 online CPUs", "CPU affinity", "cgroup /job cpu.max"
   std::string memory_source;  // why: "RAM", "cgroup /job memory.max"

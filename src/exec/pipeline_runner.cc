@@ -607,7 +607,7 @@ Result<PreparedDay> PipelineRunner::PrepareEventDay(const PassContext& pass, Dat
     shred.scratch = &*scratch_;
     shred.spill_dir = day_scratch + "/spill";
     shred.buffer_bytes = config_.run.shred_buffer;
-    shred.threads = std::max(1, ThisMachine().cores);
+    shred.threads = ThisMachine().cores;
     shred.stop_requested = [] { return StopRequested(); };
     if (ahead && !shred_ahead_) {
       const double waited_from = SecondsSinceStart();
@@ -961,7 +961,7 @@ void PipelineRunner::StartEarlyTasks() {
   // Only on idle cores: a day whose batches fill the cores (one batch takes them all as threads)
   // is not joined by the next day's workers, which would double the memory for a few per cent of
   // speed (docs/engine.md, "Days overlap").
-  const int cores = std::max(1, ThisMachine().cores);
+  const int cores = ThisMachine().cores;
   while (early_ != nullptr && early_->failed.ok() && PlacesFor(*early_) && ThreadsInUse() < cores) {
     const Status started = StartTask(*early_);
     if (!started.ok()) FailEarlyDay(started);

@@ -124,6 +124,15 @@ TEST(MachineLimitsTest, AMemoryLimitAboveTheRamIsTheRam) {
   ExpectLimits(limits, 8, "8 online CPUs", 16 * kGiB, "RAM");
 }
 
+// Callers size thread pools and worker counts by `cores` without checking it: it is never 0,
+// even for a quota of a hundredth of a CPU.
+TEST(MachineLimitsTest, ATinyCpuQuotaStillGivesACore) {
+  const MachineLimits limits =
+      FakeMachine("0::/\n", {{"cgroup.controllers", "cpu"}, {"cpu.max", "1000 100000"}}).Limits();
+  EXPECT_EQ(limits.cores, 1);
+  EXPECT_EQ(limits.cores_source, "cgroup / cpu.max");
+}
+
 TEST(MachineLimitsTest, ThisMachineHasACoreAndMemory) {
   const MachineLimits& limits = ThisMachine();
   EXPECT_GE(limits.cores, 1);
