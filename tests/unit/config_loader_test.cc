@@ -262,28 +262,22 @@ passes: [{name: bars, bucket: 1m, modules: {trade: {}}}]
 }
 
 TEST(ConfigLoader, OutputCompression) {
-  const std::string head = R"(
-data:
-  root: lake
-universe: {mics: [XLON]}
-dates: {start: 2026-03-02, end: 2026-03-06}
-run:
-  output: out
-  scratch: scratch
-)";
-  std::string text(kMinimal);
-  text.replace(text.find("  scratch: scratch\n"), 18,
-               "  scratch: scratch\n  output_compression: gzip\n  output_compression_level: 9\n");
-  auto parsed = Parse(text);
+  // kMinimal with `run_lines` after its run.scratch (line 10): they start at line 11.
+  auto with = [](const std::string& run_lines) {
+    std::string text(kMinimal);
+    const std::string scratch = "  scratch: scratch\n";
+    return text.replace(text.find(scratch), scratch.size(), scratch + run_lines);
+  };
+  auto parsed = Parse(with("  output_compression: gzip\n  output_compression_level: 9\n"));
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   EXPECT_EQ(parsed->run.output_compression, "gzip");
   EXPECT_EQ(parsed->run.output_compression_level, std::optional<int>(9));
-  ExpectError(head + "  output_compression: brotli\n", "run.output_compression", 8, "zstd");
-  ExpectError(head + "  output_compression: snappy\n  output_compression_level: 3\n",
-              "run.output_compression_level", 9, "only to run.output_compression zstd or gzip");
-  ExpectError(head + "  output_compression_level: 23\n", "run.output_compression_level", 8, "22");
-  ExpectError(head + "  output_compression: gzip\n  output_compression_level: 0\n",
-              "run.output_compression_level", 9, "1");
+  ExpectError(with("  output_compression: brotli\n"), "run.output_compression", 11, "zstd");
+  ExpectError(with("  output_compression: snappy\n  output_compression_level: 3\n"),
+              "run.output_compression_level", 12, "only to run.output_compression zstd or gzip");
+  ExpectError(with("  output_compression_level: 23\n"), "run.output_compression_level", 11, "22");
+  ExpectError(with("  output_compression: gzip\n  output_compression_level: 0\n"),
+              "run.output_compression_level", 12, "1");
 }
 
 TEST(ConfigLoader, UnknownKeysWithSuggestion) {
