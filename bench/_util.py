@@ -284,6 +284,55 @@ def wait_until_quiet(max_share: float, timeout: float, log=None) -> float:
     return time.perf_counter() - started
 
 
+def memory_reclaim(sys_root: Path = Path("/sys")) -> dict:
+    """How this machine hands memory back and what a first touch costs (docs/benchmarks.md,
+    "Session 18"): the transparent huge page mode, and, on a virtual machine whose balloon reports
+    free pages to the host (Linux's page_reporting), the smallest block it reports (an order of
+    4 KiB pages), how long a block must stay free first, and the KiB reported since boot. Memory the
+    host took back is zeroed again by it at the next touch, so an engine that frees memory (a
+    process per day) pays more than one that keeps it. Keys are absent where the kernel lacks them."""
+    facts: dict = {}
+    thp = sys_root / "kernel/mm/transparent_hugepage/enabled"
+    if thp.exists():
+        mode = next((w.strip("[]") for w in thp.read_text().split() if w.startswith("[")), "")
+        facts["thp"] = mode
+    params = sys_root / "module/page_reporting/parameters"
+    reporting = {}
+    for key in ("page_reporting_order", "min_free_ms", "reported_kib"):
+        try:
+            reporting[key] = int((params / key).read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    if reporting:
+        facts["page_reporting"] = reporting
+    return facts
+
+
+def reported_kib(sys_root: Path = Path("/sys")) -> int | None:
+    """KiB of free memory this virtual machine reported to its host since boot, or None."""
+    return memory_reclaim(sys_root).get("page_reporting", {}).get("reported_kib")
+
+
+def describe_memory_reclaim(facts: dict, reported_during: int | None = None) -> str:
+    """One sentence for a report: the facts of memory_reclaim(), and the KiB reported meanwhile."""
+    parts = []
+    if "thp" in facts:
+        parts.append(f"transparent huge pages: {facts['thp']}")
+    r = facts.get("page_reporting")
+    if r is None:
+        parts.append("no free page reporting to a host")
+    else:
+        text = "free memory reported to the host"
+        if "page_reporting_order" in r:
+            text += f" in free blocks of {4 << r['page_reporting_order']} KiB and more"
+        if "min_free_ms" in r:
+            text += f" once free for {r['min_free_ms']} ms"
+        if reported_during is not None:
+            text += f" ({reported_during / 1024:.0f} MiB reported during these runs)"
+        parts.append(text)
+    return "; ".join(parts)
+
+
 class MemoryCap:
     """A memory cgroup of its own for one measured run, limited to `limit` bytes (anonymous memory
     and the page cache the run itself fills; pages already cached before, such as the lake's files,
@@ -389,6 +438,7 @@ class Measurement:
     stdout: str = ""
     cgroup_peak: int = 0        # with a memory cap: the cgroup's peak (RSS + page cache it filled)
     oom_kills: int = 0          # with a memory cap: processes the OOM killer ended
+    host_reported_kib: int | None = None  # free memory the VM reported to its host during the run
 
     @property
     def cpu(self) -> float:
@@ -403,6 +453,7 @@ def measure(cmd: list[str], env: dict | None = None, log: Path | None = None, ti
     own, so that a timeout or Ctrl-C ends its workers too, not only the child."""
     log_file = open(log, "w") if log else subprocess.DEVNULL
     busy0, own0 = busy_cpu_seconds(), own_cpu_seconds()
+    reported0 = reported_kib()
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=log_file, text=True,
                             start_new_session=True, preexec_fn=cap.join if cap else None)
@@ -436,6 +487,7 @@ def measure(cmd: list[str], env: dict | None = None, log: Path | None = None, ti
     # What else ran meanwhile: the machine's busy time minus the child tree's and this process's
     # (the sampler). Page-cache writeback by kernel threads also lands here.
     foreign = (busy_cpu_seconds() - busy0) - (usage.ru_utime + usage.ru_stime) - (own_cpu_seconds() - own0)
+    reported1 = reported_kib()
     proc.returncode = os.waitstatus_to_exitcode(status)  # tell Popen the child is reaped
     if log:
         log_file.close()
@@ -445,7 +497,8 @@ def measure(cmd: list[str], env: dict | None = None, log: Path | None = None, ti
                     foreign_cpu=max(0.0, foreign),
                     root_hwm=sampler.hwm.get(proc.pid, 0),
                     child_hwm=[v for pid, v in sampler.hwm.items() if pid != proc.pid],
-                    cgroup_peak=cap.peak() if cap else 0, oom_kills=cap.oom_kills() if cap else 0)
+                    cgroup_peak=cap.peak() if cap else 0, oom_kills=cap.oom_kills() if cap else 0,
+                    host_reported_kib=None if reported0 is None or reported1 is None else reported1 - reported0)
     if not m.ok:
         tail = log.read_text().strip().splitlines()[-5:] if log and log.exists() else []
         what = f"killed by signal {-m.rc}" if m.rc < 0 else f"exit code {m.rc}"

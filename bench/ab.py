@@ -3,8 +3,10 @@
 
 Each variant is a binary plus optional extra `run:` keys; the variants run in turn (A B A B ...),
 each from an empty output and scratch, and the script prints per variant the median wall time,
-CPU time (the whole tree) and sampled peak RSS of the tree (and the driver's and largest worker's own peaks), and the ratios to the first variant;
-each run's line also splits the tree's peak sample into its processes (driver, then workers).
+CPU time (the whole tree; "kernel" its system part) and sampled peak RSS of the tree (and the driver's and largest worker's own peaks), and the ratios to the first variant;
+each run's line also splits the tree's peak sample into its processes (driver, then workers) and
+gives the free memory the virtual machine reported to its host meanwhile (memory the host takes
+back costs more at its next first touch: docs/benchmarks.md, "Session 18").
 It also checks that every variant wrote byte-identical day files (outputs must not depend on a
 binary's speed-up or on memory settings).
 
@@ -76,6 +78,7 @@ def main() -> int:
     args.work.mkdir(parents=True, exist_ok=True)
     runs: dict[str, list[_util.Measurement]] = {name: [] for name, *_ in variants}
     digests: dict[str, dict[str, str]] = {}
+    reclaim0 = _util.memory_reclaim()
     for rep in range(args.reps):
         order = variants[rep % len(variants):] + variants[:rep % len(variants)]
         for name, binary, extra, env, _ in order:
@@ -98,18 +101,24 @@ def main() -> int:
             runs[name].append(m)
             digests.setdefault(name, day_file_digests(output))
             parts = " + ".join(f"{rss / 2**20:.0f}" for rss in m.peak_parts)
-            print(f"rep {rep + 1} {name}: wall {m.wall:.2f} s, CPU {m.cpu:.2f} s, "
+            host = (f", {m.host_reported_kib / 1024:.0f} MiB reported to the host"
+                    if m.host_reported_kib is not None else "")
+            print(f"rep {rep + 1} {name}: wall {m.wall:.2f} s, CPU {m.cpu:.2f} s (kernel {m.sys:.2f}){host}, "
                   f"tree peak {m.tree_peak / 2**20:.0f} MiB (= {parts}: driver, workers), "
                   f"driver {m.root_hwm / 2**20:.0f} MiB, "
                   f"largest worker {max(m.child_hwm, default=0) / 2**20:.0f} MiB"
                   + (f", cgroup peak {m.cgroup_peak / 2**20:.0f} MiB" if cap_bytes else ""), flush=True)
 
     base = variants[0][0]
+    end = _util.reported_kib()
+    start = reclaim0.get("page_reporting", {}).get("reported_kib")
+    reported_during = None if start is None or end is None else end - start
     print(f"\nlake {args.lake.name}, {args.days} days, {args.workers} workers, budget {args.budget}, "
           f"medians of {args.reps}" + (f", {args.pause:g} s pause before each run" if args.pause else "")
           + (f", memory cap {cap_bytes / 2**20:.0f} MiB" if cap_bytes else ""))
-    print(f"{'':3} {'wall s':>8} {'CPU s':>8} {'peak MiB':>9} {'wall/A':>7} {'CPU/A':>7} {'peak/A':>7} "
-          f"{'driver':>7} {'worker':>7}  variant")
+    print(f"machine: {_util.describe_memory_reclaim(reclaim0, reported_during)}")
+    print(f"{'':3} {'wall s':>8} {'CPU s':>8} {'kernel':>7} {'peak MiB':>9} {'wall/A':>7} {'CPU/A':>7} "
+          f"{'peak/A':>7} {'driver':>7} {'worker':>7}  variant")
     med = {}
     for name, _, _, _, text in variants:
         rs = runs[name]
@@ -119,7 +128,8 @@ def main() -> int:
         bw, bc, bp = med[base] if name != base else (w, c, p)
         driver = statistics.median(r.root_hwm for r in rs) / 2**20
         worker = statistics.median(max(r.child_hwm, default=0) for r in rs) / 2**20
-        print(f"{name:3} {w:8.2f} {c:8.2f} {p:9.0f} {w / bw:7.3f} {c / bc:7.3f} {p / bp:7.3f} "
+        kernel = statistics.median(r.sys for r in rs)
+        print(f"{name:3} {w:8.2f} {c:8.2f} {kernel:7.2f} {p:9.0f} {w / bw:7.3f} {c / bc:7.3f} {p / bp:7.3f} "
               f"{driver:7.0f} {worker:7.0f}  {text}")
     same = all(d == digests[base] for d in digests.values())
     print("day files: " + ("byte-identical across variants" if same else "DIFFER between variants"))

@@ -6,7 +6,8 @@ For every lake of the two scaling series (days at a fixed universe, listings at 
      columns and types, same rows in the same order, floats within relative 1e-9 / absolute 1e-12,
      everything else exact); a difference stops the script, naming engine, column and first row;
   2. times each engine --reps times (that first run included), the engines alternating in a
-     rotating order: wall time, CPU time (user + sys of the whole process tree, from wait4), and
+     rotating order: wall time, CPU time (user + sys of the whole process tree, from wait4; the
+     tables give the sys part as "kernel s": mostly first touches of fresh memory), and
      peak RSS of the process tree (see bench/_util.py and docs/benchmarks.md for how);
   3. also times "arrow": pyarrow reading and decoding the columns the pass needs from the same
      files, with no compute: the I/O floor.
@@ -146,6 +147,7 @@ def machine(args) -> dict:
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "started": time.strftime("%Y-%m-%d %H:%M:%S"), "load_at_start": load_average(),
         "memory_cap": args.memory_cap, "memory_cap_bytes": args.memory_cap_bytes,
+        "memory_reclaim": _util.memory_reclaim(),
     }
 
 
@@ -188,7 +190,8 @@ def run_engine(engine: str, args, lake: Path, days: list[str], workdir: Path) ->
     result = {"engine": engine, "ok": m.ok, "wall": m.wall, "cpu": m.cpu, "user": m.user, "sys": m.sys,
               "foreign_share": m.foreign_cpu / (m.wall * (os.cpu_count() or 1)),
               "tree_peak": m.tree_peak, "max_process_hwm": max([m.root_hwm, *m.child_hwm]),
-              "samples": m.samples, "error": m.error, "cgroup_peak": m.cgroup_peak, "oom_kills": m.oom_kills}
+              "samples": m.samples, "error": m.error, "cgroup_peak": m.cgroup_peak, "oom_kills": m.oom_kills,
+              "host_reported_kib": m.host_reported_kib}
     if m.ok and engine != "intraday":
         job = json.loads(m.stdout.strip().splitlines()[-1])
         result["job"] = job
@@ -272,7 +275,9 @@ def run_point(args, point: dict, log) -> dict:
                 continue
             capped = (f"  cgroup peak {r['cgroup_peak'] / 2**20:.0f} MiB, OOM kills {r['oom_kills']}"
                       if args.memory_cap_bytes else "")
-            log(f"  {engine:<8} rep {rep}: wall {r['wall']:7.2f} s  cpu {r['cpu']:7.2f} s  "
+            host = (f", host took {r['host_reported_kib'] / 1024:.0f} MiB"
+                    if r.get("host_reported_kib") is not None else "")
+            log(f"  {engine:<8} rep {rep}: wall {r['wall']:7.2f} s  cpu {r['cpu']:7.2f} s (kernel {r['sys']:.2f}{host})  "
                 f"peak RSS {r['peak_rss'] / 2**20:7.0f} MiB  (other load {100 * r['foreign_share']:.0f}%){capped}")
         if rep == 0:
             verify(args, work, failed, log)
@@ -316,6 +321,7 @@ def summarise(point: dict, engine: str) -> dict | None:
         return {"failed": runs[0]["error"], "oom_kills": sum(r.get("oom_kills", 0) for r in runs)}
     inner = [r["job"]["seconds"] for r in ok if "job" in r]
     return {"wall": median([r["wall"] for r in ok]), "cpu": median([r["cpu"] for r in ok]),
+            "sys": median([r["sys"] for r in ok]),
             "foreign": max(r["foreign_share"] for r in ok),
             "rss": median([r["peak_rss"] for r in ok]), "n": len(ok), "inner": median(inner),
             "cgroup_peak": median([r.get("cgroup_peak", 0) for r in ok]),
@@ -328,10 +334,10 @@ def table(args, results: list[dict], series: str) -> list[str]:
     key = "days" if series == "days" else "listings"
     pts = sorted((p for p in results if series in p["series"]), key=lambda p: p[key])
     capped = bool(args.memory_cap_bytes)
-    lines = ["| listings | days | input rows | engine | wall s | in-process s | CPU s | peak RSS MiB | wall / intraday | "
-             "RSS / intraday | intraday / floor | runs | other load % |"
+    lines = ["| listings | days | input rows | engine | wall s | in-process s | CPU s | kernel s | peak RSS MiB | "
+             "wall / intraday | RSS / intraday | intraday / floor | runs | other load % |"
              + (" cgroup peak MiB | OOM kills |" if capped else ""),
-             "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if capped else "")]
+             "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if capped else "")]
     for p in pts:
         base = summarise(p, "intraday")
         for engine in args.engines:
@@ -341,7 +347,7 @@ def table(args, results: list[dict], series: str) -> list[str]:
             lead = f"| {p['listings']} | {p['days']} | {sum(p['stats']['rows'].values()):,} | {engine} |"
             if s["failed"] and "wall" not in s:
                 error = s["failed"][:100].replace("|", "/")  # a '|' would end the table cell
-                lines.append(f"{lead} failed: {error} | | | | | | | 0 | |"
+                lines.append(f"{lead} failed: {error} | | | | | | | | 0 | |"
                              + (f" | {s['oom_kills']} |" if capped else ""))
                 continue
             ratio_wall = ratio_rss = floor = ""
@@ -355,7 +361,8 @@ def table(args, results: list[dict], series: str) -> list[str]:
                 floor = f"{s['wall'] / arrow['inner']:.2f}"
             inner = f"{s['inner']:.2f}" if s["inner"] is not None else ""
             note = f" ({len(p['runs'][engine]) - s['n']} failed)" if s["failed"] else ""
-            lines.append(f"{lead} {s['wall']:.2f} | {inner} | {s['cpu']:.2f} | {s['rss'] / 2**20:.0f} | {ratio_wall} | "
+            lines.append(f"{lead} {s['wall']:.2f} | {inner} | {s['cpu']:.2f} | {s['sys']:.2f} | {s['rss'] / 2**20:.0f} | "
+                         f"{ratio_wall} | "
                          f"{ratio_rss} | {floor} | {s['n']}{note} | {100 * s['foreign']:.0f} |"
                          + (f" {s['cgroup_peak'] / 2**20:.0f} | {s['oom_kills']} |" if capped else ""))
     return lines
@@ -439,7 +446,8 @@ def write_report(args, info: dict, results: list[dict]) -> None:
     md = [f"Command: `{info['command']}`", "",
           f"Machine: {info['cpu']}, {info['cores']} cores, {info['ram_gib']} GiB RAM, {info['os']}, kernel "
           f"{info['kernel']}; {info['intraday']} (binary sha256 {info['intraday_sha256']}...), Python {info['python']}, Polars "
-          f"{info['polars']}, DuckDB {info['duckdb']}, pyarrow {info['pyarrow']}.",
+          f"{info['polars']}, DuckDB {info['duckdb']}, pyarrow {info['pyarrow']}; "
+          f"{_util.describe_memory_reclaim(info['memory_reclaim'], info.get('reported_kib_during'))}.",
           f"Started {info['started']}, finished {info['finished']}; load average at start {info['load_at_start']}, "
           f"at end {info['load_at_end']}.",
           f"Settings: profile {args.profile}, {args.workers} workers / threads, intraday memory_per_worker "
@@ -489,6 +497,8 @@ def main() -> int:
         results.append(run_point(args, point, lambda text: print(text, flush=True)))
     info["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
     info["load_at_end"] = load_average()
+    start, end = info["memory_reclaim"].get("page_reporting", {}).get("reported_kib"), _util.reported_kib()
+    info["reported_kib_during"] = None if start is None or end is None else end - start
     for series in ("days", "listings"):
         print(f"\n{series} series (medians of {args.reps} runs; ratios = engine / intraday)")
         print("\n".join(table(args, results, series)))

@@ -1,0 +1,46 @@
+"""bench/_util.py's description of how the machine hands memory back (memory_reclaim): what the
+benchmark reports print beside their figures, read here from a made-up /sys tree."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+import _util  # noqa: E402
+
+
+def _sys_tree(root: Path, thp: str | None, reporting: dict[str, str] | None) -> Path:
+    if thp is not None:
+        (root / "kernel/mm/transparent_hugepage").mkdir(parents=True)
+        (root / "kernel/mm/transparent_hugepage/enabled").write_text(thp)
+    if reporting is not None:
+        params = root / "module/page_reporting/parameters"
+        params.mkdir(parents=True)
+        for key, value in reporting.items():
+            (params / key).write_text(value)
+    return root
+
+
+def test_a_virtual_machine_reporting_free_memory_is_described_with_its_settings(tmp_path):
+    root = _sys_tree(tmp_path, "always [madvise] never\n",
+                     {"page_reporting_order": "9\n", "min_free_ms": "0\n", "reported_kib": "7340032\n",
+                      "passes": "12\n"})
+    facts = _util.memory_reclaim(root)
+    assert facts == {"thp": "madvise",
+                     "page_reporting": {"page_reporting_order": 9, "min_free_ms": 0, "reported_kib": 7340032}}
+    assert _util.reported_kib(root) == 7340032
+    text = _util.describe_memory_reclaim(facts, reported_during=3 * 1024)
+    assert text == ("transparent huge pages: madvise; free memory reported to the host in free blocks of "
+                    "2048 KiB and more once free for 0 ms (3 MiB reported during these runs)")
+
+
+def test_a_machine_without_page_reporting_says_so(tmp_path):
+    root = _sys_tree(tmp_path, "[always] madvise never\n", None)
+    facts = _util.memory_reclaim(root)
+    assert facts == {"thp": "always"}
+    assert _util.reported_kib(root) is None
+    assert _util.describe_memory_reclaim(facts) == ("transparent huge pages: always; "
+                                                    "no free page reporting to a host")
+
+
+def test_unreadable_values_are_left_out(tmp_path):
+    root = _sys_tree(tmp_path, None, {"page_reporting_order": "nine\n", "reported_kib": "100\n"})
+    assert _util.memory_reclaim(root) == {"page_reporting": {"reported_kib": 100}}
