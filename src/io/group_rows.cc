@@ -248,6 +248,27 @@ Result<bool> SortBlockInPlace(const arrow::RecordBatch& batch, int key_column, i
   return true;
 }
 
+template <typename Place>
+void PlaceRowsBySlot(std::span<const int32_t> slot_of_row, size_t slots, std::vector<int64_t>* starts,
+                     std::vector<Place>* place) {
+  starts->assign(slots + 1, 0);
+  for (const int32_t slot : slot_of_row) {
+    if (slot >= 0) ++(*starts)[static_cast<size_t>(slot) + 1];
+  }
+  for (size_t slot = 1; slot < starts->size(); ++slot) (*starts)[slot] += (*starts)[slot - 1];
+  place->assign(slot_of_row.size(), -1);
+  std::vector<int64_t> next(starts->begin(), starts->end() - 1);
+  for (size_t i = 0; i < slot_of_row.size(); ++i) {
+    const int32_t slot = slot_of_row[i];
+    if (slot >= 0) (*place)[i] = static_cast<Place>(next[static_cast<size_t>(slot)]++);
+  }
+}
+
+template void PlaceRowsBySlot<int32_t>(std::span<const int32_t>, size_t, std::vector<int64_t>*,
+                                       std::vector<int32_t>*);
+template void PlaceRowsBySlot<int64_t>(std::span<const int32_t>, size_t, std::vector<int64_t>*,
+                                       std::vector<int64_t>*);
+
 Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlots(const arrow::RecordBatch& batch,
                                                              std::span<const int32_t> slot_of_row,
                                                              size_t slots, std::vector<int64_t>* starts,
@@ -256,18 +277,8 @@ Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlots(const arrow::Record
   if (static_cast<int64_t>(slot_of_row.size()) != n)
     return Status::Invalid("a slot for each of ", n, " rows, got ", slot_of_row.size());
   if (n > INT32_MAX) return Status::CapacityError("a record batch of ", n, " rows");
-  starts->assign(slots + 1, 0);
-  for (const int32_t slot : slot_of_row) {
-    if (slot >= 0) ++(*starts)[static_cast<size_t>(slot) + 1];
-  }
-  for (size_t slot = 1; slot < starts->size(); ++slot) (*starts)[slot] += (*starts)[slot - 1];
-  // Places as int32: half the bytes re-read for every column.
-  std::vector<int32_t> place(static_cast<size_t>(n), -1);
-  std::vector<int64_t> next(starts->begin(), starts->end() - 1);
-  for (int64_t i = 0; i < n; ++i) {
-    const int32_t slot = slot_of_row[static_cast<size_t>(i)];
-    if (slot >= 0) place[static_cast<size_t>(i)] = static_cast<int32_t>(next[static_cast<size_t>(slot)]++);
-  }
+  std::vector<int32_t> place;
+  PlaceRowsBySlot(slot_of_row, slots, starts, &place);
   const int64_t rows = starts->back();
   std::vector<std::shared_ptr<arrow::ArrayData>> columns(static_cast<size_t>(batch.num_columns()));
   for (int c = 0; c < batch.num_columns(); ++c) {

@@ -45,6 +45,14 @@ Result<std::shared_ptr<arrow::RecordBatch>> GroupRowsBySlot(const arrow::RecordB
                                                             std::vector<int64_t>* starts,
                                                             ScatterBuffers* buffers = nullptr);
 
+/// The stable counting sort under GroupRowsBySlot(s): `starts` receives slots + 1 entries (the
+/// first row of each slot in the grouped order, then the row count), and `place` each row's row in
+/// that order (-1 where slot_of_row is negative: dropped). `Place` is int32_t (the scatter of a
+/// read batch: half the bytes re-read for every column) or int64_t (PlaceFixedWidth).
+template <typename Place>
+void PlaceRowsBySlot(std::span<const int32_t> slot_of_row, size_t slots, std::vector<int64_t>* starts,
+                     std::vector<Place>* place);
+
 /// Bytes of a value of `type` where it is a fixed-width type of 1, 2, 4 or 8 bytes (booleans,
 /// bit-packed, excluded); 0 otherwise.
 int FixedByteWidth(const arrow::DataType& type);

@@ -201,19 +201,9 @@ class FileShredder {
     for (int64_t i = 0; i < n; ++i)
       slot_of_row[static_cast<size_t>(i)] =
           id_valid[static_cast<size_t>(i)] ? slots_.slot_of.Find(ids[static_cast<size_t>(i)]) : -1;
-    std::vector<int64_t> starts(slots_.slots + 1, 0);
-    for (const int32_t slot : slot_of_row) {
-      if (slot >= 0) ++starts[static_cast<size_t>(slot) + 1];
-    }
-    for (size_t slot = 1; slot < starts.size(); ++slot) starts[slot] += starts[slot - 1];
-    std::vector<int64_t> place(static_cast<size_t>(n), -1);
-    {
-      std::vector<int64_t> next(starts.begin(), starts.end() - 1);
-      for (int64_t i = 0; i < n; ++i) {
-        const int32_t slot = slot_of_row[static_cast<size_t>(i)];
-        if (slot >= 0) place[static_cast<size_t>(i)] = next[static_cast<size_t>(slot)]++;
-      }
-    }
+    std::vector<int64_t> starts;
+    std::vector<int64_t> place;
+    PlaceRowsBySlot(std::span<const int32_t>(slot_of_row), slots_.slots, &starts, &place);
     const int64_t rows = starts.back();
     std::vector<std::shared_ptr<arrow::ArrayData>> out(static_cast<size_t>(schema_->num_fields()));
     for (int c = 0; c < schema_->num_fields(); ++c) {

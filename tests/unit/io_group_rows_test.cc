@@ -37,6 +37,25 @@ std::shared_ptr<arrow::RecordBatch> InterleavedRows() {
                                   {*ids.Finish(), *prices.Finish(), *states.Finish(), *flags.Finish()});
 }
 
+TEST(GroupRows, PlacesRowsBySlotStablyWithTheSameOrderForBothWidths) {
+  // Slots 2, 0, 2, dropped, 1, 0, 2 among three slots (slot 1 with one row).
+  const std::vector<int32_t> slot_of_row{2, 0, 2, -1, 1, 0, 2};
+  std::vector<int64_t> starts;
+  std::vector<int64_t> place;
+  PlaceRowsBySlot(std::span<const int32_t>(slot_of_row), 3, &starts, &place);
+  EXPECT_EQ(starts, (std::vector<int64_t>{0, 2, 3, 6}));
+  EXPECT_EQ(place, (std::vector<int64_t>{3, 0, 4, -1, 2, 1, 5}));
+  std::vector<int64_t> starts32;
+  std::vector<int32_t> place32{9, 9};  // replaced, not appended to
+  PlaceRowsBySlot(std::span<const int32_t>(slot_of_row), 3, &starts32, &place32);
+  EXPECT_EQ(starts32, starts);
+  EXPECT_EQ(place32, (std::vector<int32_t>{3, 0, 4, -1, 2, 1, 5}));
+  // An empty slot and no rows at all.
+  PlaceRowsBySlot(std::span<const int32_t>(), 2, &starts, &place);
+  EXPECT_EQ(starts, (std::vector<int64_t>{0, 0, 0}));
+  EXPECT_TRUE(place.empty());
+}
+
 TEST(GroupRows, BySlotGroupsListingsInBatchOrderAndDropsTheRest) {
   const ListingSlots slots = ListingSlots::Numbered({3, 7});  // 3 -> slot 0, 7 -> slot 1
   std::vector<int64_t> starts;
