@@ -18,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include <arrow/io/file.h>
 #include <fmt/format.h>
@@ -107,6 +108,10 @@ struct TrackedTask {
   Task task;
   int sequence = 0;      // unique within the day: names the task's files
   int origin_batch = 0;  // the plan batch it came from (splits share it)
+  // A later pass's task: where each of its groups starts in task.listings (a split cuts only
+  // there), and where its first listing was in its plan batch (orders the halves of a split).
+  std::vector<size_t> group_starts;
+  int64_t offset_in_batch = 0;
   int failures = 0;
   int worker_slots = 1;  // worker places it takes while it runs (Batch::worker_slots)
 };
@@ -117,10 +122,36 @@ void SetWorkerSlots(TrackedTask& tracked, int slots, uint64_t memory_per_worker)
   tracked.task.memory_budget = DataBudget(static_cast<uint64_t>(slots) * memory_per_worker);
 }
 
-/// Batch outputs concatenate in this order: first ListingId, or the plan batch of a later pass
-/// (whose batches are never split).
+/// Batch outputs concatenate in this order: first ListingId, or for a later pass (whose batches
+/// follow group-key order, not ListingId order) the plan batch, then the place of the task's first
+/// listing in it (the halves of a split batch).
 int64_t OutputOrder(const TrackedTask& tracked) {
-  return tracked.task.source_files.empty() ? tracked.task.listings.front() : tracked.origin_batch;
+  if (tracked.task.source_files.empty()) return tracked.task.listings.front();
+  return (static_cast<int64_t>(tracked.origin_batch) << 32) + tracked.offset_in_batch;
+}
+
+/// Where a batch killed for memory is cut: at half its listings for an event pass; for a later
+/// pass at the group boundary nearest to that (0: a single group, which cannot be cut).
+size_t SplitPoint(const TrackedTask& tracked) {
+  const size_t half = tracked.task.listings.size() / 2;
+  if (tracked.task.source_files.empty()) return half;
+  size_t best = 0;
+  for (size_t start : tracked.group_starts) {
+    if (start == 0) continue;
+    const auto distance = [half](size_t at) { return at > half ? at - half : half - at; };
+    if (best == 0 || distance(start) < distance(best)) best = start;
+  }
+  return best;
+}
+
+/// The groups of `tracked` from listing `at` on, renumbered from there; the ones before stay.
+std::vector<size_t> SplitGroupStarts(std::vector<size_t>* group_starts, size_t at) {
+  std::vector<size_t> second;
+  for (size_t start : *group_starts) {
+    if (start >= at) second.push_back(start - at);
+  }
+  std::erase_if(*group_starts, [at](size_t start) { return start >= at; });
+  return second;
 }
 
 struct FinishedTask {
@@ -694,6 +725,7 @@ Result<PreparedDay> PipelineRunner::PrepareDerivedDay(PassContext& pass, Date da
   for (const auto& batch : plan.batches) {
     TrackedTask tracked = NewTask(pass, day, batch.id, batch.listings);
     tracked.task.source_files = sources;
+    tracked.group_starts = batch.group_starts;
     prepared.tasks.push_back(std::move(tracked));
   }
   return prepared;
@@ -1148,10 +1180,11 @@ Status PipelineRunner::TaskExited(DayRun& run, Running done, const ChildExit& ex
     return fail(Status::IOError(what, "; no retries left (run.retries = ", config_.run.retries, ")",
                                 log.empty() ? "" : ":\n" + log));
   }
-  // A later pass's batch holds whole groups in group order: it is retried, not split.
-  if (memory && tracked.task.listings.size() > 1 && tracked.task.source_files.empty()) {
+  // A later pass's batch holds whole groups in group order: it is cut between two groups.
+  const size_t half = memory ? SplitPoint(tracked) : 0;
+  if (half > 0) {
     // Killed for memory (or by SIGKILL, as the OOM killer does): split the batch in two.
-    const size_t half = tracked.task.listings.size() / 2;
+    const bool later_pass = !tracked.task.source_files.empty();
     tracked.task.delete_spill_inputs = false;
     tracked.task.day_file.clear();  // two batches now: the driver writes the day's file
     // A wide batch's halves take half its places each (at least one).
@@ -1160,11 +1193,16 @@ Status PipelineRunner::TaskExited(DayRun& run, Running done, const ChildExit& ex
     tracked.task.listings.resize(half);
     second.task.listings.erase(second.task.listings.begin(),
                                second.task.listings.begin() + static_cast<long>(half));
+    second.group_starts = SplitGroupStarts(&tracked.group_starts, half);
+    second.offset_in_batch = tracked.offset_in_batch + static_cast<int64_t>(half);
     second.sequence = run.next_sequence++;
     ++run.open_tasks_of_batch[tracked.origin_batch];
-    report_->Retry(pass.pass->name, day,
-                   what + ": split into two batches of " + std::to_string(half) + " and " +
-                       std::to_string(second.task.listings.size()) + " listings");
+    std::string sizes = fmt::format("{} and {} listings", half, second.task.listings.size());
+    if (later_pass) {
+      sizes = fmt::format("{} and {} groups ({})", tracked.group_starts.size(), second.group_starts.size(),
+                          sizes);
+    }
+    report_->Retry(pass.pass->name, day, what + ": split into two batches of " + sizes);
     Warn(what + ": splitting the batch in two and retrying");
     run.ready.push_front(std::move(second));
     run.ready.push_front(std::move(tracked));

@@ -265,6 +265,7 @@ Result<DerivedDayPlan> PlanDerivedDay(const Lake& lake, const PipelineConfig& co
       rows += rows_of[listing];
     }
     if (!current.listings.empty() && current.memory_bytes + memory > data_budget) close();
+    current.group_starts.push_back(current.listings.size());
     current.listings.insert(current.listings.end(), group.begin(), group.end());
     current.groups += 1;
     current.rows += rows;

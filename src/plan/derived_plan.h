@@ -39,7 +39,8 @@ Result<std::vector<Date>> HistoryDays(const Location& output, const PipelineConf
 
 struct DerivedBatch {
   int id = 0;
-  std::vector<int64_t> listings;  // whole groups, in group-key order
+  std::vector<int64_t> listings;     // whole groups, in group-key order
+  std::vector<size_t> group_starts;  // where each group starts in `listings`
   int groups = 0;
   int64_t rows = 0;
   uint64_t memory_bytes = 0;

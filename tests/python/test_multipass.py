@@ -11,7 +11,13 @@
 Floats agree to a relative 1e-9; ints, strings and nulls exactly.
 """
 import hashlib
+import json
+import os
 import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -217,10 +223,50 @@ def test_two_pass_pipeline_is_deterministic(intraday_bin, conformance_lake, outp
         assert digests(out) == reference, (workers, memory)
         if memory == "64KiB":
             # The small budget really cut the later passes into several batches of whole groups.
-            import json
             report = json.loads(next((out / "_runs").glob("*.json")).read_text())
             batches = [d["planned_batches"] for d in report["days"] if d["pass"] == "bars15"]
             assert max(batches) > 1, report["days"]
+
+
+def test_a_later_pass_batch_killed_for_memory_is_split_between_groups(intraday_bin, conformance_lake, output,
+                                                                      tmp_path):
+    """A later pass's worker killed by SIGKILL (what the OOM killer does): its batch is cut at a
+    group boundary (9 instruments of 10 listings: one batch a day at 64 MiB), both halves run, and
+    every day file is byte-identical to the undisturbed run's: the halves concatenate in order."""
+    scratch = tmp_path / "scratch"
+    config = tmp_path / "pipeline.yaml"
+    config.write_text(
+        f"data: {{root: {conformance_lake}}}\nuniverse: {{mics: [XLON, XPAR]}}\n"
+        f"dates: {{start: {CONFORMANCE_DAYS[0]}, end: {CONFORMANCE_DAYS[-1]}}}\n"
+        f"run: {{output: {tmp_path / 'out'}, scratch: {scratch}, workers: 2, memory_per_worker: 64MiB}}\n"
+        f"passes:\n{BARS}{GENERIC}{REAGGREGATE}")
+    env = dict(os.environ, INTRADAY_TEST_WORKER_DELAY_MS="300")
+    proc = subprocess.Popen([intraday_bin, "run", str(config)], stderr=subprocess.PIPE, text=True, env=env)
+    killed = None
+    deadline = time.time() + 120
+    while killed is None and time.time() < deadline and proc.poll() is None:
+        for entry in Path("/proc").iterdir():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().split(b"\0") if entry.name.isdigit() else []
+            except OSError:
+                continue
+            if b"worker" in cmdline and any(b"/bars15/" in part and str(scratch).encode() in part for part in cmdline):
+                killed = int(entry.name)
+                os.kill(killed, signal.SIGKILL)
+                break
+        time.sleep(0.02)
+    _, stderr = proc.communicate(timeout=300)
+    assert killed is not None, "no worker of the later pass seen"
+    assert proc.returncode == 0, stderr
+    assert digests(tmp_path / "out") == digests(output)
+    report = json.loads(next((tmp_path / "out" / "_runs").glob("*.json")).read_text())
+    splits = [r for r in report["retries"] if r["pass"] == "bars15" and "split into two batches of" in r["what"]]
+    assert len(splits) == 1, report["retries"]
+    # 9 groups cut between two of them, 10 listings: 4 + 5 groups, the listings as they fall.
+    assert "4 and 5 groups" in splits[0]["what"] or "5 and 4 groups" in splits[0]["what"], splits[0]
+    day = next(d for d in report["days"] if d["pass"] == "bars15" and d["day"] == splits[0]["day"])
+    finished = [b for b in day["batches"] if b["exit"] == "exit code 0"]
+    assert len(finished) == 2 and sum(b["listings"] for b in finished) == 10, day["batches"]
 
 
 def test_plan_of_a_later_pass(intraday_bin, conformance_lake, tmp_path):
@@ -234,7 +280,6 @@ def test_plan_of_a_later_pass(intraday_bin, conformance_lake, tmp_path):
     assert "not planned" in before.stdout and "bars/date=2026-01-05/part-00000.parquet" in before.stdout
     run_intraday(intraday_bin, "run", config)
     after = run_intraday(intraday_bin, "plan", config, "--day", CONFORMANCE_DAYS[0], "--pass", "bars15", "--json")
-    import json
     plan = json.loads(after.stdout)["passes"][0]
     assert plan["source_pass"] == "bars" and plan["listings"] == 10 and plan["groups"] == 9
     # A 64 KiB budget: instruments are packed alone or nearly, never split across batches.
