@@ -126,6 +126,14 @@ class L3Module final : public Module {
   const std::vector<InputTable>& inputs() const override { return inputs_; }
   const std::vector<OutputColumn>& outputs() const override { return outputs_; }
 
+  /// Counts, volumes, their ratios and the queue position are sums over a bucket's own messages:
+  /// they stream, with nothing carried. Following orders does not: an order's resting time and
+  /// fleeting volume are credited to the bucket of its insert once it ends, maybe slices later,
+  /// and an execution's replacement latency waits for the next insert on its side.
+  bool streams_over_time() const override {
+    return !selection_.NeedsOrders() && !selection_.advanced[kAvgReplacementLatency];
+  }
+
   Status Compute(const ListingDay& listing, OutputBlock& out) const override {
     std::vector<Bucket> buckets(out.rows());
     INTRADAY_RETURN_NOT_OK(Accumulate(listing, buckets));

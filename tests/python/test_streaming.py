@@ -1,7 +1,8 @@
 """An oversize listing streamed over time (docs/engine.md, "Streaming an oversize listing"): the
 plan says so, the output is byte-identical to a run with a huge budget, the worker's peak RSS
 does not grow with the listing's rows, rows out of time order fall back to the whole-listing path
-with a warning, and a pass with a module that cannot stream keeps the "may exceed" warning."""
+with a warning, and a pass with a module that cannot stream (l3 following orders) keeps the "may exceed"
+warning."""
 import json
 from pathlib import Path
 
@@ -18,6 +19,7 @@ STREAMING_MODULES = """      trade: {}
       l2tw: {levels: 2, volatility: {sources: [mid]}}
       activity: {tables: [trades, l2, l3]}
       execution: {include: [executions, lit, dark]}
+      l3: {actions: [insert, remove, update, execution], advanced: [ArrivalFlowImbalance, CancelToTradeRatio]}
 """
 
 
@@ -102,9 +104,9 @@ def test_plan_says_which_oversize_batches_stream(intraday_bin, lake, tmp_path):
     text = run_intraday(intraday_bin, "plan", config, "--day", DAY).stdout
     assert "OVERSIZE, streamed over time" in text
 
-    # l3 keeps its orders across the day: the same listings are oversize, not streamed, and the
-    # warning says why.
-    l3 = write_config(tmp_path / "l3" / "p.yaml", lake, "1MiB", modules="      l3: {}\n")
+    # l3 following orders (their resting time) keeps them across the day: the same listings are
+    # oversize, not streamed, and the warning says why.
+    l3 = write_config(tmp_path / "l3" / "p.yaml", lake, "1MiB", modules="      l3: {advanced: [AvgRestingTime]}\n")
     plan = plan_json(intraday_bin, l3)
     assert any(b["oversize"] for b in plan["batches"])
     assert not any(b["streamed"] for b in plan["batches"])

@@ -108,7 +108,9 @@ std::shared_ptr<arrow::RecordBatch> MakeTable(Table table, const std::vector<std
         for (int64_t r = 0; r < rows; ++r) {
           int64_t v = 1 + static_cast<int64_t>(rng() % 500);
           if (name == "AggressorSide") v = static_cast<int64_t>(rng() % 3);
-          if (name == "Side") v = 1 + static_cast<int64_t>(rng() % 2);
+          if (name == "Side") v = 1 + static_cast<int64_t>(rng() % 3);  // 3: not a side of the book
+          if (name == "LobAction") v = 1 + static_cast<int64_t>(rng() % 4);
+          if (name == "ExecutionSize" && rng() % 3 != 0) v = 0;
           const bool null = null_here();
           if (kind == ColumnKind::kInt64) {
             EXPECT_TRUE((null ? b64.AppendNull() : b64.Append(v)).ok());
@@ -321,6 +323,17 @@ TEST(StreamingTest, L2TimeWeighted) {
   CheckAllCuts(pass);
 }
 
+TEST(StreamingTest, L3FlowsAndRatios) {
+  Pass pass;
+  pass.modules = {{"l3", "{}"}};
+  CheckAllCuts(pass);
+  pass.modules = {{"l3",
+                   "{actions: [insert, remove, update, execution], "
+                   "advanced: [ArrivalFlowImbalance, CancelToTradeRatio, AvgQueuePosition]}"}};
+  pass.timeline = TimelineKind::kSparse;
+  CheckAllCuts(pass);
+}
+
 TEST(StreamingTest, SeveralModulesShareTables) {
   Pass pass;
   pass.modules = {{"trade", "{}"},
@@ -340,6 +353,13 @@ TEST(StreamingTest, WhatCannotStream) {
   EXPECT_EQ(StreamBlocker(modules, PassShape{DailyGrid(), TimelineKind::kDaily}),
             "the pass's daily timeline has one bucket per day");
   modules.push_back(MakeModule("l3", "{}", dense));
+  EXPECT_EQ(StreamBlocker(modules, dense), "");
+  // Following orders: an order's lifetime is credited to its insert's bucket when it ends.
+  for (const char* advanced : {"AvgRestingTime", "FleetingLiquidityRatio", "AvgReplacementLatency"}) {
+    auto module = MakeModule("l3", fmt::format("{{advanced: [{}]}}", advanced), dense);
+    EXPECT_FALSE(module->streams_over_time()) << advanced;
+  }
+  modules.push_back(MakeModule("l3", "{advanced: [AvgRestingTime]}", dense));
   EXPECT_EQ(StreamBlocker(modules, dense), "module l3 does not stream over time");
   // Volatility sampled on a clock: a sampling slot may straddle a slice's start.
   EXPECT_FALSE(MakeModule("l2tw", "{volatility: {sources: [mid], sample: 1s}}", dense)->streams_over_time());
