@@ -333,6 +333,24 @@ def describe_memory_reclaim(facts: dict, reported_during: int | None = None) -> 
     return "; ".join(parts)
 
 
+def median_ratio_interval(base: list[float], other: list[float], level: float = 0.95, resamples: int = 4000,
+                          seed: int = 1) -> tuple[float, float]:
+    """A bootstrap interval of median(other) / median(base): both samples resampled with
+    replacement `resamples` times (a fixed seed: the same runs give the same interval), the
+    ratio's central `level` share. On this machine identical binaries came out 7% apart in 6-rep
+    medians (docs/benchmarks.md, "Session 18"): an interval that holds 1.0 is no difference."""
+    import random
+    import statistics
+
+    if not base or not other:
+        raise ValueError("both samples need at least one run")
+    rng = random.Random(seed)
+    ratios = sorted(statistics.median(rng.choices(other, k=len(other)))
+                    / statistics.median(rng.choices(base, k=len(base))) for _ in range(resamples))
+    tail = (1.0 - level) / 2
+    return ratios[int(tail * (resamples - 1))], ratios[int((1.0 - tail) * (resamples - 1))]
+
+
 class MemoryCap:
     """A memory cgroup of its own for one measured run, limited to `limit` bytes (anonymous memory
     and the page cache the run itself fills; pages already cached before, such as the lake's files,

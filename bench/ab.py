@@ -6,7 +6,9 @@ each from an empty output and scratch, and the script prints per variant the med
 CPU time (the whole tree; "kernel" its system part) and sampled peak RSS of the tree (and the driver's and largest worker's own peaks), and the ratios to the first variant;
 each run's line also splits the tree's peak sample into its processes (driver, then workers) and
 gives the free memory the virtual machine reported to its host meanwhile (memory the host takes
-back costs more at its next first touch: docs/benchmarks.md, "Session 18").
+back costs more at its next first touch: docs/benchmarks.md, "Session 18"). Beside each variant's
+wall-time ratio to A, a bootstrap 95% interval of that ratio (`_util.median_ratio_interval`): one
+that holds 1.0 is no measured difference.
 It also checks that every variant wrote byte-identical day files (outputs must not depend on a
 binary's speed-up or on memory settings).
 
@@ -117,8 +119,8 @@ def main() -> int:
           f"medians of {args.reps}" + (f", {args.pause:g} s pause before each run" if args.pause else "")
           + (f", memory cap {cap_bytes / 2**20:.0f} MiB" if cap_bytes else ""))
     print(f"machine: {_util.describe_memory_reclaim(reclaim0, reported_during)}")
-    print(f"{'':3} {'wall s':>8} {'CPU s':>8} {'kernel':>7} {'peak MiB':>9} {'wall/A':>7} {'CPU/A':>7} "
-          f"{'peak/A':>7} {'driver':>7} {'worker':>7}  variant")
+    print(f"{'':3} {'wall s':>8} {'CPU s':>8} {'kernel':>7} {'peak MiB':>9} {'wall/A':>7} {'95% interval':>14} "
+          f"{'CPU/A':>7} {'peak/A':>7} {'driver':>7} {'worker':>7}  variant")
     med = {}
     for name, _, _, _, text in variants:
         rs = runs[name]
@@ -129,8 +131,12 @@ def main() -> int:
         driver = statistics.median(r.root_hwm for r in rs) / 2**20
         worker = statistics.median(max(r.child_hwm, default=0) for r in rs) / 2**20
         kernel = statistics.median(r.sys for r in rs)
-        print(f"{name:3} {w:8.2f} {c:8.2f} {kernel:7.2f} {p:9.0f} {w / bw:7.3f} {c / bc:7.3f} {p / bp:7.3f} "
-              f"{driver:7.0f} {worker:7.0f}  {text}")
+        interval = ""
+        if name != base:
+            low, high = _util.median_ratio_interval([r.wall for r in runs[base]], [r.wall for r in rs])
+            interval = f"{low:.3f}-{high:.3f}"
+        print(f"{name:3} {w:8.2f} {c:8.2f} {kernel:7.2f} {p:9.0f} {w / bw:7.3f} {interval:>14} {c / bc:7.3f} "
+              f"{p / bp:7.3f} {driver:7.0f} {worker:7.0f}  {text}")
     same = all(d == digests[base] for d in digests.values())
     print("day files: " + ("byte-identical across variants" if same else "DIFFER between variants"))
     return 0 if same else 2

@@ -1,5 +1,6 @@
 """bench/_util.py's description of how the machine hands memory back (memory_reclaim): what the
-benchmark reports print beside their figures, read here from a made-up /sys tree."""
+benchmark reports print beside their figures, read here from a made-up /sys tree; and the
+interval that bench/ab.py gives a ratio of medians (median_ratio_interval)."""
 import sys
 from pathlib import Path
 
@@ -44,3 +45,16 @@ def test_a_machine_without_page_reporting_says_so(tmp_path):
 def test_unreadable_values_are_left_out(tmp_path):
     root = _sys_tree(tmp_path, None, {"page_reporting_order": "nine\n", "reported_kib": "100\n"})
     assert _util.memory_reclaim(root) == {"page_reporting": {"reported_kib": 100}}
+
+
+def test_the_interval_of_a_median_ratio_holds_the_ratio_and_is_reproducible():
+    base = [3.0, 3.1, 3.2, 2.9, 3.05, 3.15, 2.95]
+    faster = [b * 0.8 for b in base]
+    low, high = _util.median_ratio_interval(base, faster)
+    assert low <= 0.8 <= high and high < 1.0, (low, high)  # a real difference: 1.0 left out
+    assert _util.median_ratio_interval(base, faster) == (low, high)  # a fixed seed
+    same_low, same_high = _util.median_ratio_interval(base, list(reversed(base)))
+    assert same_low < 1.0 < same_high  # the same runs: no difference
+    noisy = [3.0, 4.8, 3.1, 2.9, 4.3, 3.2]
+    wide = _util.median_ratio_interval(noisy, [x * 0.93 for x in noisy])
+    assert wide[1] - wide[0] > high - low  # noisier runs, a wider interval
