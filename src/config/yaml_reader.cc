@@ -281,4 +281,18 @@ std::optional<std::vector<YamlValue>> ReadList(const YamlValue& v, ConfigDiagnos
   return items;
 }
 
+std::optional<std::vector<size_t>> ReadChoices(const YamlValue& v, ConfigDiagnostics* diag,
+                                               std::span<const std::string_view> choices,
+                                               std::string_view example, std::string_view if_empty) {
+  auto items = ReadList(v, diag, example);
+  if (!items) return std::nullopt;
+  if (items->empty() && !if_empty.empty()) diag->Error(v.location, v.path, std::string(if_empty));
+  std::vector<size_t> chosen;
+  for (const auto& item : *items) {
+    const auto choice = ReadChoice(item, diag, choices);
+    if (choice && std::find(chosen.begin(), chosen.end(), *choice) == chosen.end()) chosen.push_back(*choice);
+  }
+  return chosen;
+}
+
 }  // namespace intraday

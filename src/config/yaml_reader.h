@@ -125,4 +125,11 @@ std::optional<size_t> ReadChoice(const YamlValue& v, ConfigDiagnostics* diag,
 std::optional<std::vector<YamlValue>> ReadList(const YamlValue& v, ConfigDiagnostics* diag,
                                                std::string_view example);
 
+/// A list of `choices` (ReadList, then ReadChoice per item): the indices chosen, each once, in the
+/// order first given; an item that is not a choice is reported and left out. std::nullopt if the
+/// value is not a list. A non-empty `if_empty` is the error reported for an empty list.
+std::optional<std::vector<size_t>> ReadChoices(const YamlValue& v, ConfigDiagnostics* diag,
+                                               std::span<const std::string_view> choices,
+                                               std::string_view example, std::string_view if_empty = {});
+
 }  // namespace intraday

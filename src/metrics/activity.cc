@@ -81,14 +81,8 @@ std::unique_ptr<Module> CreateActivityModule(const YamlValue& options, const Pas
   MapReader reader(options, kKeys, diag);
   std::vector<Table> tables;
   if (const YamlValue* list = reader.Find("tables")) {
-    if (auto items = ReadList(*list, diag, "[trades, l2]")) {
-      for (const auto& item : *items) {
-        if (auto choice = ReadChoice(item, diag, kTables)) {
-          const Table table = *TableFromKey(kTables[*choice]);
-          if (std::find(tables.begin(), tables.end(), table) == tables.end()) tables.push_back(table);
-        }
-      }
-      if (items->empty()) diag->Error(list->location, list->path, "expected at least one table");
+    if (auto chosen = ReadChoices(*list, diag, kTables, "[trades, l2]", "expected at least one table")) {
+      for (size_t choice : *chosen) tables.push_back(*TableFromKey(kTables[choice]));
     }
   } else {
     tables.push_back(Table::kTrades);

@@ -219,6 +219,23 @@ inline std::optional<std::vector<Value>> ParseSelection(const YamlValue& list, i
   return out;
 }
 
+/// The `levels` (1..kMaxLevels; the depth that family keys expand to) and `metrics` (a selection,
+/// ParseSelection; absent: `defaults(levels)`) options of a book module, as its `reader` holds them.
+template <typename Defaults>
+void ReadLevelsAndSelection(const MapReader& reader, bool allow_market_state, std::string_view suffix,
+                            const Defaults& defaults, int* levels, std::vector<Value>* values,
+                            ConfigDiagnostics* diag) {
+  if (const YamlValue* given = reader.Find("levels")) {
+    if (auto n = ReadInt(*given, diag, 1, kMaxLevels)) *levels = static_cast<int>(*n);
+  }
+  if (const YamlValue* metrics = reader.Find("metrics")) {
+    if (auto selection = ParseSelection(*metrics, *levels, allow_market_state, suffix, diag))
+      *values = std::move(*selection);
+  } else {
+    *values = defaults(*levels);
+  }
+}
+
 /// The level columns of an l2 table, read once per listing-day. A column the table lacks reads as
 /// all null.
 class Columns {

@@ -281,12 +281,9 @@ std::unique_ptr<Module> CreateExecutionModule(const YamlValue& options, const Pa
   MapReader reader(options, kKeys, diag);
   ExecutionSelection selection;
   if (const YamlValue* list = reader.Find("include")) {
-    if (auto items = ReadList(*list, diag, "[executions, lit, dark, imbalance]")) {
-      for (const auto& item : *items) {
-        if (auto choice = ReadChoice(item, diag, kGroupKeys)) selection.groups[*choice] = true;
-      }
-      if (items->empty())
-        diag->Error(list->location, list->path, "expected at least one of executions, lit, dark, imbalance");
+    if (auto chosen = ReadChoices(*list, diag, kGroupKeys, "[executions, lit, dark, imbalance]",
+                                  "expected at least one of executions, lit, dark, imbalance")) {
+      for (size_t choice : *chosen) selection.groups[choice] = true;
     }
   } else {
     selection.groups.fill(true);

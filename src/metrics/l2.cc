@@ -174,28 +174,13 @@ std::unique_ptr<Module> CreateL2Module(const YamlValue& options, const PassShape
   const size_t errors_before = diag->error_count();
   MapReader reader(options, kKeys, diag);
   L2Options opts;
-  if (const YamlValue* levels = reader.Find("levels")) {
-    if (auto n = ReadInt(*levels, diag, 1, book::kMaxLevels)) opts.levels = static_cast<int>(*n);
-  }
-  if (const YamlValue* metrics = reader.Find("metrics")) {
-    if (auto values = book::ParseSelection(*metrics, opts.levels, true, "", diag))
-      opts.values = std::move(*values);
-  } else {
-    opts.values = DefaultStateValues(opts.levels);
-  }
+  book::ReadLevelsAndSelection(reader, true, "", DefaultStateValues, &opts.levels, &opts.values, diag);
   if (const YamlValue* ohlc = reader.Find("ohlc")) {
     MapReader ohlc_reader(*ohlc, kOhlcKeysOfMap, diag);
     if (const YamlValue* sources = ohlc_reader.Require("sources", "a list such as [mid, weighted_mid]")) {
-      if (auto items = ReadList(*sources, diag, "[mid, weighted_mid]")) {
-        for (const auto& item : *items) {
-          if (auto choice = ReadChoice(item, diag, kOhlcKeys)) {
-            const auto source = static_cast<OhlcSource>(*choice);
-            if (std::find(opts.ohlc.begin(), opts.ohlc.end(), source) == opts.ohlc.end())
-              opts.ohlc.push_back(source);
-          }
-        }
-        if (items->empty())
-          diag->Error(sources->location, sources->path, "expected at least one OHLC source");
+      if (auto chosen = ReadChoices(*sources, diag, kOhlcKeys, "[mid, weighted_mid]",
+                                    "expected at least one OHLC source")) {
+        for (size_t choice : *chosen) opts.ohlc.push_back(static_cast<OhlcSource>(choice));
       }
     }
     if (const YamlValue* mode = ohlc_reader.Find("mode")) {

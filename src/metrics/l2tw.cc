@@ -266,39 +266,19 @@ std::unique_ptr<Module> CreateL2TwModule(const YamlValue& options, const PassSha
   const size_t errors_before = diag->error_count();
   MapReader reader(options, kKeys, diag);
   L2TwOptions opts;
-  if (const YamlValue* levels = reader.Find("levels")) {
-    if (auto n = ReadInt(*levels, diag, 1, book::kMaxLevels)) opts.levels = static_cast<int>(*n);
-  }
-  if (const YamlValue* metrics = reader.Find("metrics")) {
-    if (auto values = book::ParseSelection(*metrics, opts.levels, false, "TWA", diag))
-      opts.values = std::move(*values);
-  } else {
-    opts.values = DefaultTwaValues(opts.levels);
-  }
+  book::ReadLevelsAndSelection(reader, false, "TWA", DefaultTwaValues, &opts.levels, &opts.values, diag);
   if (const YamlValue* states = reader.Find("market_states")) {
-    if (auto items = ReadList(*states, diag, "[CONTINUOUS_TRADING]")) {
-      for (const auto& item : *items) {
-        if (auto choice = ReadChoice(item, diag, book::kMarketStates)) {
-          opts.market_states.emplace_back(book::kMarketStates[*choice]);
-        }
-      }
-      if (items->empty()) diag->Error(states->location, states->path, "expected at least one market state");
+    if (auto chosen = ReadChoices(*states, diag, book::kMarketStates, "[CONTINUOUS_TRADING]",
+                                  "expected at least one market state")) {
+      for (size_t choice : *chosen) opts.market_states.emplace_back(book::kMarketStates[choice]);
     }
   }
   if (const YamlValue* vol = reader.Find("volatility")) {
     MapReader vol_reader(*vol, kVolOptionKeys, diag);
     if (const YamlValue* sources = vol_reader.Find("sources")) {
-      if (auto items = ReadList(*sources, diag, "[mid, weighted_mid]")) {
-        for (const auto& item : *items) {
-          if (auto choice = ReadChoice(item, diag, kVolKeys)) {
-            const auto source = static_cast<VolSource>(*choice);
-            if (std::find(opts.volatility.begin(), opts.volatility.end(), source) == opts.volatility.end()) {
-              opts.volatility.push_back(source);
-            }
-          }
-        }
-        if (items->empty())
-          diag->Error(sources->location, sources->path, "expected at least one volatility source");
+      if (auto chosen = ReadChoices(*sources, diag, kVolKeys, "[mid, weighted_mid]",
+                                    "expected at least one volatility source")) {
+        for (size_t choice : *chosen) opts.volatility.push_back(static_cast<VolSource>(choice));
       }
     } else if (vol_reader.ok()) {
       opts.volatility.push_back(VolSource::kMid);

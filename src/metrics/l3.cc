@@ -354,10 +354,8 @@ std::unique_ptr<Module> CreateL3Module(const YamlValue& options, const PassShape
   L3Selection selection;
 
   if (const YamlValue* list = reader.Find("actions")) {
-    if (auto items = ReadList(*list, diag, "[insert, remove, update, execution]")) {
-      for (const auto& item : *items) {
-        if (auto choice = ReadChoice(item, diag, kActionKeys)) selection.actions[*choice] = true;
-      }
+    if (auto chosen = ReadChoices(*list, diag, kActionKeys, "[insert, remove, update, execution]")) {
+      for (size_t choice : *chosen) selection.actions[choice] = true;
     }
   } else {
     selection.actions[kInsert] = selection.actions[kRemove] = true;
@@ -366,10 +364,9 @@ std::unique_ptr<Module> CreateL3Module(const YamlValue& options, const PassShape
   if (const YamlValue* advanced = reader.Find("advanced")) {
     if (advanced->node.IsScalar() && advanced->node.as<std::string>() == "all") {
       selection.advanced.fill(true);
-    } else if (auto items = ReadList(*advanced, diag, "[ArrivalFlowImbalance, AvgRestingTime] or all")) {
-      for (const auto& item : *items) {
-        if (auto choice = ReadChoice(item, diag, kAdvancedNames)) selection.advanced[*choice] = true;
-      }
+    } else if (auto chosen = ReadChoices(*advanced, diag, kAdvancedNames,
+                                         "[ArrivalFlowImbalance, AvgRestingTime] or all")) {
+      for (size_t choice : *chosen) selection.advanced[choice] = true;
     }
   }
 

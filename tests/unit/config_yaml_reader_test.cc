@@ -49,6 +49,34 @@ TEST(ConfigYamlReader, ReadersReportPathLineAndColumn) {
   EXPECT_EQ(sorted[3].key_path, "a.empty");    // 4:3
 }
 
+TEST(ConfigYamlReader, AListOfChoices) {
+  ConfigDiagnostics diag("f.yaml");
+  constexpr std::string_view kSources[] = {"mid", "bid", "ask"};
+  YAML::Node root = YAML::Load("a: [ask, mid, ask, mdi]\nb: []\nc: mid\nd:\n");
+  auto at = [&](const char* key) { return YamlValue{root[key], key, diag.LocationOf(root[key])}; };
+  // Each choice once, in the order first given; a wrong item reported (with its path) and left out.
+  EXPECT_EQ(ReadChoices(at("a"), &diag, kSources, "[mid]"), (std::vector<size_t>{2, 0}));
+  ASSERT_EQ(diag.error_count(), 1u);
+  EXPECT_EQ(diag.errors()[0].key_path, "a[3]");
+  EXPECT_NE(diag.errors()[0].message.find("did you mean 'mid'?"), std::string::npos);
+  // Empty: an error only where asked for.
+  EXPECT_EQ(ReadChoices(at("b"), &diag, kSources, "[mid]"), std::vector<size_t>{});
+  EXPECT_EQ(diag.error_count(), 1u);
+  EXPECT_EQ(ReadChoices(at("b"), &diag, kSources, "[mid]", "expected at least one source"),
+            std::vector<size_t>{});
+  ASSERT_EQ(diag.error_count(), 2u);
+  EXPECT_EQ(diag.errors()[1].message, "expected at least one source");
+  EXPECT_EQ(diag.errors()[1].key_path, "b");
+  // Not a list: nothing chosen, the error says what was expected.
+  EXPECT_FALSE(ReadChoices(at("c"), &diag, kSources, "[mid]").has_value());
+  ASSERT_EQ(diag.error_count(), 3u);
+  EXPECT_NE(diag.errors()[2].message.find("expected a list, e.g. [mid]"), std::string::npos);
+  // No value reads as an empty list.
+  EXPECT_EQ(ReadChoices(at("d"), &diag, kSources, "[mid]", "expected at least one source"),
+            std::vector<size_t>{});
+  EXPECT_EQ(diag.error_count(), 4u);
+}
+
 TEST(ConfigYamlReader, ChoicesAndScalars) {
   ConfigDiagnostics diag("f.yaml");
   constexpr std::string_view kChoices[] = {"dense", "sparse", "daily"};
