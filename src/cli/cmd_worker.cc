@@ -49,10 +49,13 @@ int RunWorker(const std::string& task_file, const S3Settings& s3) {
     if (task.ok() && task->huge_pages) (void)AllowHugePagesWhereAdvised();
     // Fault-injection hook for the engine's own tests (docs/engine.md): hold the worker before
     // it computes, so that a test can kill it mid-batch, or, with INTRADAY_TEST_WORKER_DELAY_DAY,
-    // hold only that day's workers (the next day's batches then start while they run).
+    // hold only that day's workers (the next day's batches then start while they run), and with
+    // INTRADAY_TEST_WORKER_DELAY_BATCH only that batch's (still running when the others are done).
     const char* delay = std::getenv("INTRADAY_TEST_WORKER_DELAY_MS");
     const char* delay_day = std::getenv("INTRADAY_TEST_WORKER_DELAY_DAY");
-    if (delay != nullptr && (delay_day == nullptr || (task.ok() && task->day.ToString() == delay_day))) {
+    const char* delay_batch = std::getenv("INTRADAY_TEST_WORKER_DELAY_BATCH");
+    if (delay != nullptr && (delay_day == nullptr || (task.ok() && task->day.ToString() == delay_day)) &&
+        (delay_batch == nullptr || (task.ok() && task->batch == std::atoi(delay_batch)))) {
       std::this_thread::sleep_for(std::chrono::milliseconds(std::atoll(delay)));
     }
     if (task.ok()) day_file = task->day_file;

@@ -291,8 +291,11 @@ class PipelineRunner {
   std::string StagedDayFile(const PassContext& pass, Date day) const;
   double SecondsSinceStart() const;
   TrackedTask NewTask(const PassContext& pass, Date day, int batch, std::vector<int64_t> listings) const;
-  /// Runs the current day's tasks until they are all done, starting the next day's early.
+  /// Runs the current day's tasks until they are all done, starting the next day's early. On an
+  /// error every worker is stopped and reaped first: none outlives the run that is about to
+  /// remove its scratch (a worker still writing there would leave files behind).
   Status RunTasks(DayRun& current);
+  Status RunTasksUntilDone(DayRun& current);
   Status StartTask(DayRun& run);
   /// Stops every running worker (of the current and the early day) and reaps them.
   void StopAll(int signal);
@@ -1024,6 +1027,12 @@ Status PipelineRunner::RunTasks(DayRun& current) {
     DayRun*& current;
     ~Reset() { current = nullptr; }
   } reset{current_};
+  const Status status = RunTasksUntilDone(current);
+  if (!status.ok()) StopAll(SIGTERM);
+  return status;
+}
+
+Status PipelineRunner::RunTasksUntilDone(DayRun& current) {
   const PassContext& pass = *current.pass;
   INTRADAY_RETURN_NOT_OK(HandOverOutputs(current, /*all=*/false));  // batches done while it ran early
   while (!current.ready.empty() || !current.running.empty()) {

@@ -33,9 +33,13 @@ SCENARIOS = {
     # A day of one batch: its worker writes the day's file, into the output's staging directory.
     "worker_day_file": dict(disk="output", memory="4GiB", free=0,
                             expect=["worker exit code 5: cannot write", "date=2026-01-06/part-00000.parquet"]),
-    # Several batches: the driver writes the day's file from their outputs.
+    # Several batches: the driver writes the day's file from their outputs, and fails as the first
+    # is handed over while batch 1's worker is still held (exec/pipeline_runner.cc RunTasks: every
+    # worker is stopped before the scratch is removed).
     "driver_day_file": dict(disk="output", memory="96KiB", free=0,
-                            expect=["writing ", "_staging/", "date=2026-01-06/part-00000.parquet"]),
+                            expect=["writing ", "_staging/", "date=2026-01-06/part-00000.parquet"],
+                            env={"INTRADAY_TEST_WORKER_DELAY_MS": "1500", "INTRADAY_TEST_WORKER_DELAY_DAY": "2026-01-06",
+                                 "INTRADAY_TEST_WORKER_DELAY_BATCH": "1"}),
     "manifest": dict(disk="output", memory="4GiB", free="day2", expect=["_manifest.json"]),
 }
 
@@ -52,6 +56,9 @@ step plan3 "$BIN" plan "$CONFIG" --day 2026-01-07
 dd if=/dev/zero of="$DISK/filler" bs=4096 2>/dev/null
 truncate -s "-$FREE" "$DISK/filler"
 step full "$BIN" run "$CONFIG" --resume --progress never
+# No worker outlives the run: one still running would write into the scratch just removed.
+pgrep -f -- "$SCRATCH/" > "$SNAP/orphans"
+sleep 0.3
 cp -a "$OUT" "$SNAP/out-after-failure"
 cp -a "$SCRATCH" "$SNAP/scratch-after-failure"
 rm "$DISK/filler"
@@ -122,7 +129,7 @@ def test_disk_full_stops_cleanly_and_resume_completes(intraday_bin, tmpfs_in_nam
         free = math.ceil(size / PAGE) * PAGE
     snap = tmp_path / "snap"
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "BIN": intraday_bin, "CONFIG": str(config), "DISK": str(disk),
-           "OUT": str(out), "SCRATCH": str(scratch), "SNAP": str(snap), "FREE": str(free)}
+           "OUT": str(out), "SCRATCH": str(scratch), "SNAP": str(snap), "FREE": str(free), **spec.get("env", {})}
     proc = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "bash", "-c", SCRIPT],
                           env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
@@ -152,7 +159,9 @@ def test_disk_full_stops_cleanly_and_resume_completes(intraday_bin, tmpfs_in_nam
     assert not (after / "_staging").exists()
     leftovers = [p for p in after.rglob("*") if ".tmp-" in p.name or p.name.endswith(".partial")]
     assert leftovers == []
-    # The day's scratch (spill files, task files, batch outputs) is gone.
+    # No worker was left running, and the day's scratch (spill files, task files, batch outputs)
+    # is gone.
+    assert (snap / "orphans").read_text() == "", "workers outlived the failed run"
     assert list((snap / "scratch-after-failure").iterdir()) == []
 
     # Once there is space again, --resume completes the range with the uninterrupted output.
