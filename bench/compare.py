@@ -7,7 +7,8 @@ For every lake of the two scaling series (days at a fixed universe, listings at 
      everything else exact); a difference stops the script, naming engine, column and first row;
   2. times each engine --reps times (that first run included), the engines alternating in a
      rotating order: wall time, CPU time (user + sys of the whole process tree, from wait4; the
-     tables give the sys part as "kernel s": mostly first touches of fresh memory), and
+     tables give the sys part as "kernel s": mostly first touches of fresh memory), the wall
+     time's ratio to intraday with a bootstrap 95% interval (bench/_util.py), and
      peak RSS of the process tree (see bench/_util.py and docs/benchmarks.md for how);
   3. also times "arrow": pyarrow reading and decoding the columns the pass needs from the same
      files, with no compute: the I/O floor.
@@ -320,7 +321,8 @@ def summarise(point: dict, engine: str) -> dict | None:
     if not ok:
         return {"failed": runs[0]["error"], "oom_kills": sum(r.get("oom_kills", 0) for r in runs)}
     inner = [r["job"]["seconds"] for r in ok if "job" in r]
-    return {"wall": median([r["wall"] for r in ok]), "cpu": median([r["cpu"] for r in ok]),
+    return {"wall": median([r["wall"] for r in ok]), "walls": [r["wall"] for r in ok],
+            "cpu": median([r["cpu"] for r in ok]),
             "sys": median([r["sys"] for r in ok]),
             "foreign": max(r["foreign_share"] for r in ok),
             "rss": median([r["peak_rss"] for r in ok]), "n": len(ok), "inner": median(inner),
@@ -335,7 +337,7 @@ def table(args, results: list[dict], series: str) -> list[str]:
     pts = sorted((p for p in results if series in p["series"]), key=lambda p: p[key])
     capped = bool(args.memory_cap_bytes)
     lines = ["| listings | days | input rows | engine | wall s | in-process s | CPU s | kernel s | peak RSS MiB | "
-             "wall / intraday | RSS / intraday | intraday / floor | runs | other load % |"
+             "wall / intraday (95% interval) | RSS / intraday | intraday / floor | runs | other load % |"
              + (" cgroup peak MiB | OOM kills |" if capped else ""),
              "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if capped else "")]
     for p in pts:
@@ -352,7 +354,9 @@ def table(args, results: list[dict], series: str) -> list[str]:
                 continue
             ratio_wall = ratio_rss = floor = ""
             if engine != "intraday" and base and "wall" in base:
-                ratio_wall = f"{s['wall'] / base['wall']:.2f}"
+                # with a bootstrap 95% interval of the ratio of medians (bench/_util.py)
+                low, high = _util.median_ratio_interval(base["walls"], s["walls"])
+                ratio_wall = f"{s['wall'] / base['wall']:.2f} ({low:.2f}-{high:.2f})"
                 ratio_rss = f"{s['rss'] / base['rss']:.2f}"
             arrow = summarise(p, "arrow")
             if engine == "intraday" and arrow and "wall" in arrow:
