@@ -135,11 +135,10 @@ int64_t OutputOrder(const TrackedTask& tracked) {
 size_t SplitPoint(const TrackedTask& tracked) {
   const size_t half = tracked.task.listings.size() / 2;
   if (tracked.task.source_files.empty()) return half;
+  const auto distance = [half](size_t at) { return at > half ? at - half : half - at; };
   size_t best = 0;
   for (size_t start : tracked.group_starts) {
-    if (start == 0) continue;
-    const auto distance = [half](size_t at) { return at > half ? at - half : half - at; };
-    if (best == 0 || distance(start) < distance(best)) best = start;
+    if (start > 0 && (best == 0 || distance(start) < distance(best))) best = start;
   }
   return best;
 }
