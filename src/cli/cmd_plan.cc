@@ -254,7 +254,9 @@ std::string FormatPlan(const DayPlan& plan, const PipelineConfig& config) {
                                     : fmt::format("{} .. {}", b.listings.front(), b.listings.back());
       out += fmt::format("    {:>5}  {:<27} {:>6}{} {:>12}{}\n", b.id, range, b.listings.size(),
                          TableCells(plan, b.rows), FormatBytes(b.memory_bytes),
-                         b.streamed           ? "  OVERSIZE, streamed over time"
+                         b.time_slice_bytes > 0
+                             ? fmt::format("  in time slices of {}", FormatBytes(b.time_slice_bytes))
+                         : b.streamed         ? "  OVERSIZE, streamed over time"
                          : b.oversize         ? "  OVERSIZE"
                          : b.worker_slots > 1 ? fmt::format("  takes {} worker places", b.worker_slots)
                                               : "");

@@ -101,6 +101,7 @@ Json RunJson(const RunConfig& run) {
               {"size_estimates", ToString(run.size_estimates)},
               {"overlap_days", run.overlap_days},
               {"wide_batches", run.wide_batches},
+              {"time_slice", run.time_slice ? Json(*run.time_slice) : Json("auto")},
               {"output_compression", run.output_compression},
               {"output_compression_level",
                run.output_compression_level ? Json(*run.output_compression_level) : Json(nullptr)}};

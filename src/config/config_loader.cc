@@ -37,6 +37,7 @@ constexpr std::string_view kRunKeys[] = {"output",
                                          "size_estimates",
                                          "overlap_days",
                                          "wide_batches",
+                                         "time_slice",
                                          "output_compression",
                                          "output_compression_level"};
 constexpr std::string_view kOutputCompressionNames[] = {"zstd", "snappy", "gzip", "none"};
@@ -313,6 +314,16 @@ class PipelineParser {
     }
     if (const YamlValue* v = m.Find("overlap_days")) Assign(ReadBool(Origin(*v), diag_), &run.overlap_days);
     if (const YamlValue* v = m.Find("wide_batches")) Assign(ReadBool(Origin(*v), diag_), &run.wide_batches);
+    if (const YamlValue* v = m.Find("time_slice")) {
+      // auto (the default), off (or 0), or a byte size.
+      if (v->node.IsScalar() && v->node.Scalar() == "auto") {
+        run.time_slice.reset();
+      } else if (v->node.IsScalar() && (v->node.Scalar() == "0" || v->node.Scalar() == "off")) {
+        run.time_slice = 0;
+      } else {
+        if (auto bytes = config_internal::ReadBudget(Origin(*v), diag_)) run.time_slice = *bytes;
+      }
+    }
     if (const YamlValue* v = m.Find("output_compression")) {
       if (auto i = ReadChoice(Origin(*v), diag_, kOutputCompressionNames))
         run.output_compression = std::string(kOutputCompressionNames[*i]);

@@ -24,6 +24,7 @@ namespace intraday {
 
 inline constexpr uint64_t kDefaultMemoryPerWorker = uint64_t{2} << 30;  // 2 GiB
 inline constexpr uint64_t kDefaultShredBuffer = uint64_t{256} << 20;    // 256 MiB
+
 inline constexpr int64_t kDefaultSessionPadding = 10 * 60 * kNanosPerSecond;
 
 /// `data`: where the vendor tables are.
@@ -93,6 +94,13 @@ struct RunConfig {
   /// lake directly, instead of being shredded into several batches (docs/planning.md, "Wide
   /// batches").
   bool wide_batches = true;
+  /// Days computed in time slices (docs/planning.md, "A day in time slices"), for passes whose
+  /// modules stream over time. Unset (auto): a day that fits neither one worker's budget nor
+  /// the workers' together is read by one worker from the lake and computed in slices within its
+  /// budget rather than shredded, where that fits. A byte size: also every day of one direct
+  /// batch larger than that, in slices of that size (a worker's memory then no longer grows with
+  /// the day). 0 (off): never.
+  std::optional<uint64_t> time_slice;
   /// The day files' compression (zstd, snappy, gzip, none) and, for zstd and gzip, its level
   /// (unset: Arrow's default). Only the files' bytes change, never the values read back.
   std::string output_compression = "zstd";

@@ -683,6 +683,7 @@ Result<PreparedDay> PipelineRunner::PrepareEventDay(const PassContext& pass, Dat
     TrackedTask tracked = NewTask(pass, day, batch.id, batch.listings);
     tracked.task.inputs = std::move(inputs[static_cast<size_t>(batch.id)]);
     tracked.task.stream_over_time = batch.streamed;
+    tracked.task.time_slice_bytes = batch.time_slice_bytes;
     SetWorkerSlots(tracked, batch.worker_slots, plan.memory_budget);
     prepared.tasks.push_back(std::move(tracked));
   }
@@ -696,6 +697,7 @@ Result<PreparedDay> PipelineRunner::PrepareEventDay(const PassContext& pass, Dat
     prepared.tasks.front().task.day_file = day_file;
     prepared.tasks.front().task.day_file_compression = DayFileCompressionOf(config_.run);
   }
+
   return prepared;
 }
 
@@ -1117,6 +1119,15 @@ Status PipelineRunner::TaskExited(DayRun& run, Running done, const ChildExit& ex
       entry["arrow_column_chunks"] = result.arrow_column_chunks;
     }
     entry["input_bytes_released"] = result.input_bytes_released;
+    if (tracked.task.time_slice_bytes > 0) {
+      entry["time_slice_bytes"] = tracked.task.time_slice_bytes;
+      entry["time_slices"] = result.time_slices;
+      if (!result.stream_fallback.empty()) {
+        entry["stream_fallback"] = result.stream_fallback;
+        Warn(fmt::format("{} {} batch {}: not computed in time slices, {}: its worker may exceed the budget",
+                         pass.pass->name, day.ToString(), tracked.origin_batch, result.stream_fallback));
+      }
+    }
     if (tracked.task.stream_over_time) {
       entry["streamed"] = result.stream_fallback.empty();
       entry["time_slices"] = result.time_slices;

@@ -43,6 +43,7 @@ std::string TaskToJson(const Task& task) {
                   {"threads", task.threads},
                   {"stream_over_time", task.stream_over_time},
                   {"memory_budget", task.memory_budget},
+                  {"time_slice_bytes", task.time_slice_bytes},
                   {"huge_pages", task.huge_pages},
                   {"day_file_compression", task.day_file_compression.codec},
                   {"day_file_compression_level",
@@ -77,6 +78,7 @@ Result<Task> TaskFromJson(const std::string& text) {
     task.threads = j.value("threads", 1);
     task.stream_over_time = j.value("stream_over_time", false);
     task.memory_budget = j.value("memory_budget", uint64_t{0});
+    task.time_slice_bytes = j.value("time_slice_bytes", uint64_t{0});
     task.huge_pages = j.value("huge_pages", true);
     task.day_file_compression.codec = j.value("day_file_compression", std::string("zstd"));
     if (j.contains("day_file_compression_level") && !j.at("day_file_compression_level").is_null())

@@ -59,6 +59,10 @@ struct Task {
   /// worker computes it in time slices of about memory_budget / 4 of decoded rows.
   bool stream_over_time = false;
   uint64_t memory_budget = 0;  // what the batch's data may take: DataBudget(run.memory_per_worker)
+  /// A direct batch of several listings (lake files, no spill) of a pass whose modules stream
+  /// over time: the worker places and computes the day's rows in time slices of about this many
+  /// decoded bytes over all its listings, not the whole day at once (0: whole; run.time_slice).
+  uint64_t time_slice_bytes = 0;
   /// Whether the worker lets its large arrays and its allocator use transparent huge pages: only
   /// when memory a worker just freed is there to be reused and that pays (exec/memory_pages.h
   /// UseHugePages).

@@ -21,13 +21,8 @@ Status SlicedListingDay::ComputeSlice(size_t first, size_t last,
   if (events.size() != computer_.tables().size())
     return Status::Invalid("time slice with ", events.size(), " tables, expected ",
                            computer_.tables().size());
-  if (first != next_ || last <= first || last > labels_.size())
-    return Status::Invalid("time slice [", first, ", ", last, ") out of order (next ", next_, " of ",
-                           labels_.size(), " buckets)");
   const auto& tables = computer_.tables();
-  const TimeGrid& grid = computer_.shape().grid;
   std::vector<ListingTable> views(tables.size());
-  std::vector<int64_t> labels;  // the carried events' buckets first, then the slice's
   for (size_t i = 0; i < tables.size(); ++i) {
     if (!computer_.is_event_table(i)) continue;
     arrow::RecordBatchVector parts;
@@ -45,7 +40,29 @@ Status SlicedListingDay::ComputeSlice(size_t first, size_t last,
     if (time_column < 0)
       return Status::Invalid("table ", SpecOf(tables[i]).key, " has no ", time_name, " column");
     views[i] = ListingTable(std::move(batch), time_column);
+  }
+  return ComputeSliceOnViews(first, last, std::move(views), blocks);
+}
+
+Status SlicedListingDay::ComputeSliceOnViews(size_t first, size_t last, std::vector<ListingTable> views,
+                                             std::vector<OutputBlock>* blocks) {
+  const auto& tables = computer_.tables();
+  if (views.size() != tables.size())
+    return Status::Invalid("time slice with ", views.size(), " tables, expected ", tables.size());
+  if (first != next_ || last <= first || last > labels_.size())
+    return Status::Invalid("time slice [", first, ", ", last, ") out of order (next ", next_, " of ",
+                           labels_.size(), " buckets)");
+  const TimeGrid& grid = computer_.shape().grid;
+  std::vector<int64_t> labels;  // the carried events' buckets first, then the slice's
+  for (size_t i = 0; i < tables.size(); ++i) {
+    if (!computer_.is_event_table(i)) {
+      views[i] = ListingTable();
+      continue;
+    }
     const int64_t carried = carried_[i] == nullptr ? 0 : carried_[i]->num_rows();
+    if (views[i].size() < carried)
+      return Status::Invalid("time slice of table ", SpecOf(tables[i]).key, ": ", views[i].size(),
+                             " rows, fewer than the ", carried, " carried");
     for (int64_t r = 0; r < carried; ++r) labels.push_back(grid.LabelOf(views[i].times()[r]));
   }
   std::sort(labels.begin(), labels.end());

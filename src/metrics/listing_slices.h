@@ -33,6 +33,15 @@ class SlicedListingDay {
   Status ComputeSlice(size_t first, size_t last, const std::vector<arrow::RecordBatchVector>& events,
                       std::vector<OutputBlock>* blocks);
 
+  /// As ComputeSlice, for a caller that places the carried events itself: `views[i]`, for every
+  /// table some module reads, holds carried(i)'s rows first, then the slice's events (an empty
+  /// view if both are empty).
+  Status ComputeSliceOnViews(size_t first, size_t last, std::vector<ListingTable> views,
+                             std::vector<OutputBlock>* blocks);
+
+  /// The events of computer.tables()[i] carried into the next slice (null: none).
+  const std::shared_ptr<arrow::RecordBatch>& carried(size_t i) const { return carried_[i]; }
+
   /// Rows carried into the next slice, over all tables (for tests and the run report).
   int64_t carried_rows() const;
 

@@ -135,6 +135,10 @@ struct Batch {
   /// that many workers together but not one, that many; its worker's budget is then theirs
   /// together, and no other batch runs in their places meanwhile.
   int worker_slots = 1;
+  /// The worker places and computes the day's rows in time slices of about this many decoded
+  /// bytes over all the batch's listings (run.time_slice; docs/planning.md, "A day in time
+  /// slices"); 0: whole. Only a direct batch of a pass whose modules stream over time.
+  uint64_t time_slice_bytes = 0;
 };
 
 struct DayPlan {

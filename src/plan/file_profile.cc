@@ -258,6 +258,25 @@ Result<FileProfile> ProfileFooter(const std::shared_ptr<arrow::fs::FileSystem>& 
   return profile;
 }
 
+Result<bool> RowGroupsInTimeOrder(const std::shared_ptr<arrow::fs::FileSystem>& fs, const std::string& path,
+                                  const std::string& display_path, Table table) {
+  INTRADAY_ASSIGN_OR_RAISE(auto metadata, ReadParquetFooter(fs, path, display_path));
+  const int column = metadata->schema()->ColumnIndex(std::string(SpecOf(table).event_time_column));
+  if (column < 0) return false;
+  int64_t previous_max = INT64_MIN;
+  for (int g = 0; g < metadata->num_row_groups(); ++g) {
+    const auto row_group = metadata->RowGroup(g);
+    if (row_group->num_rows() == 0) continue;
+    const auto chunk = row_group->ColumnChunk(column);
+    const auto stats = chunk->is_stats_set()
+                           ? std::dynamic_pointer_cast<parquet::Int64Statistics>(chunk->statistics())
+                           : nullptr;
+    if (stats == nullptr || !stats->HasMinMax() || stats->min() < previous_max) return false;
+    previous_max = stats->max();
+  }
+  return true;
+}
+
 Result<double> ProjectedBytesPerRow(const FileProfile& profile, const std::vector<std::string>& columns,
                                     const std::string& display_path) {
   double total = 0;

@@ -56,6 +56,12 @@ Result<FileProfile> ProfileFile(const std::shared_ptr<arrow::fs::FileSystem>& fs
 Result<FileProfile> ProfileFooter(const std::shared_ptr<arrow::fs::FileSystem>& fs, const std::string& path,
                                   const std::string& display_path, Table table);
 
+/// Whether the file's row groups follow one another in time: each one's first event time (its
+/// statistics' minimum) no earlier than the one before's last. False where a row group lacks
+/// the statistics. Time slices of a day pay only then (docs/planning.md, "A day in time slices").
+Result<bool> RowGroupsInTimeOrder(const std::shared_ptr<arrow::fs::FileSystem>& fs, const std::string& path,
+                                  const std::string& display_path, Table table);
+
 /// Decoded bytes per row of a projection of the file: the sum over `columns` of
 /// profile.bytes_per_row. The derived trades column LocalPrice counts as one float64 when the
 /// file does not hold it. A column the file lacks is an error naming the file and the column.

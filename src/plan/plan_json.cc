@@ -103,7 +103,8 @@ nlohmann::ordered_json ToJson(const DayPlan& plan) {
                        {"memory_bytes", b.memory_bytes},
                        {"oversize", b.oversize},
                        {"streamed", b.streamed},
-                       {"worker_slots", b.worker_slots}});
+                       {"worker_slots", b.worker_slots},
+                       {"time_slice_bytes", b.time_slice_bytes}});
   }
   return {{"pass", plan.pass},
           {"day", plan.day.ToString()},

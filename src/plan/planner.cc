@@ -135,6 +135,123 @@ std::optional<WidePlan> PackWide(const DayPlan& plan, const PackOptions& pack, i
   return WidePlan{std::move(packed), {InputStrategy::kDirect, std::move(reason)}};
 }
 
+/// Memory a sliced day's worker holds whatever the slice: per input row its slot and bucket
+/// (8 bytes) until its piece is read, and every listing's output rows until the last slice.
+uint64_t SlicedDayFixedBytes(const std::vector<ListingSize>& sizes) {
+  uint64_t bytes = 0;
+  for (const ListingSize& size : sizes) {
+    for (int64_t rows : size.rows) bytes += 8 * static_cast<uint64_t>(rows);
+    bytes += size.output_bytes;
+  }
+  return bytes;
+}
+
+/// What a sliced day's worker holds of the rows decoded ahead of their slice: a row group is
+/// decoded whole by the first slice it has rows in, and its rows of later slices are held until
+/// then. In files in time order about one row group per file is in flight at a cut; the bound
+/// is each file's largest row group, decoded (the day's decoded bytes per row of its table).
+uint64_t HeldRowsBound(const DayPlan& plan) {
+  std::array<double, kTableCount> bytes_per_row{};
+  {
+    std::array<double, kTableCount> bytes{}, rows{};
+    for (const ListingSize& size : plan.sizes) {
+      for (size_t t = 0; t < kTableCount; ++t) {
+        bytes[t] += static_cast<double>(size.bytes[t]);
+        rows[t] += static_cast<double>(size.rows[t]);
+      }
+    }
+    for (size_t t = 0; t < kTableCount; ++t) bytes_per_row[t] = rows[t] > 0 ? bytes[t] / rows[t] : 0;
+  }
+  double held = 0;
+  for (const InputFile& file : plan.files) {
+    int64_t largest = file.row_groups.empty() ? file.rows : 0;
+    for (const auto& group : file.row_groups) largest = std::max(largest, group.rows);
+    held += static_cast<double>(largest) * bytes_per_row[TableIndex(file.table)];
+  }
+  return static_cast<uint64_t>(held);
+}
+
+/// A sliced day's worker memory per byte of slice besides the held rows: the slice placed
+/// (WorkerMemoryOf, 1.25x) and its pieces' decode and string buffers. Measured
+/// (docs/planning.md, "A day in time slices").
+inline constexpr uint64_t kSlicedMemoryPerSliceQuarters = 9;
+
+/// The most slices the planner cuts a day into on its own (run.time_slice auto): each slice has
+/// fixed costs (a pass over every listing and piece, rows carried between slices), and 54 slices
+/// of a 200-listing day took 1.9x the time of shredding it (docs/planning.md).
+inline constexpr uint64_t kMaxAutoTimeSlices = 16;
+
+/// Whether slicing the day pays: only when every input file's row groups follow one another in
+/// time (their event time statistics), so that a cut splits about one row group per file. Row
+/// groups by listing (the `listing` layout) or rows in no order each span the whole day: the
+/// first slice would decode and hold nearly all of it.
+Result<bool> SlicesPay(const Lake& lake, const DayPlan& plan) {
+  for (const InputFile& file : plan.files) {
+    INTRADAY_ASSIGN_OR_RAISE(const bool ordered,
+                             RowGroupsInTimeOrder(lake.fs(), file.path, file.display_path, file.table));
+    if (!ordered) return false;
+  }
+  return true;
+}
+
+/// A day that would be shredded, planned instead as one direct batch computed in time slices
+/// within one worker's budget (run.time_slice auto or a size): one decode of the lake files in
+/// that worker, no spill files (200 listings x 2 days with 512 MiB workers: -9% wall, -16% peak
+/// against shredding; docs/planning.md). Empty where the pass does not stream over time, a row
+/// cap applies (a batch of the whole day would break it), a listing has no size estimate, or
+/// the fixed part (above) leaves room only for more than kMaxAutoTimeSlices slices.
+Result<std::optional<WidePlan>> PackSliced(const Lake& lake, const DayPlan& plan,
+                                           const PlanRequest& request) {
+  const std::optional<uint64_t>& setting = request.config->run.time_slice;
+  if (setting == 0 || !request.stream_blocker.empty() || !request.config->run.max_rows_per_table.empty() ||
+      plan.sizes.size() < 2)
+    return std::nullopt;
+  if (std::any_of(plan.sizes.begin(), plan.sizes.end(), [](const ListingSize& s) { return !s.estimated; }))
+    return std::nullopt;
+  const uint64_t budget = DataBudget(plan.memory_budget);
+  const uint64_t fixed = SlicedDayFixedBytes(plan.sizes) + HeldRowsBound(plan);
+  if (fixed >= budget) return std::nullopt;
+  uint64_t slice = (budget - fixed) * 4 / kSlicedMemoryPerSliceQuarters;
+  if (setting) slice = std::min(slice, *setting);
+  Batch batch;
+  uint64_t decoded = 0;
+  for (const ListingSize& size : plan.sizes) {
+    batch.listings.push_back(size.listing_id);
+    for (size_t t = 0; t < size.rows.size(); ++t) batch.rows[t] += size.rows[t];
+    decoded += size.decoded_bytes();
+  }
+  if (slice == 0 || slice * kMaxAutoTimeSlices < decoded) return std::nullopt;
+  INTRADAY_ASSIGN_OR_RAISE(const bool pays, SlicesPay(lake, plan));
+  if (!pays) return std::nullopt;
+  batch.memory_bytes = fixed + slice * kSlicedMemoryPerSliceQuarters / 4;
+  batch.time_slice_bytes = slice;
+  std::string reason = fmt::format(
+      "the day fits no worker's budget whole ({} decoded); one worker reads the lake and computes it in time "
+      "slices of about {} within its budget, {} of {} for data, instead of shredding (run.time_slice)",
+      FormatBytes(decoded), FormatBytes(slice), FormatBytes(batch.memory_bytes), FormatBytes(budget));
+  PackResult packed;
+  packed.batches.push_back(std::move(batch));
+  return std::optional<WidePlan>(WidePlan{std::move(packed), {InputStrategy::kDirect, std::move(reason)}});
+}
+
+/// run.time_slice set to a size: a day of one direct batch larger than it is computed in slices
+/// of that size, so that its worker's memory no longer grows with the day's rows.
+Status SliceLargeDirectDay(const Lake& lake, const PlanRequest& request, DayPlan* plan) {
+  const std::optional<uint64_t>& setting = request.config->run.time_slice;
+  if (!setting || *setting == 0 || !request.stream_blocker.empty() ||
+      plan->strategy != InputStrategy::kDirect || plan->batches.size() != 1)
+    return Status::OK();
+  Batch& batch = plan->batches.front();
+  if (batch.time_slice_bytes != 0 || batch.listings.size() < 2 || batch.memory_bytes <= *setting)
+    return Status::OK();
+  INTRADAY_ASSIGN_OR_RAISE(const bool pays, SlicesPay(lake, *plan));
+  if (!pays) return Status::OK();
+  batch.time_slice_bytes = *setting;
+  plan->strategy_reason +=
+      fmt::format("; computed in time slices of about {} (run.time_slice)", FormatBytes(*setting));
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<DayPlan> PlanDay(const Lake& lake, const PlanRequest& request) {
@@ -173,7 +290,10 @@ Result<DayPlan> PlanDay(const Lake& lake, const PlanRequest& request) {
   }
   if (config.run.size_estimates == SizeEstimates::kAuto) {
     INTRADAY_ASSIGN_OR_RAISE(const bool whole, PlanWholeDay(lake, request, located, &plan));
-    if (whole) return plan;
+    if (whole) {
+      INTRADAY_RETURN_NOT_OK(SliceLargeDirectDay(lake, request, &plan));
+      return plan;
+    }
   }
 
   // Sizes from the files or from history (run.size_estimates), file by file. A deque keeps the
@@ -224,11 +344,20 @@ Result<DayPlan> PlanDay(const Lake& lake, const PlanRequest& request) {
       pack.gather_threads = 0;
     }
   }
+  if (choice.strategy == InputStrategy::kShred) {
+    INTRADAY_ASSIGN_OR_RAISE(auto sliced, PackSliced(lake, plan, request));
+    if (sliced) {
+      packed = std::move(sliced->packed);
+      choice = std::move(sliced->choice);
+      pack.gather_threads = 0;
+    }
+  }
   plan.batches = std::move(packed.batches);
   plan.warnings.insert(plan.warnings.end(), packed.warnings.begin(), packed.warnings.end());
   plan.gather_threads = pack.gather_threads;
   plan.strategy = choice.strategy;
   plan.strategy_reason = std::move(choice.reason);
+  INTRADAY_RETURN_NOT_OK(SliceLargeDirectDay(lake, request, &plan));
   plan.size_estimates = sizer->Summary();
   const std::vector<std::string> sizer_warnings = sizer->warnings();
   plan.warnings.insert(plan.warnings.end(), sizer_warnings.begin(), sizer_warnings.end());

@@ -3,7 +3,8 @@ worker-memory estimate (1.25x the decoded input plus output rows, and for a shre
 of its largest listings: docs/planning.md) must cover what a worker really holds,
 for rows in time order (listings are views of the placed input), rows out of time order
 (listings sorted in place) and spill inputs (a shredded day: listings gathered into buffers); a
-wide batch (run.wide_batches) within the budgets of the worker places it takes.
+wide batch (run.wide_batches) within the budgets of the worker places it takes, and a day in time
+slices (run.time_slice) within one worker's budget.
 The budget is set from the plan itself so that the day's estimate fills the data budget; a lower
 factor that no longer covers a worker fails here."""
 import json
@@ -25,12 +26,13 @@ MIB = 1 << 20
 WORKER_BASE = 96 * MIB  # kWorkerBaseBytes (plan/size_estimator.h)
 
 
-def write_config(path: Path, lake: Path, memory_bytes: int, passes: str = PASS_YAML, workers: int = 1) -> Path:
+def write_config(path: Path, lake: Path, memory_bytes: int, passes: str = PASS_YAML, workers: int = 1,
+                 time_slice: str = "auto") -> Path:
     path.write_text(f"""
 data: {{root: {lake}}}
 universe: {{mics: [XLON, XPAR]}}
 dates: {{start: {DAY}, end: {DAY}}}
-run: {{output: {path.parent / 'out'}, scratch: {path.parent / 'scratch'}, workers: {workers}, memory_per_worker: {memory_bytes}}}
+run: {{output: {path.parent / 'out'}, scratch: {path.parent / 'scratch'}, workers: {workers}, memory_per_worker: {memory_bytes}, time_slice: {time_slice}}}
 """ + passes)
     return path
 
@@ -97,11 +99,12 @@ def test_a_day_planned_to_fill_the_budget_runs_within_it(intraday_bin, lakes, la
 
 
 def test_a_shredded_day_runs_each_batch_within_the_budget(intraday_bin, lakes, tmp_path):
-    # A budget of about 60% of the day's estimate: two or more batches, shredded, each filled.
+    # A budget of about 60% of the day's estimate: two or more batches, shredded, each filled
+    # (not computed in time slices, which the shuffled files' row groups would not pay for anyway).
     lake = lakes["shuffled"]
     estimate = planned_memory(intraday_bin, write_config(tmp_path / "probe.yaml", lake, 64 << 30))
     budget = WORKER_BASE + math.ceil(estimate * 0.6)
-    config = write_config(tmp_path / "p.yaml", lake, budget)
+    config = write_config(tmp_path / "p.yaml", lake, budget, time_slice="off")
     day = run_day(intraday_bin, config)
     strategy, peaks = day["strategy"], [b["peak_rss_bytes"] for b in day["batches"]]
     assert strategy == "shred" and len(peaks) >= 2, (strategy, len(peaks))
@@ -109,6 +112,33 @@ def test_a_shredded_day_runs_each_batch_within_the_budget(intraday_bin, lakes, t
         f"worker peaks {[round(p / MIB, 1) for p in peaks]} MiB, budget {budget / MIB:.1f} MiB")
     # The mapped spill input of the listings done leaves the worker's memory as it goes.
     assert all(b["input_bytes_released"] > MIB for b in day["batches"] if b["listings"] > 1), day["batches"]
+
+
+def test_a_day_in_time_slices_runs_within_the_budget(intraday_bin, lakes, tmp_path):
+    # The ordered day with row groups of 8192 rows (a cut then splits little), and a budget of
+    # about 60% of its estimate: one direct batch computed in time slices (run.time_slice auto),
+    # its worker within the one budget. The shuffled files' row groups each span the day: at the
+    # same budget that day is shredded instead.
+    lake = tmp_path / "lake"
+    run_intraday(intraday_bin, "generate", "--out", lake, "--listings", 12, "--start", DAY, "--days", 1,
+                 "--mics", "XLON,XPAR", "--profile", "medium", "--seed", 3, "--row-group-rows", 8192)
+    (tmp_path / "probe").mkdir()
+    estimate = planned_memory(intraday_bin, write_config(tmp_path / "probe" / "p.yaml", lake, 64 << 30))
+    budget = WORKER_BASE + math.ceil(estimate * 0.6)
+    config = write_config(tmp_path / "p.yaml", lake, budget)
+    day = run_day(intraday_bin, config)
+    assert day["strategy"] == "direct", day["strategy_reason"]
+    [batch] = day["batches"]
+    assert batch["time_slice_bytes"] > 0 and batch["time_slices"] > 1, batch
+    print(f"sliced worker peak {batch['peak_rss_bytes'] / MIB:.1f} MiB, budget {budget / MIB:.1f} MiB, "
+          f"{batch['time_slices']} slices of {batch['time_slice_bytes'] / MIB:.1f} MiB")
+    assert 0 < batch["peak_rss_bytes"] <= budget, (
+        f"worker peaked at {batch['peak_rss_bytes'] / MIB:.1f} MiB, budget {budget / MIB:.1f} MiB "
+        f"(estimate {estimate / MIB:.1f} MiB)")
+    (tmp_path / "shuffled").mkdir()
+    shuffled = write_config(tmp_path / "shuffled" / "p.yaml", lakes["shuffled"], budget)
+    plan = json.loads(run_intraday(intraday_bin, "plan", shuffled, "--day", DAY, "--json", "--no-size-cache").stdout)
+    assert plan["passes"][0]["strategy"] == "shred"
 
 
 def test_a_wide_batch_runs_within_the_budgets_of_its_worker_places(intraday_bin, lakes, tmp_path):

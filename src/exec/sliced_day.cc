@@ -1,0 +1,436 @@
+#include "exec/sliced_day.h"
+
+#include <algorithm>
+#include <atomic>
+#include <climits>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "exec/listing_rows.h"
+#include "exec/output_schema.h"
+#include "exec/parallel.h"
+#include "io/group_rows.h"
+#include "metrics/listing_slices.h"
+
+namespace intraday {
+namespace {
+
+/// What the first read of a sliced batch (RunSlicedDirectBatch) keeps of a piece: per row its
+/// slot (-1: not a task listing) and, for the tables modules read, its bucket's number in the day
+/// (later: its slice); per listing the times that give its timeline (the first time of every run
+/// of rows in one bucket, and the extremes); the rows per run of one bucket in the piece's order.
+struct PieceKeys {
+  std::vector<int32_t> slot;
+  std::vector<int32_t> bucket;
+  std::vector<std::pair<int32_t, int64_t>> timeline_times;  // (slot, event time)
+  std::vector<std::pair<int32_t, int64_t>> bucket_runs;     // (bucket, rows of the task's listings)
+  std::vector<int64_t> counts;                              // per slot
+  int64_t rows_read = 0;
+  int64_t null_times = 0;
+  bool events = false;                       // of a table some module reads
+  int32_t first_slice = 0, last_slice = -1;  // the slices its rows fall in
+  /// Its rows of slices after the first, decoded by the first (PlaceTables' `held`), and their
+  /// slots and slices.
+  std::shared_ptr<arrow::RecordBatch> held;
+  std::vector<int32_t> held_slot, held_slice;
+};
+
+/// Decoded bytes per row of a table as read (a string counted at 16 bytes).
+double DecodedRowBytes(const arrow::Schema& schema) {
+  double bytes = 0;
+  for (const auto& field : schema.fields()) {
+    if (field->name() == "ListingId") continue;
+    const int width = FixedByteWidth(*field->type());
+    bytes += width > 0 ? width : 16;
+  }
+  return bytes;
+}
+
+}  // namespace
+
+Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Location& scratch,
+                                  const std::vector<TableColumns>& columns,
+                                  const std::vector<InputPiece>& pieces, const std::vector<size_t>& order,
+                                  const ListingDayComputer& computer,
+                                  const std::shared_ptr<arrow::Schema>& schema,
+                                  const std::vector<std::unique_ptr<Module>>& modules,
+                                  std::unique_ptr<OutputChunks>* output, TaskResult* result) {
+  const size_t n = task.listings.size();
+  const size_t n_tables = columns.size();
+  const ListingSlots slot_of = ListingSlots::Numbered(task.listings);
+  const TimeGrid& grid = computer.shape().grid;
+  const int64_t base_label = grid.LabelOf(task.day.start_ns());
+
+  // 1. Every piece's ListingId and, for the tables modules read, event time.
+  std::vector<PieceKeys> keys(pieces.size());
+  std::atomic<bool> numbered{true};
+  INTRADAY_RETURN_NOT_OK(ParallelFor(pieces.size(), task.threads, [&](size_t k) -> Status {
+    const size_t p = order[k];
+    const size_t t = pieces[p].table;
+    const bool events = computer.is_event_table(t);
+    const std::string time_name(SpecOf(columns[t].table).event_time_column);
+    std::vector<std::string> read{"ListingId"};
+    if (events) read.push_back(time_name);
+    INTRADAY_ASSIGN_OR_RAISE(auto reader, OpenPiece(lake, pieces[p], columns[t].table, read));
+    PieceKeys& key = keys[p];
+    key.events = events;
+    key.counts.assign(n, 0);
+    std::vector<int64_t> last_label(events ? n : 0, INT64_MIN);
+    std::vector<int64_t> min_time(events ? n : 0, INT64_MAX), max_time(events ? n : 0, INT64_MIN);
+    std::vector<int32_t> batch_slots;
+    while (true) {
+      INTRADAY_ASSIGN_OR_RAISE(auto batch, reader->Next());
+      if (batch == nullptr) break;
+      const int64_t rows = batch->num_rows();
+      key.rows_read += rows;
+      SlotsOfRows(*batch->column_data(batch->schema()->GetFieldIndex("ListingId")), slot_of, &batch_slots);
+      key.slot.insert(key.slot.end(), batch_slots.begin(), batch_slots.end());
+      for (int32_t s : batch_slots) {
+        if (s >= 0) ++key.counts[static_cast<size_t>(s)];
+      }
+      if (!events) continue;
+      const arrow::ArrayData& time_data = *batch->column_data(batch->schema()->GetFieldIndex(time_name));
+      const int64_t* times = time_data.GetValues<int64_t>(1);
+      for (int64_t r = 0; r < rows; ++r) {
+        const int32_t s = batch_slots[static_cast<size_t>(r)];
+        if (s < 0) {
+          key.bucket.push_back(0);
+          continue;
+        }
+        if (time_data.MayHaveNulls() && !time_data.IsValid(r)) {
+          ++key.null_times;
+          key.bucket.push_back(0);
+          continue;
+        }
+        const auto l = static_cast<size_t>(s);
+        const int64_t time = times[r];
+        const int64_t label = grid.LabelOf(time);
+        const int64_t bucket = (label - base_label) / grid.length();
+        if (bucket < INT32_MIN || bucket > INT32_MAX) numbered = false;
+        key.bucket.push_back(static_cast<int32_t>(bucket));
+        if (label != last_label[l]) {
+          key.timeline_times.emplace_back(s, time);
+          last_label[l] = label;
+        }
+        min_time[l] = std::min(min_time[l], time);
+        max_time[l] = std::max(max_time[l], time);
+        if (key.bucket_runs.empty() || key.bucket_runs.back().first != key.bucket.back()) {
+          key.bucket_runs.emplace_back(key.bucket.back(), 0);
+        }
+        ++key.bucket_runs.back().second;
+      }
+    }
+    for (size_t l = 0; l < min_time.size(); ++l) {
+      if (key.counts[l] == 0) continue;
+      key.timeline_times.emplace_back(static_cast<int32_t>(l), min_time[l]);
+      key.timeline_times.emplace_back(static_cast<int32_t>(l), max_time[l]);
+    }
+    return Status::OK();
+  }));
+  for (size_t t = 0; t < n_tables; ++t) {
+    int64_t null_times = 0;
+    for (size_t p = 0; p < pieces.size(); ++p) null_times += pieces[p].table == t ? keys[p].null_times : 0;
+    // As IndexTable: rows without an event time cannot be bucketed.
+    if (null_times != 0) {
+      return Status::Invalid("table ", SpecOf(columns[t].table).key, ": ", null_times, " rows have a null ",
+                             SpecOf(columns[t].table).event_time_column);
+    }
+  }
+  if (!numbered) {
+    result->stream_fallback =
+        fmt::format("its event times lie too far from the day for buckets of {} ns", grid.length());
+    return false;
+  }
+  // 2. The cuts. A slice is consecutive buckets of the day, over every listing and table, of at
+  // most the slice size in decoded bytes (a bucket larger than that is a slice of its own) and,
+  // unless that forces less, at least half of it. Within that, each cut goes where the pieces it
+  // splits hold the fewest bytes of rows for later slices (their rows after the cut are decoded
+  // with the rest of the piece and held until then): at the end of a row group, if one is near.
+  std::map<int32_t, double> bucket_bytes;
+  std::vector<std::pair<int32_t, double>> piece_starts;  // per piece read: its first bucket, its bytes
+  for (size_t p = 0; p < pieces.size(); ++p) {
+    if (keys[p].bucket_runs.empty()) continue;
+    const double row_bytes = DecodedRowBytes(*pieces[p].schema);
+    int32_t first = INT32_MAX;
+    double bytes = 0;
+    for (const auto& [bucket, rows] : keys[p].bucket_runs) {
+      bucket_bytes[bucket] += row_bytes * static_cast<double>(rows);
+      first = std::min(first, bucket);
+      bytes += row_bytes * static_cast<double>(rows);
+    }
+    piece_starts.emplace_back(first, bytes);
+    keys[p].bucket_runs = {};
+  }
+  std::sort(piece_starts.begin(), piece_starts.end());
+  const size_t m = bucket_bytes.size();
+  std::vector<int32_t> bucket;
+  std::vector<double> bytes, held_after(m);  // held_after[i]: bytes held by a cut after bucket i
+  for (const auto& [b, w] : bucket_bytes) {
+    bucket.push_back(b);
+    bytes.push_back(w);
+  }
+  {
+    double after = 0;         // bytes of the buckets after i
+    double later_pieces = 0;  // bytes of the pieces starting after bucket i
+    size_t next_piece = piece_starts.size();
+    for (size_t i = m; i-- > 0;) {
+      while (next_piece > 0 && piece_starts[next_piece - 1].first > bucket[i])
+        later_pieces += piece_starts[--next_piece].second;
+      held_after[i] = after - later_pieces;
+      after += bytes[i];
+    }
+  }
+  const auto target = static_cast<double>(task.time_slice_bytes);
+  std::vector<int32_t> slice_last;  // per slice, its last bucket
+  for (size_t start = 0; start < m;) {
+    double acc = 0;
+    size_t end = start;  // one past the last bucket that fits
+    while (end < m && (end == start || acc + bytes[end] <= target)) acc += bytes[end++];
+    if (end == m) break;  // the rest is the last slice
+    size_t cut = end - 1;
+    double filled = 0;
+    for (size_t i = start; i < end; ++i) {
+      filled += bytes[i];
+      if (filled >= target / 2 && held_after[i] < held_after[cut]) cut = i;
+    }
+    slice_last.push_back(bucket[cut]);
+    start = cut + 1;
+  }
+  if (slice_last.empty()) return false;  // one slice: the whole batch at once is the same, and cheaper
+  slice_last.push_back(INT32_MAX);
+  const size_t n_slices = slice_last.size();
+  INTRADAY_RETURN_NOT_OK(ParallelFor(keys.size(), task.threads, [&](size_t p) -> Status {
+    PieceKeys& key = keys[p];
+    if (!key.events) return Status::OK();
+    key.first_slice = INT32_MAX;
+    int32_t slice = 0;  // rows mostly come in time order: the previous row's slice first
+    for (size_t r = 0; r < key.bucket.size(); ++r) {
+      if (key.slot[r] < 0) continue;
+      const int32_t b = key.bucket[r];
+      if (b > slice_last[static_cast<size_t>(slice)] ||
+          (slice > 0 && b <= slice_last[static_cast<size_t>(slice) - 1]))
+        slice = static_cast<int32_t>(std::lower_bound(slice_last.begin(), slice_last.end(), b) -
+                                     slice_last.begin());
+      key.bucket[r] = slice;
+      key.first_slice = std::min(key.first_slice, slice);
+      key.last_slice = std::max(key.last_slice, slice);
+    }
+    return Status::OK();
+  }));
+
+  // 3. The market states, whole, and every listing's timeline.
+  for (size_t t = 0; t < n_tables; ++t) {
+    std::vector<int64_t>& listing_rows = result->listing_rows[columns[t].table];  // for the size history
+    listing_rows.assign(n, 0);
+    for (size_t p = 0; p < pieces.size(); ++p) {
+      if (pieces[p].table != t) continue;
+      for (size_t l = 0; l < n; ++l) listing_rows[l] += keys[p].counts[l];
+    }
+  }
+  for (const PieceKeys& key : keys) result->input_rows += key.rows_read;
+  std::vector<std::vector<StateChange>> changes(n);
+  if (computer.states_index() >= 0) {
+    const auto states = static_cast<size_t>(computer.states_index());
+    PieceSlots whole;
+    whole.counts.assign(pieces.size(), std::vector<int64_t>(n, 0));
+    whole.row_slots.resize(pieces.size());
+    for (size_t p = 0; p < pieces.size(); ++p) {
+      if (pieces[p].table != states) continue;
+      whole.counts[p] = keys[p].counts;
+      whole.row_slots[p] = keys[p].slot;
+    }
+    INTRADAY_ASSIGN_OR_RAISE(auto placed, PlaceTables(lake, columns, pieces, order, task, std::move(whole),
+                                                      &result->sorted_listings, &result->page_column_chunks,
+                                                      &result->arrow_column_chunks));
+    INTRADAY_ASSIGN_OR_RAISE(const TableRows rows,
+                             IndexPlacedTable(columns[states], task, slot_of, std::move(placed[states])));
+    ListingGatherer gatherer(rows);
+    for (size_t l = 0; l < n; ++l) {
+      if (rows.rows[l] == 0) continue;
+      INTRADAY_ASSIGN_OR_RAISE(auto batch, gatherer.Gather(l));
+      changes[l] = StateChangesOf(ListingTable(std::move(batch), rows.time_column));
+    }
+  }
+  std::vector<int64_t> times_start(n + 1, 0);
+  for (const PieceKeys& key : keys) {
+    for (const auto& [slot, time] : key.timeline_times) ++times_start[static_cast<size_t>(slot) + 1];
+  }
+  for (size_t l = 0; l < n; ++l) times_start[l + 1] += times_start[l];
+  std::vector<int64_t> timeline_times(static_cast<size_t>(times_start[n]));
+  {
+    std::vector<int64_t> next(times_start.begin(), times_start.end() - 1);
+    for (PieceKeys& key : keys) {
+      for (const auto& [slot, time] : key.timeline_times)
+        timeline_times[static_cast<size_t>(next[static_cast<size_t>(slot)]++)] = time;
+      key.timeline_times = {};
+    }
+  }
+  std::vector<std::unique_ptr<SlicedListingDay>> listings(n);
+  for (size_t l = 0; l < n; ++l) {
+    const std::span<const int64_t> times(timeline_times.data() + times_start[l],
+                                         static_cast<size_t>(times_start[l + 1] - times_start[l]));
+    std::vector<int64_t> labels = computer.Timeline(task.day, changes[l], times);
+    if (!labels.empty())
+      listings[l] =
+          std::make_unique<SlicedListingDay>(computer, task.listings[l], task.day, std::move(labels));
+  }
+  timeline_times = {};
+
+  // Chunks of listings with about equal input rows, as the whole batch's.
+  int64_t total_rows = 0;
+  std::vector<int64_t> rows_of(n, 0);
+  for (const auto& [table, rows] : result->listing_rows) {
+    for (size_t l = 0; l < n; ++l) rows_of[l] += rows[l];
+  }
+  for (int64_t rows : rows_of) total_rows += rows;
+  const size_t chunks = std::min(n, static_cast<size_t>(std::max(1, task.threads)) * 4);
+  std::vector<size_t> chunk_begin{0};
+  int64_t chunk_acc = 0;
+  for (size_t l = 0; l < n && chunks > 1; ++l) {
+    chunk_acc += rows_of[l];
+    if (chunk_acc * static_cast<int64_t>(chunks) >= total_rows * static_cast<int64_t>(chunk_begin.size()) &&
+        l + 1 < n && chunk_begin.size() < chunks)
+      chunk_begin.push_back(l + 1);
+  }
+  chunk_begin.push_back(n);
+  const size_t n_chunks = chunk_begin.size() - 1;
+  INTRADAY_ASSIGN_OR_RAISE(*output, OutputChunks::Open(task, scratch, schema, n_chunks));
+
+  // 4. Slice by slice: its rows placed, then every listing's buckets of the slice computed; the
+  // rows of a listing's slices are kept until its last, then written in order.
+  std::vector<std::unique_ptr<OutputAssembler>> computed(n);  // per listing, its rows so far
+  SliceExtras extras;
+  std::vector<size_t> next_label(n, 0);
+  for (size_t slice = 0; slice < n_slices; ++slice) {
+    // A piece is decoded once, by the first slice it has rows in; its rows of later slices are
+    // held (decoded) until then.
+    const auto s = static_cast<int32_t>(slice);
+    PieceSlots selected;
+    selected.counts.assign(pieces.size(), std::vector<int64_t>(n, 0));
+    selected.row_slots.resize(pieces.size());
+    selected.held.resize(pieces.size());
+    selected.keep.resize(pieces.size());
+    INTRADAY_RETURN_NOT_OK(ParallelFor(pieces.size(), task.threads, [&](size_t p) -> Status {
+      PieceKeys& key = keys[p];
+      if (!key.events || s < key.first_slice || s > key.last_slice) return Status::OK();
+      std::vector<int32_t>& row_slots = selected.row_slots[p];
+      std::vector<int64_t>& counts = selected.counts[p];
+      if (s == key.first_slice) {
+        row_slots.resize(key.slot.size());
+        for (size_t r = 0; r < key.slot.size(); ++r) {
+          const bool in = key.slot[r] >= 0 && key.bucket[r] == s;
+          row_slots[r] = in ? key.slot[r] : -1;
+          if (in) ++counts[static_cast<size_t>(key.slot[r])];
+        }
+        if (key.last_slice > s) {
+          std::vector<uint8_t>& keep = selected.keep[p];
+          keep.resize(key.slot.size());
+          for (size_t r = 0; r < key.slot.size(); ++r) {
+            keep[r] = key.slot[r] >= 0 && key.bucket[r] > s ? 1 : 0;
+            if (keep[r] == 0) continue;
+            key.held_slot.push_back(key.slot[r]);
+            key.held_slice.push_back(key.bucket[r]);
+          }
+        }
+        key.slot = {};
+        key.bucket = {};
+      } else {
+        selected.held[p] = key.held;
+        row_slots.resize(key.held_slot.size());
+        for (size_t r = 0; r < key.held_slot.size(); ++r) {
+          const bool in = key.held_slice[r] == s;
+          row_slots[r] = in ? key.held_slot[r] : -1;
+          if (in) ++counts[static_cast<size_t>(key.held_slot[r])];
+        }
+      }
+      return Status::OK();
+    }));
+    // Each listing's carried events go first in its block: the modules see them and the
+    // slice's events as one run, with no copy of the slice.
+    std::vector<arrow::RecordBatchVector> front(n_tables);
+    for (size_t t = 0; t < n_tables; ++t) {
+      if (!computer.is_event_table(t)) continue;
+      front[t].resize(n);
+      for (size_t l = 0; l < n; ++l) {
+        if (listings[l] != nullptr) front[t][l] = listings[l]->carried(t);
+      }
+    }
+    extras.front = front;
+    INTRADAY_ASSIGN_OR_RAISE(auto placed, PlaceTables(lake, columns, pieces, order, task, std::move(selected),
+                                                      &result->sorted_listings, &result->page_column_chunks,
+                                                      &result->arrow_column_chunks, &extras));
+    std::vector<std::shared_ptr<arrow::RecordBatch>> held = std::move(extras.held);
+    for (size_t p = 0; p < pieces.size(); ++p) {
+      PieceKeys& key = keys[p];
+      if (held[p] != nullptr) key.held = std::move(held[p]);
+      if (key.events && s == key.last_slice) {
+        key.held = nullptr;
+        key.held_slot = {};
+        key.held_slice = {};
+      }
+    }
+    std::vector<TableRows> tables(n_tables);
+    INTRADAY_RETURN_NOT_OK(ParallelFor(n_tables, task.threads, [&](size_t t) -> Status {
+      INTRADAY_ASSIGN_OR_RAISE(tables[t], IndexPlacedTable(columns[t], task, slot_of, std::move(placed[t])));
+      return Status::OK();
+    }));
+    placed.clear();
+    for (const TableRows& t : tables) {
+      for (size_t l = 0; l + 1 < t.first_run.size(); ++l)
+        result->gathered_listings += t.first_run[l + 1] - t.first_run[l] > 1;
+    }
+    const bool last_slice = slice + 1 == n_slices;
+    // The last label of the slice (the last slice takes every label left).
+    const int64_t cut_label =
+        last_slice ? INT64_MAX : base_label + int64_t{slice_last[slice]} * grid.length();
+    INTRADAY_RETURN_NOT_OK(ParallelFor(n_chunks, task.threads, [&](size_t c) -> Status {
+      std::vector<ListingGatherer> gatherers;
+      for (const auto& t : tables) gatherers.emplace_back(t);
+      for (size_t l = chunk_begin[c]; l < chunk_begin[c + 1]; ++l) {
+        if (listings[l] == nullptr) continue;
+        const std::vector<int64_t>& labels = listings[l]->labels();
+        const size_t first = next_label[l];
+        const size_t last =
+            last_slice ? labels.size()
+                       : static_cast<size_t>(std::upper_bound(labels.begin(), labels.end(), cut_label) -
+                                             labels.begin());
+        bool any_events = false;
+        std::vector<ListingTable> views(n_tables);
+        for (size_t i = 0; i < n_tables; ++i) {
+          if (!computer.is_event_table(i) || tables[i].rows[l] == 0) continue;
+          INTRADAY_ASSIGN_OR_RAISE(auto rows, gatherers[i].Gather(l));
+          views[i] = ListingTable(std::move(rows), tables[i].time_column);
+          const auto& carried = front[i][l];
+          any_events = any_events || tables[i].rows[l] > (carried == nullptr ? 0 : carried->num_rows());
+        }
+        if (last <= first) {
+          if (any_events)
+            return Status::Invalid("listing ", task.listings[l],
+                                   ": events outside its timeline in time slice ", slice);
+          continue;
+        }
+        std::vector<OutputBlock> blocks;
+        INTRADAY_RETURN_NOT_OK(listings[l]->ComputeSliceOnViews(first, last, std::move(views), &blocks));
+        if (computed[l] == nullptr) computed[l] = std::make_unique<OutputAssembler>(schema, modules);
+        INTRADAY_RETURN_NOT_OK(computed[l]->Append(
+            task.listings[l], std::span<const int64_t>(labels.data() + first, last - first), blocks));
+        next_label[l] = last;
+      }
+      if (!last_slice) return Status::OK();
+      std::vector<std::shared_ptr<arrow::RecordBatch>> chunk_output;
+      for (size_t l = chunk_begin[c]; l < chunk_begin[c + 1]; ++l) {
+        listings[l].reset();
+        if (computed[l] == nullptr) continue;
+        INTRADAY_ASSIGN_OR_RAISE(auto rows, computed[l]->Finish());
+        computed[l].reset();
+        for (auto& batch : rows) chunk_output.push_back(std::move(batch));
+      }
+      return (*output)->Done(c, std::move(chunk_output));
+    }));
+  }
+  result->time_slices = static_cast<int>(n_slices);
+  return true;
+}
+
+}  // namespace intraday

@@ -1,0 +1,182 @@
+"""Days computed in time slices (run.time_slice; docs/engine.md "A day in time slices",
+docs/planning.md): the day files equal a whole day's for any slice size, worker count and
+timeline, with files out of time order too; the planner slices a day too large for the workers'
+budgets instead of shredding it, and not where slices do not pay; a sliced worker's peak RSS does
+not grow with the day's rows."""
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import run_intraday, run_report
+from test_streaming import STREAMING_MODULES, day_files, generate
+
+DAY = "2026-01-05"
+
+
+def write_config(path: Path, lake: Path, memory="4GiB", workers=1, time_slice=None, timeline="dense",
+                 modules=STREAMING_MODULES, mics="XLON, XPAR"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    slice_line = f"\n  time_slice: {time_slice}" if time_slice is not None else ""
+    path.write_text(f"""data:
+  root: {lake}
+universe:
+  mics: [{mics}]
+dates:
+  start: {DAY}
+  end: {DAY}
+run:
+  output: {path.parent / "out"}
+  scratch: {path.parent / "scratch"}
+  workers: {workers}
+  memory_per_worker: {memory}{slice_line}
+passes:
+  - name: bars
+    bucket: 1m
+    timeline: {timeline}
+    modules:
+{modules}""")
+    return path
+
+
+def batches_of(out: Path):
+    return [b for day in run_report(out)["days"] for b in day["batches"]]
+
+
+def plan_json(binary, config: Path):
+    return json.loads(run_intraday(binary, "plan", config, "--day", DAY, "--json").stdout)["passes"][0]
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory, intraday_bin):
+    return generate(intraday_bin, tmp_path_factory.mktemp("slices") / "lake", listings=8, events=3000)
+
+
+@pytest.fixture(scope="module")
+def whole(tmp_path_factory, intraday_bin, lake):
+    """Per timeline, the day files of the day computed whole."""
+    outs = {}
+    for timeline in ("dense", "sparse"):
+        config = write_config(tmp_path_factory.mktemp(f"whole-{timeline}") / "p.yaml", lake, time_slice="off",
+                              timeline=timeline)
+        run_intraday(intraday_bin, "run", config)
+        assert not any("time_slices" in b for b in batches_of(config.parent / "out"))
+        outs[timeline] = day_files(config.parent / "out")
+    return outs
+
+
+@pytest.mark.parametrize("time_slice,workers,timeline",
+                         [("256KiB", 1, "dense"), ("256KiB", 2, "dense"), ("1MiB", 2, "sparse"),
+                          ("64KiB", 2, "sparse")])
+def test_sliced_day_files_equal_whole_days(intraday_bin, lake, whole, tmp_path, time_slice, workers, timeline):
+    config = write_config(tmp_path / "p.yaml", lake, time_slice=time_slice, workers=workers, timeline=timeline)
+    plan = plan_json(intraday_bin, config)
+    [batch] = plan["batches"]
+    assert plan["strategy"] == "direct" and batch["time_slice_bytes"] > 0
+    assert "in time slices of" in run_intraday(intraday_bin, "plan", config, "--day", DAY).stdout
+    run_intraday(intraday_bin, "run", config)
+    out = tmp_path / "out"
+    assert day_files(out) == whole[timeline]
+    [ran] = batches_of(out)
+    assert ran["time_slices"] > 2 and ran["time_slice_bytes"] == batch["time_slice_bytes"]
+    assert "stream_fallback" not in ran
+
+
+def test_files_out_of_time_order_are_sliced_and_sorted(intraday_bin, lake, tmp_path):
+    # One trades file in reverse row order: every listing's trades arrive out of time order, from
+    # row groups that each span several slices; every slice's rows are sorted in place.
+    shuffled = tmp_path / "lake"
+    for src in lake.rglob("*"):
+        dst = shuffled / src.relative_to(lake)
+        if src.is_dir():
+            dst.mkdir(parents=True, exist_ok=True)
+        elif "trades-plus-XLON" in src.name:
+            table = pq.read_table(src)
+            pq.write_table(table.take(list(range(table.num_rows - 1, -1, -1))), dst, row_group_size=512)
+        else:
+            dst.write_bytes(src.read_bytes())
+    outs = {}
+    for time_slice in ("off", "256KiB"):
+        config = write_config(tmp_path / time_slice / "p.yaml", shuffled, time_slice=time_slice, workers=2)
+        run_intraday(intraday_bin, "run", config)
+        outs[time_slice] = day_files(config.parent / "out")
+    assert outs["256KiB"] == outs["off"]
+    [ran] = batches_of(tmp_path / "256KiB" / "out")
+    assert ran["time_slices"] > 2 and ran["sorted_listings"] > 0
+
+
+def test_a_day_too_large_for_the_workers_is_sliced_instead_of_shredded(intraday_bin, tmp_path):
+    # One worker, budgets from small to large: shredded while a slice would not fit (or the day
+    # would take more than 16 slices), then sliced, then whole once the day fits. More events per
+    # listing than the other tests' lake, so that the input outweighs the output rows.
+    lake = generate(intraday_bin, tmp_path / "lake", listings=8, events=20000)
+    strategies = []
+    sliced_at = None
+    for mib in range(30, 140, 4):
+        config = write_config(tmp_path / f"{mib}" / "p.yaml", lake, memory=f"{mib}MiB")
+        plan = plan_json(intraday_bin, config)
+        sliced = plan["strategy"] == "direct" and plan["batches"][0]["time_slice_bytes"] > 0
+        strategies.append("sliced" if sliced else plan["strategy"])
+        if sliced and sliced_at is None:
+            sliced_at = config
+            assert "in time slices of about" in plan["strategy_reason"]
+            assert plan["batches"][0]["memory_bytes"] <= plan["data_budget"]
+    order = [s for i, s in enumerate(strategies) if i == 0 or s != strategies[i - 1]]
+    assert order == ["shred", "sliced", "direct"], strategies
+    reference = write_config(tmp_path / "whole" / "p.yaml", lake, time_slice="off")
+    run_intraday(intraday_bin, "run", reference)
+    run_intraday(intraday_bin, "run", sliced_at)
+    assert day_files(sliced_at.parent / "out") == day_files(reference.parent / "out")
+    [ran] = batches_of(sliced_at.parent / "out")
+    assert ran["time_slices"] > 1
+
+    # The same budget with slicing off, or with a module that does not stream over time: shredded.
+    memory = sliced_at.parent.name + "MiB"
+    off = write_config(tmp_path / "off" / "p.yaml", lake, memory=memory, time_slice="off")
+    assert plan_json(intraday_bin, off)["strategy"] == "shred"
+    orders = write_config(tmp_path / "orders" / "p.yaml", lake, memory=memory,
+                          modules="      l3: {advanced: [AvgRestingTime]}\n")
+    assert all(b["time_slice_bytes"] == 0 for b in plan_json(intraday_bin, orders)["batches"])
+
+
+def test_files_with_row_groups_by_listing_are_not_sliced(intraday_bin, tmp_path):
+    # Row groups by listing span the whole day: the first slice would decode and hold all of it.
+    lake = generate(intraday_bin, tmp_path / "lake", listings=8, events=3000, layout="listing",
+                    row_group_rows=256)
+    config = write_config(tmp_path / "p.yaml", lake, time_slice="64KiB")
+    assert all(b["time_slice_bytes"] == 0 for b in plan_json(intraday_bin, config)["batches"])
+
+
+@pytest.mark.parametrize("value,ok", [("auto", True), ("off", True), ("0", True), ("8MiB", True),
+                                      ("fast", False), ("1KiB", False)])
+def test_time_slice_setting(intraday_bin, lake, tmp_path, value, ok):
+    config = write_config(tmp_path / "p.yaml", lake, time_slice=value)
+    proc = run_intraday(intraday_bin, "validate", config, check=False)
+    assert (proc.returncode == 0) == ok, proc.stdout + proc.stderr
+    if not ok:
+        assert "run.time_slice" in proc.stdout + proc.stderr
+
+
+def test_peak_rss_of_a_sliced_day_does_not_grow_with_its_rows(intraday_bin, tmp_path):
+    # Four listings with N and with 4N events each. Whole, the worker's peak RSS grows with the
+    # day's rows; in slices of 4 MiB, it grows by the per-row keys and the output only.
+    modules = "      l2: {levels: 10}\n      trade: {}\n      l2tw: {levels: 10}\n"
+    peaks = {}
+    small, large = 40000, 160000
+    for events in (small, large):
+        lake = generate(intraday_bin, tmp_path / f"lake{events}", listings=4, events=events, mics="XLON")
+        for time_slice in ("off", "4MiB"):
+            config = write_config(tmp_path / f"{events}-{time_slice}" / "p.yaml", lake, time_slice=time_slice,
+                                  workers=2, modules=modules, mics="XLON")
+            run_intraday(intraday_bin, "run", config)
+            [batch] = batches_of(config.parent / "out")
+            assert (batch.get("time_slices", 0) > 1) == (time_slice != "off")
+            peaks[events, time_slice] = batch["peak_rss_bytes"]
+        assert day_files(tmp_path / f"{events}-4MiB" / "out") == day_files(tmp_path / f"{events}-off" / "out")
+    whole_growth = peaks[large, "off"] - peaks[small, "off"]
+    sliced_growth = peaks[large, "4MiB"] - peaks[small, "4MiB"]
+    figures = {f"{e} events, {s}": f"{p / 2**20:.1f} MiB" for (e, s), p in peaks.items()}
+    print("worker peak RSS:", figures)  # docs/engine.md records them (pytest -s shows them)
+    assert whole_growth > 40 * 2**20, figures
+    assert sliced_growth < whole_growth / 3, figures
