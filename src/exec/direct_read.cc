@@ -255,20 +255,39 @@ Result<std::vector<PlacedTable>> PlaceTables(const Lake& lake, const std::vector
         if (row_place[i] >= 0 && is_null(i)) valid[row_place[i]] = 0;
       }
     };
+    // The rows that go anywhere, [first, end): a time slice reads pieces whose rows of the
+    // slice, and those it holds, are each mostly one run (files in time order).
+    auto extent = [](const std::vector<int64_t>& to) {
+      int64_t first = 0, end = static_cast<int64_t>(to.size());
+      while (first < end && to[static_cast<size_t>(first)] < 0) ++first;
+      while (end > first && to[static_cast<size_t>(end) - 1] < 0) --end;
+      return std::pair<int64_t, int64_t>(first, end);
+    };
+    const auto [place_first, place_end] = extent(place);
+    const auto [held_first, held_end] =
+        keep != nullptr ? extent(held_place) : std::pair<int64_t, int64_t>(0, 0);
     // Fixed-width values of rows [row, row + n) of the piece, to their places (and held ones).
     auto place_values = [&](size_t cc, const uint8_t* values, int64_t row, int64_t n, bool has_null,
                             auto is_null) {
       const int width = d.width[cc];
-      PlaceFixedWidth(values, n, place.data() + row, width, d.values[cc]->mutable_data());
-      if (has_null) mark_nulls(cc, place.data() + row, n, is_null);
-      if (keep == nullptr) return;
-      const int64_t* to = held_place.data() + row;
-      PlaceFixedWidth(values, n, to, width, held_values[cc]->mutable_data());
+      {
+        const int64_t b = std::max(row, place_first), e = std::min(row + n, place_end);
+        if (b < e) {
+          PlaceFixedWidth(values + (b - row) * width, e - b, place.data() + b, width,
+                          d.values[cc]->mutable_data());
+          if (has_null)
+            mark_nulls(cc, place.data() + b, e - b, [&](int64_t i) { return is_null(i + b - row); });
+        }
+      }
+      const int64_t b = std::max(row, held_first), e = std::min(row + n, held_end);
+      if (b >= e) return;
+      const int64_t* to = held_place.data() + b;
+      PlaceFixedWidth(values + (b - row) * width, e - b, to, width, held_values[cc]->mutable_data());
       if (!has_null) return;
       std::vector<uint8_t>& valid = held_valid[cc];
       if (valid.empty()) valid.assign(static_cast<size_t>(n_held), 1);
-      for (int64_t i = 0; i < n; ++i) {
-        if (to[i] >= 0 && is_null(i)) valid[static_cast<size_t>(to[i])] = 0;
+      for (int64_t i = 0; i < e - b; ++i) {
+        if (to[i] >= 0 && is_null(i + b - row)) valid[static_cast<size_t>(to[i])] = 0;
       }
     };
     // Fixed-width columns of a local file straight from their pages where their Parquet type
