@@ -18,6 +18,12 @@
 #include "io/group_rows.h"
 
 namespace intraday {
+namespace {
+
+/// Rows of a column decoded from its pages at a time: a chunk stays in cache while it is placed.
+constexpr int64_t kChunkRows = 4096;
+
+}  // namespace
 
 Result<std::vector<InputPiece>> SplitInputs(const Lake& lake, const std::vector<TableColumns>& columns,
                                             const Task& task) {
@@ -54,6 +60,69 @@ Result<std::unique_ptr<TableFileReader>> OpenPiece(const Lake& lake, const Input
   return TableFileReader::Open(lake.fs(), piece.input->path, piece.input->display_path, table, options);
 }
 
+Result<std::unique_ptr<PieceInt64Columns>> PieceInt64Columns::Open(const Lake& lake, const InputPiece& piece,
+                                                                   Table table,
+                                                                   std::vector<std::string> names) {
+  std::unique_ptr<PieceInt64Columns> out(new PieceInt64Columns());
+  out->display_path_ = piece.input->display_path;
+  const size_t n = names.size();
+  out->values_.assign(n, nullptr);
+  out->valid_.assign(n, nullptr);
+  INTRADAY_ASSIGN_OR_RAISE(out->pages_,
+                           RowGroupPages::Open(lake.fs(), piece.input->path, piece.input->display_path,
+                                               piece.metadata, piece.row_group));
+  if (out->pages_ != nullptr) {
+    for (const auto& name : names) {
+      const auto field = piece.schema->GetFieldByName(name);
+      if (field == nullptr) return Status::Invalid(piece.input->display_path, ": no column ", name);
+      INTRADAY_ASSIGN_OR_RAISE(auto column, out->pages_->Column(name, *field->type()));
+      if (column == nullptr) break;
+      out->columns_.push_back(std::move(column));
+    }
+    if (out->columns_.size() == n) {
+      out->buffers_.assign(n, std::vector<int64_t>(kChunkRows));
+      out->valid_bytes_.assign(n, std::vector<uint8_t>(kChunkRows));
+      return out;
+    }
+    out->columns_.clear();
+  }
+  INTRADAY_ASSIGN_OR_RAISE(out->reader_, OpenPiece(lake, piece, table, std::move(names)));
+  out->valid_bytes_.resize(n);
+  return out;
+}
+
+Result<int64_t> PieceInt64Columns::Next() {
+  if (!columns_.empty()) {
+    int64_t rows = -1;
+    for (size_t i = 0; i < columns_.size(); ++i) {
+      bool has_null = false;
+      INTRADAY_ASSIGN_OR_RAISE(const int64_t n,
+                               columns_[i]->Next(kChunkRows, reinterpret_cast<uint8_t*>(buffers_[i].data()),
+                                                 valid_bytes_[i].data(), &has_null));
+      if (rows >= 0 && n != rows)
+        return Status::Invalid(display_path_, ": columns of one row group differ in rows");
+      rows = n;
+      values_[i] = buffers_[i].data();
+      valid_[i] = has_null ? valid_bytes_[i].data() : nullptr;
+    }
+    return rows;
+  }
+  INTRADAY_ASSIGN_OR_RAISE(batch_, reader_->Next());
+  if (batch_ == nullptr) return 0;
+  for (int c = 0; c < batch_->num_columns(); ++c) {
+    const auto i = static_cast<size_t>(c);
+    const arrow::ArrayData& data = *batch_->column_data(c);
+    values_[i] = data.GetValues<int64_t>(1);
+    valid_[i] = nullptr;
+    if (data.GetNullCount() == 0) continue;
+    valid_bytes_[i].resize(static_cast<size_t>(data.length));
+    for (int64_t r = 0; r < data.length; ++r)
+      valid_bytes_[i][static_cast<size_t>(r)] = data.IsValid(r) ? 1 : 0;
+    valid_[i] = valid_bytes_[i].data();
+  }
+  return batch_->num_rows();
+}
+
 Result<PieceSlots> ReadPieceSlots(const Lake& lake, const std::vector<TableColumns>& columns,
                                   const std::vector<InputPiece>& pieces, const std::vector<size_t>& order,
                                   const Task& task, const ListingSlots& slot_of, int64_t* input_rows) {
@@ -66,18 +135,20 @@ Result<PieceSlots> ReadPieceSlots(const Lake& lake, const std::vector<TableColum
   std::vector<int64_t> rows_read(pieces.size(), 0);
   INTRADAY_RETURN_NOT_OK(ParallelFor(pieces.size(), task.threads, [&](size_t k) -> Status {
     const size_t p = order[k];
-    INTRADAY_ASSIGN_OR_RAISE(auto reader,
-                             OpenPiece(lake, pieces[p], columns[pieces[p].table].table, {"ListingId"}));
-    std::vector<int32_t> slot;
+    INTRADAY_ASSIGN_OR_RAISE(
+        auto reader, PieceInt64Columns::Open(lake, pieces[p], columns[pieces[p].table].table, {"ListingId"}));
+    std::vector<int32_t>& slot = row_slots[p];
     while (true) {
-      INTRADAY_ASSIGN_OR_RAISE(auto batch, reader->Next());
-      if (batch == nullptr) break;
-      rows_read[p] += batch->num_rows();
-      SlotsOfRows(*batch->column_data(batch->schema()->GetFieldIndex("ListingId")), slot_of, &slot);
-      for (int32_t s : slot) {
+      INTRADAY_ASSIGN_OR_RAISE(const int64_t n, reader->Next());
+      if (n == 0) break;
+      rows_read[p] += n;
+      const int64_t* ids = reader->values(0);
+      const uint8_t* valid = reader->valid(0);
+      for (int64_t i = 0; i < n; ++i) {
+        const int32_t s = valid != nullptr && valid[i] == 0 ? -1 : slot_of.Find(ids[i]);
+        slot.push_back(s);
         if (s >= 0) ++counts[p][static_cast<size_t>(s)];
       }
-      row_slots[p].insert(row_slots[p].end(), slot.begin(), slot.end());
     }
     return Status::OK();
   }));
@@ -298,7 +369,6 @@ Result<std::vector<PlacedTable>> PlaceTables(const Lake& lake, const std::vector
       INTRADAY_ASSIGN_OR_RAISE(auto pages, RowGroupPages::Open(lake.fs(), pieces[p].input->path, display_path,
                                                                pieces[p].metadata, pieces[p].row_group));
       size_t direct = 0;
-      constexpr int64_t kChunkRows = 4096;
       std::vector<uint8_t> chunk_values;
       std::vector<uint8_t> chunk_valid(kChunkRows);
       for (const auto& name : columns[t].columns) {

@@ -13,6 +13,7 @@
 
 #include "common/status.h"
 #include "exec/task.h"
+#include "io/column_pages.h"
 #include "io/lake.h"
 #include "io/listing_slots.h"
 #include "io/table_reader.h"
@@ -47,6 +48,34 @@ inline constexpr int64_t kPieceBatchRows = 16 * 1024;
 Result<std::unique_ptr<TableFileReader>> OpenPiece(const Lake& lake, const InputPiece& piece, Table table,
                                                    std::vector<std::string> columns,
                                                    int64_t batch_rows = TableReadOptions().batch_rows);
+
+/// Int64-valued columns of a piece (ListingId, an event time in nanoseconds), a chunk of rows at a
+/// time: straight from their pages for a local file (io/column_pages.h: no Arrow arrays, no
+/// spaced dictionary decoding), else through the Arrow reader.
+class PieceInt64Columns {
+ public:
+  static Result<std::unique_ptr<PieceInt64Columns>> Open(const Lake& lake, const InputPiece& piece,
+                                                         Table table, std::vector<std::string> names);
+  /// The next chunk's rows; 0 at the end.
+  Result<int64_t> Next();
+  /// Column i's values of the chunk.
+  const int64_t* values(size_t i) const { return values_[i]; }
+  /// Column i's validity of the chunk, a byte per row (1: a value), or nullptr: all valid.
+  const uint8_t* valid(size_t i) const { return valid_[i]; }
+
+ private:
+  PieceInt64Columns() = default;
+
+  std::string display_path_;
+  std::unique_ptr<RowGroupPages> pages_;
+  std::vector<std::unique_ptr<FixedColumnPages>> columns_;  // from pages, or empty
+  std::unique_ptr<TableFileReader> reader_;                 // else through Arrow
+  std::shared_ptr<arrow::RecordBatch> batch_;               // the Arrow reader's current batch
+  std::vector<std::vector<int64_t>> buffers_;               // per column: the pages' chunk
+  std::vector<std::vector<uint8_t>> valid_bytes_;
+  std::vector<const int64_t*> values_;
+  std::vector<const uint8_t*> valid_;
+};
 
 /// A direct read of lake files (no spill file): each table's rows as one batch in which every
 /// listing's rows are contiguous, in ListingId order and in input order within a listing, so

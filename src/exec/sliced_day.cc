@@ -72,33 +72,34 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
     const std::string time_name(SpecOf(columns[t].table).event_time_column);
     std::vector<std::string> read{"ListingId"};
     if (events) read.push_back(time_name);
-    INTRADAY_ASSIGN_OR_RAISE(auto reader, OpenPiece(lake, pieces[p], columns[t].table, read));
+    INTRADAY_ASSIGN_OR_RAISE(auto reader, PieceInt64Columns::Open(lake, pieces[p], columns[t].table, read));
     PieceKeys& key = keys[p];
     key.events = events;
     key.counts.assign(n, 0);
     std::vector<int64_t> last_label(events ? n : 0, INT64_MIN);
     std::vector<int64_t> min_time(events ? n : 0, INT64_MAX), max_time(events ? n : 0, INT64_MIN);
-    std::vector<int32_t> batch_slots;
     while (true) {
-      INTRADAY_ASSIGN_OR_RAISE(auto batch, reader->Next());
-      if (batch == nullptr) break;
-      const int64_t rows = batch->num_rows();
+      INTRADAY_ASSIGN_OR_RAISE(const int64_t rows, reader->Next());
+      if (rows == 0) break;
       key.rows_read += rows;
-      SlotsOfRows(*batch->column_data(batch->schema()->GetFieldIndex("ListingId")), slot_of, &batch_slots);
-      key.slot.insert(key.slot.end(), batch_slots.begin(), batch_slots.end());
-      for (int32_t s : batch_slots) {
+      const int64_t* ids = reader->values(0);
+      const uint8_t* ids_valid = reader->valid(0);
+      const size_t first_row = key.slot.size();
+      for (int64_t r = 0; r < rows; ++r) {
+        const int32_t s = ids_valid != nullptr && ids_valid[r] == 0 ? -1 : slot_of.Find(ids[r]);
+        key.slot.push_back(s);
         if (s >= 0) ++key.counts[static_cast<size_t>(s)];
       }
       if (!events) continue;
-      const arrow::ArrayData& time_data = *batch->column_data(batch->schema()->GetFieldIndex(time_name));
-      const int64_t* times = time_data.GetValues<int64_t>(1);
+      const int64_t* times = reader->values(1);
+      const uint8_t* times_valid = reader->valid(1);
       for (int64_t r = 0; r < rows; ++r) {
-        const int32_t s = batch_slots[static_cast<size_t>(r)];
+        const int32_t s = key.slot[first_row + static_cast<size_t>(r)];
         if (s < 0) {
           key.bucket.push_back(0);
           continue;
         }
-        if (time_data.MayHaveNulls() && !time_data.IsValid(r)) {
+        if (times_valid != nullptr && times_valid[r] == 0) {
           ++key.null_times;
           key.bucket.push_back(0);
           continue;
