@@ -23,8 +23,10 @@ STREAMING_MODULES = """      trade: {}
 """
 
 
-def write_config(path: Path, lake: Path, memory: str, workers=1, modules=STREAMING_MODULES, mics="XLON, XPAR"):
+def write_config(path: Path, lake: Path, memory: str = "4GiB", workers=1, modules=STREAMING_MODULES,
+                 mics="XLON, XPAR", time_slice=None, timeline="dense"):
     path.parent.mkdir(parents=True, exist_ok=True)
+    slice_line = f"\n  time_slice: {time_slice}" if time_slice is not None else ""
     path.write_text(f"""data:
   root: {lake}
 universe:
@@ -36,11 +38,11 @@ run:
   output: {path.parent / "out"}
   scratch: {path.parent / "scratch"}
   workers: {workers}
-  memory_per_worker: {memory}
+  memory_per_worker: {memory}{slice_line}
 passes:
   - name: bars
     bucket: 1m
-    timeline: dense
+    timeline: {timeline}
     modules:
 {modules}""")
     return path
@@ -73,6 +75,20 @@ def reference(tmp_path_factory, intraday_bin, lake):
     run_intraday(intraday_bin, "run", config)
     assert not any(b.get("streamed") for b in batches_of(config.parent / "out"))
     return config.parent / "out"
+
+
+def reversed_trades_lake(lake: Path, out: Path, row_group_size=None) -> Path:
+    """A copy of `lake` with every XLON trades file in reverse row order (rows out of time order)."""
+    for src in lake.rglob("*"):
+        dst = out / src.relative_to(lake)
+        if src.is_dir():
+            dst.mkdir(parents=True, exist_ok=True)
+        elif "trades-plus-XLON" in src.name:
+            table = pq.read_table(src)
+            pq.write_table(table.take(list(range(table.num_rows - 1, -1, -1))), dst, row_group_size=row_group_size)
+        else:
+            dst.write_bytes(src.read_bytes())
+    return out
 
 
 def plan_json(binary, config: Path):
@@ -142,16 +158,7 @@ def test_streamed_from_row_groups_of_a_listing_clustered_lake(intraday_bin, tmp_
 def test_rows_out_of_time_order_fall_back_with_a_warning(intraday_bin, lake, tmp_path):
     # The same lake with one trades file in reverse row order: every listing's trades are then
     # out of time order, and the worker loads the listing whole (sorting it), as with a huge budget.
-    shuffled = tmp_path / "lake"
-    for src in lake.rglob("*"):
-        dst = shuffled / src.relative_to(lake)
-        if src.is_dir():
-            dst.mkdir(parents=True, exist_ok=True)
-        elif "trades-plus-XLON" in src.name:
-            table = pq.read_table(src)
-            pq.write_table(table.take(list(range(table.num_rows - 1, -1, -1))), dst)
-        else:
-            dst.write_bytes(src.read_bytes())
+    shuffled = reversed_trades_lake(lake, tmp_path / "lake")
     config = write_config(tmp_path / "p.yaml", shuffled, "1MiB")
     proc = run_intraday(intraday_bin, "run", config)
     out = tmp_path / "out"

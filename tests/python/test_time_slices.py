@@ -3,49 +3,10 @@ docs/planning.md): the day files equal a whole day's for any slice size, worker 
 timeline, with files out of time order too; the planner slices a day too large for the workers'
 budgets instead of shredding it, and not where slices do not pay; a sliced worker's peak RSS does
 not grow with the day's rows."""
-import json
-from pathlib import Path
-
-import pyarrow.parquet as pq
 import pytest
 
-from conftest import run_intraday, run_report, upload_tree
-from test_streaming import STREAMING_MODULES, day_files, generate
-
-DAY = "2026-01-05"
-
-
-def write_config(path: Path, lake: Path, memory="4GiB", workers=1, time_slice=None, timeline="dense",
-                 modules=STREAMING_MODULES, mics="XLON, XPAR"):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    slice_line = f"\n  time_slice: {time_slice}" if time_slice is not None else ""
-    path.write_text(f"""data:
-  root: {lake}
-universe:
-  mics: [{mics}]
-dates:
-  start: {DAY}
-  end: {DAY}
-run:
-  output: {path.parent / "out"}
-  scratch: {path.parent / "scratch"}
-  workers: {workers}
-  memory_per_worker: {memory}{slice_line}
-passes:
-  - name: bars
-    bucket: 1m
-    timeline: {timeline}
-    modules:
-{modules}""")
-    return path
-
-
-def batches_of(out: Path):
-    return [b for day in run_report(out)["days"] for b in day["batches"]]
-
-
-def plan_json(binary, config: Path):
-    return json.loads(run_intraday(binary, "plan", config, "--day", DAY, "--json").stdout)["passes"][0]
+from conftest import run_intraday, upload_tree
+from test_streaming import DAY, batches_of, day_files, generate, plan_json, reversed_trades_lake, write_config
 
 
 @pytest.fixture(scope="module")
@@ -97,16 +58,7 @@ def test_a_lake_on_s3_is_sliced_the_same(intraday_bin, lake, whole, s3_server, s
 def test_files_out_of_time_order_are_sliced_and_sorted(intraday_bin, lake, tmp_path):
     # One trades file in reverse row order: every listing's trades arrive out of time order, from
     # row groups that each span several slices; every slice's rows are sorted in place.
-    shuffled = tmp_path / "lake"
-    for src in lake.rglob("*"):
-        dst = shuffled / src.relative_to(lake)
-        if src.is_dir():
-            dst.mkdir(parents=True, exist_ok=True)
-        elif "trades-plus-XLON" in src.name:
-            table = pq.read_table(src)
-            pq.write_table(table.take(list(range(table.num_rows - 1, -1, -1))), dst, row_group_size=512)
-        else:
-            dst.write_bytes(src.read_bytes())
+    shuffled = reversed_trades_lake(lake, tmp_path / "lake", row_group_size=512)
     outs = {}
     for time_slice in ("off", "256KiB"):
         config = write_config(tmp_path / time_slice / "p.yaml", shuffled, time_slice=time_slice, workers=2)
