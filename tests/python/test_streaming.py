@@ -24,7 +24,7 @@ STREAMING_MODULES = """      trade: {}
 
 
 def write_config(path: Path, lake: Path, memory: str = "4GiB", workers=1, modules=STREAMING_MODULES,
-                 mics="XLON, XPAR", time_slice=None, timeline="dense"):
+                 mics="XLON, XPAR", time_slice=None, timeline="dense", grid="bucket: 1m"):
     path.parent.mkdir(parents=True, exist_ok=True)
     slice_line = f"\n  time_slice: {time_slice}" if time_slice is not None else ""
     path.write_text(f"""data:
@@ -41,7 +41,7 @@ run:
   memory_per_worker: {memory}{slice_line}
 passes:
   - name: bars
-    bucket: 1m
+    {grid}
     timeline: {timeline}
     modules:
 {modules}""")

@@ -44,6 +44,24 @@ def test_sliced_day_files_equal_whole_days(intraday_bin, lake, whole, tmp_path, 
     assert "stream_fallback" not in ran
 
 
+@pytest.mark.parametrize("grid,timeline", [
+    ("{bucket: 5m, anchor: start, closed: left}", "dense"),
+    ("{bucket: 30s, anchor: end, closed: right}", "sparse"),
+    ("{bucket: 7s, anchor: start, closed: right}", "dense"),
+])
+def test_other_bucket_grids_slice_the_same(intraday_bin, lake, tmp_path, grid, timeline):
+    # Cuts fall between labels of the pass's grid, whatever its length, anchor and closed side.
+    outs = {}
+    for time_slice in ("off", "128KiB"):
+        config = write_config(tmp_path / time_slice / "p.yaml", lake, time_slice=time_slice, workers=2,
+                              timeline=timeline, grid=grid.replace("{", "").replace("}", "").replace(", ", "\n    "))
+        run_intraday(intraday_bin, "run", config)
+        outs[time_slice] = day_files(config.parent / "out")
+    assert outs["128KiB"] == outs["off"]
+    [ran] = batches_of(tmp_path / "128KiB" / "out")
+    assert ran["time_slices"] > 2
+
+
 def test_a_lake_on_s3_is_sliced_the_same(intraday_bin, lake, whole, s3_server, s3_env, tmp_path):
     # Files on an object store are read through the Arrow reader (no pages reader): keys, slices
     # and held rows all take that path.
