@@ -627,16 +627,22 @@ def _worker_pids(scratch: Path):
     return pids
 
 
-@pytest.mark.parametrize("memory", ["96KiB", "4GiB", "wide"])
+@pytest.mark.parametrize("memory", ["96KiB", "4GiB", "wide", "sliced"])
 def test_kill_9_of_a_worker_is_retried_and_output_unchanged(intraday_bin, lake, reference, tmp_path, memory, request):
     # 96KiB: shredded days of several batches; 4GiB: days of one batch, whose worker writes the
     # day's file: killed (as if for memory), the batch is split in two and the driver writes it;
-    # wide: days of one batch taking both worker places, split into two of one place each.
+    # wide: days of one batch taking both worker places, split into two of one place each;
+    # sliced: days of one batch computed in time slices, split into two halves that keep the setting.
+    extra_run = ""
     if memory == "wide":
         memory = request.getfixturevalue("wide_memory")
         lake = request.getfixturevalue("interleaved_lake")
+    elif memory == "sliced":
+        memory, extra_run = "4GiB", "  time_slice: 64KiB"
+        lake = request.getfixturevalue("interleaved_lake")
     scratch = tmp_path / "scratch"
-    config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", scratch, workers=2, memory=memory)
+    config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", scratch, workers=2, memory=memory,
+                          extra_run=extra_run)
     env = dict(os.environ, INTRADAY_TEST_WORKER_DELAY_MS="400")
     proc = subprocess.Popen([intraday_bin, "run", str(config)], stderr=subprocess.PIPE, text=True, env=env)
     killed = None
@@ -663,6 +669,12 @@ def test_kill_9_of_a_worker_is_retried_and_output_unchanged(intraday_bin, lake, 
             if memory != "4GiB":  # wide: the halves take one place each, the others both
                 places = [b["worker_slots"] for b in day["batches"] if b["exit"] == "exit code 0"]
                 assert places == ([1, 1] if day["day"] in split_days else [2]), day["batches"]
+            if extra_run:  # sliced: the halves keep the setting (one slice holds a half of this small
+                # day: computed whole), the other days ran in slices
+                done = [b for b in day["batches"] if b["exit"] == "exit code 0"]
+                assert done and all(b["time_slice_bytes"] == 64 << 10 for b in done), day["batches"]
+                if day["day"] not in split_days:
+                    assert done[0]["time_slices"] > 1, day["batches"]
 
 
 def test_truncated_parquet_fails_naming_the_file_and_keeps_finished_days(intraday_bin, lake, tmp_path):
@@ -679,7 +691,7 @@ def test_truncated_parquet_fails_naming_the_file_and_keeps_finished_days(intrada
     assert list(files) == ["activity/date=2026-01-05/part-00000.parquet"]  # the day before is kept
 
 
-@pytest.mark.parametrize("memory", ["4GiB", "96KiB"])
+@pytest.mark.parametrize("memory", ["4GiB", "96KiB", "sliced"])
 def test_null_event_times_fail_naming_the_table_and_keep_finished_days(intraday_bin, lake, tmp_path, memory):
     """A row without an event time cannot be bucketed: the day fails naming the table and the
     column, whether its worker reads the lake (its ListingId column then rebuilt for the general
@@ -695,7 +707,9 @@ def test_null_event_times_fail_naming_the_table_and_keep_finished_days(intraday_
     index = table.schema.get_field_index("TradeTimestamp")
     table = table.set_column(index, table.schema.field(index), pa.array(times, type=table.schema.field(index).type))
     pq.write_table(table, victim)
-    config = write_config(tmp_path / "p.yaml", broken, tmp_path / "out", tmp_path / "scratch", memory=memory)
+    extra_run = "  time_slice: 64KiB" if memory == "sliced" else ""
+    config = write_config(tmp_path / "p.yaml", broken, tmp_path / "out", tmp_path / "scratch",
+                          memory="4GiB" if memory == "sliced" else memory, extra_run=extra_run)
     proc = run_intraday(intraday_bin, "run", config, check=False)
     assert proc.returncode == 1, proc.stderr
     assert "table trades: 1 rows have a null TradeTimestamp" in proc.stderr, proc.stderr
