@@ -278,14 +278,17 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
   }
   timeline_times = {};
 
-  // Chunks of listings with about equal input rows, as the whole batch's.
+  // Chunks of listings with about equal input rows over the day; finer than a whole batch's (16
+  // a thread, not 4), since a slice's rows are spread over them less evenly and every slice ends
+  // with both threads waiting for the last chunk (50 x 8 days at 128 MiB: -6% wall,
+  // docs/benchmarks.md "Session 19").
   int64_t total_rows = 0;
   std::vector<int64_t> rows_of(n, 0);
   for (const auto& [table, rows] : result->listing_rows) {
     for (size_t l = 0; l < n; ++l) rows_of[l] += rows[l];
   }
   for (int64_t rows : rows_of) total_rows += rows;
-  const size_t chunks = std::min(n, static_cast<size_t>(std::max(1, task.threads)) * 4);
+  const size_t chunks = std::min(n, static_cast<size_t>(std::max(1, task.threads)) * 16);
   std::vector<size_t> chunk_begin{0};
   int64_t chunk_acc = 0;
   for (size_t l = 0; l < n && chunks > 1; ++l) {
