@@ -12,28 +12,18 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <span>
 #include <thread>
-#include <unordered_map>
 
 #include <arrow/array.h>
-#include <arrow/array/concatenate.h>
 #include <arrow/io/file.h>
 #include <arrow/ipc/reader.h>
-#include <arrow/ipc/writer.h>
 #include <arrow/memory_pool.h>
-#include <arrow/table.h>
-#include <arrow/util/bit_util.h>
-#include <arrow/util/bitmap_generate.h>
-#include <arrow/util/bitmap_ops.h>
-#include <arrow/util/byte_size.h>
 #include <fmt/format.h>
 
 #include "config/config_json.h"
@@ -41,13 +31,11 @@
 #include "exec/output_schema.h"
 #include "exec/streamed_listing.h"
 #include "io/arrow_compute.h"
-#include "io/column_pages.h"
 #include "io/group_rows.h"
 #include "io/lake.h"
 #include "io/listing_slots.h"
 #include "io/table_reader.h"
 #include "metrics/listing_day_computer.h"
-#include "metrics/listing_slices.h"
 #include "metrics/registry.h"
 #include "plan/planner.h"
 

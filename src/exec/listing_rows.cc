@@ -178,6 +178,62 @@ Result<bool> RunsOfSortedListings(const std::vector<std::shared_ptr<arrow::Recor
 
 }  // namespace
 
+ListingGatherer::ListingGatherer(const TableRows& rows) : rows_(rows), buffers_(rows.columns.size()) {
+  // Listings of one run are views (Gather), never copied: only the others need the buffers.
+  int64_t most_rows = 0;
+  for (size_t l = 0; l < rows.rows.size(); ++l) {
+    if (rows.first_run[l + 1] - rows.first_run[l] > 1) most_rows = std::max(most_rows, rows.rows[l]);
+  }
+  for (size_t c = 0; c < rows.columns.size(); ++c) {
+    const auto& chunks = rows.columns[c];
+    std::vector<const uint8_t*> bases;
+    const auto* fixed = dynamic_cast<const arrow::FixedWidthType*>(chunks.front()->type.get());
+    const int width = fixed != nullptr ? fixed->bit_width() / 8 : 0;
+    for (const auto& d : chunks) {
+      bases.push_back(width > 0 && d->buffers.size() > 1 && d->buffers[1] != nullptr
+                          ? d->buffers[1]->data() + d->offset * width
+                          : nullptr);
+    }
+    bases_.push_back(std::move(bases));
+    may_have_nulls_.push_back(
+        std::any_of(chunks.begin(), chunks.end(), [](const auto& d) { return d->MayHaveNulls(); }));
+    const int64_t bitmap_bytes = arrow::bit_util::BytesForBits(most_rows);
+    if (may_have_nulls_.back()) buffers_[c].validity.planned = bitmap_bytes;
+    const arrow::Type::type id = chunks.front()->type->id();
+    buffers_[c].values.planned = id == arrow::Type::STRING ? (most_rows + 1) * 4
+                                 : id == arrow::Type::BOOL ? bitmap_bytes
+                                                           : most_rows * width;
+  }
+}
+
+Result<std::shared_ptr<arrow::RecordBatch>> ListingGatherer::Gather(size_t listing) {
+  const std::span<const Run> runs(rows_.runs.data() + rows_.first_run[listing],
+                                  rows_.first_run[listing + 1] - rows_.first_run[listing]);
+  const int64_t n = rows_.rows[listing];
+  std::vector<std::shared_ptr<arrow::ArrayData>> columns(rows_.columns.size());
+  if (runs.size() == 1) {
+    // All its rows are consecutive in one read batch (a direct read's grouped table, or a small
+    // spill file): a view of them, no copy.
+    for (size_t c = 0; c < columns.size(); ++c) {
+      columns[c] = rows_.columns[c][runs[0].batch]->Slice(runs[0].row, runs[0].length);
+    }
+    return arrow::RecordBatch::Make(rows_.schema, n, std::move(columns));
+  }
+  for (size_t c = 0; c < columns.size(); ++c) {
+    INTRADAY_ASSIGN_OR_RAISE(columns[c], GatherColumn(c, runs, n));
+  }
+  return arrow::RecordBatch::Make(rows_.schema, n, std::move(columns));
+}
+
+Result<uint8_t*> ListingGatherer::Reserve(RawBuffer& b, int64_t bytes) {
+  const int64_t size = b.memory != nullptr ? b.memory->size() : 0;
+  if (b.memory == nullptr || size < bytes) {
+    b.memory.reset();
+    INTRADAY_ASSIGN_OR_RAISE(b.memory, AllocateFilledBuffer(std::max({bytes, b.planned, size + size / 2})));
+  }
+  return b.memory->mutable_data();
+}
+
 Result<std::shared_ptr<arrow::ArrayData>> ListingGatherer::GatherColumn(size_t c, std::span<const Run> runs,
                                                                         int64_t n) {
   const auto& chunks = rows_.columns[c];
