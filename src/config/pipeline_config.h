@@ -24,7 +24,6 @@ namespace intraday {
 
 inline constexpr uint64_t kDefaultMemoryPerWorker = uint64_t{2} << 30;  // 2 GiB
 inline constexpr uint64_t kDefaultShredBuffer = uint64_t{256} << 20;    // 256 MiB
-
 inline constexpr int64_t kDefaultSessionPadding = 10 * 60 * kNanosPerSecond;
 
 /// `data`: where the vendor tables are.

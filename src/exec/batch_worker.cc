@@ -305,21 +305,14 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
   // Chunks of listings with about equal input rows.
   const size_t n = task.listings.size();
   int64_t total_rows = 0;
+  std::vector<int64_t> rows_of(n, 0);
   for (const auto& t : tables) {
-    std::vector<int64_t>& listing_rows = result.listing_rows[t.table];  // for the size history
-    listing_rows = t.rows;
-    for (int64_t rows : t.rows) total_rows += rows;
+    result.listing_rows[t.table] = t.rows;  // for the size history
+    for (size_t l = 0; l < n; ++l) rows_of[l] += t.rows[l];
   }
-  const size_t chunks = std::min(n, static_cast<size_t>(std::max(1, task.threads)) * 4);
-  std::vector<size_t> chunk_begin{0};
-  int64_t acc = 0;
-  for (size_t l = 0; l < n && chunks > 1; ++l) {
-    for (const auto& t : tables) acc += t.rows[l];
-    if (acc * static_cast<int64_t>(chunks) >= total_rows * static_cast<int64_t>(chunk_begin.size()) &&
-        l + 1 < n && chunk_begin.size() < chunks)
-      chunk_begin.push_back(l + 1);
-  }
-  chunk_begin.push_back(n);
+  for (int64_t rows : rows_of) total_rows += rows;
+  const std::vector<size_t> chunk_begin =
+      ChunksOfListings(rows_of, static_cast<size_t>(std::max(1, task.threads)) * 4);
   const size_t n_chunks = chunk_begin.size() - 1;
   // Spill files read through a mapping (local scratch) let go of their pages as listings are
   // done, in sixteen steps.

@@ -697,7 +697,6 @@ Result<PreparedDay> PipelineRunner::PrepareEventDay(const PassContext& pass, Dat
     prepared.tasks.front().task.day_file = day_file;
     prepared.tasks.front().task.day_file_compression = DayFileCompressionOf(config_.run);
   }
-
   return prepared;
 }
 

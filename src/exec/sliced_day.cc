@@ -282,22 +282,12 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
   // a thread, not 4), since a slice's rows are spread over them less evenly and every slice ends
   // with both threads waiting for the last chunk (50 x 8 days at 128 MiB: -6% wall,
   // docs/benchmarks.md "Session 19").
-  int64_t total_rows = 0;
   std::vector<int64_t> rows_of(n, 0);
   for (const auto& [table, rows] : result->listing_rows) {
     for (size_t l = 0; l < n; ++l) rows_of[l] += rows[l];
   }
-  for (int64_t rows : rows_of) total_rows += rows;
-  const size_t chunks = std::min(n, static_cast<size_t>(std::max(1, task.threads)) * 16);
-  std::vector<size_t> chunk_begin{0};
-  int64_t chunk_acc = 0;
-  for (size_t l = 0; l < n && chunks > 1; ++l) {
-    chunk_acc += rows_of[l];
-    if (chunk_acc * static_cast<int64_t>(chunks) >= total_rows * static_cast<int64_t>(chunk_begin.size()) &&
-        l + 1 < n && chunk_begin.size() < chunks)
-      chunk_begin.push_back(l + 1);
-  }
-  chunk_begin.push_back(n);
+  const std::vector<size_t> chunk_begin =
+      ChunksOfListings(rows_of, static_cast<size_t>(std::max(1, task.threads)) * 16);
   const size_t n_chunks = chunk_begin.size() - 1;
   INTRADAY_ASSIGN_OR_RAISE(*output, OutputChunks::Open(task, scratch, schema, n_chunks));
 
@@ -360,7 +350,7 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
         if (listings[l] != nullptr) front[t][l] = listings[l]->carried(t);
       }
     }
-    extras.front = front;
+    extras.front = std::move(front);
     INTRADAY_ASSIGN_OR_RAISE(auto placed, PlaceTables(lake, columns, pieces, order, task, std::move(selected),
                                                       &result->sorted_listings, &result->page_column_chunks,
                                                       &result->arrow_column_chunks, &extras));
@@ -405,7 +395,7 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
           if (!computer.is_event_table(i) || tables[i].rows[l] == 0) continue;
           INTRADAY_ASSIGN_OR_RAISE(auto rows, gatherers[i].Gather(l));
           views[i] = ListingTable(std::move(rows), tables[i].time_column);
-          const auto& carried = front[i][l];
+          const auto& carried = extras.front[i][l];
           any_events = any_events || tables[i].rows[l] > (carried == nullptr ? 0 : carried->num_rows());
         }
         if (last <= first) {

@@ -196,8 +196,8 @@ Result<bool> SlicesPay(const Lake& lake, const DayPlan& plan) {
 
 /// A day that would be shredded, planned instead as one direct batch computed in time slices
 /// within one worker's budget (run.time_slice auto or a size): one decode of the lake files in
-/// that worker, no spill files (200 listings x 2 days with 512 MiB workers: -9% wall, -16% peak
-/// against shredding; docs/planning.md). Empty where the pass does not stream over time, a row
+/// that worker, no spill files (200 listings x 2 days with one 1 GiB worker: -12% wall, peak
+/// 867 -> 685 MiB against shredding; docs/planning.md). Empty where the pass does not stream over time, a row
 /// cap applies (a batch of the whole day would break it), a listing has no size estimate, or
 /// the fixed part (above) leaves room only for more than kMaxAutoTimeSlices slices.
 Result<std::optional<WidePlan>> PackSliced(const Lake& lake, const DayPlan& plan,
