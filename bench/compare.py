@@ -74,6 +74,9 @@ def parse_args():
                                              "default 3 (quick: 2)")
     ap.add_argument("--workers", type=int, default=2, help="intraday workers = Polars/DuckDB/Arrow threads")
     ap.add_argument("--budget", default="1GiB", help="intraday memory_per_worker; DuckDB gets workers x budget")
+    ap.add_argument("--intraday-set", metavar="KEY=VALUE", action="append", default=[],
+                    help="a setting of intraday's run: section (docs/config.md), e.g. time_slice=128MiB; "
+                         "repeatable; the report's settings name them")
     ap.add_argument("--memory-cap", metavar="BYTES|auto",
                     help="run every engine in a memory cgroup of this size ('auto': workers x budget, "
                          "DuckDB's memory_limit), so that all have the same memory; a run the kernel's OOM "
@@ -105,6 +108,12 @@ def parse_args():
     if args.memory_cap:
         args.memory_cap_bytes = (_util.parse_bytes(args.budget) * args.workers if args.memory_cap == "auto"
                                  else _util.parse_bytes(args.memory_cap))
+    args.intraday_run = {}
+    for setting in args.intraday_set:
+        key, sep, value = setting.partition("=")
+        if not sep or not key:
+            ap.error(f"--intraday-set: expected KEY=VALUE, got {setting!r}")
+        args.intraday_run[key] = value
     args.engines = [e for e in args.engines.split(",") if e]
     unknown = set(args.engines) - set(ENGINES)
     if unknown or "intraday" not in args.engines:
@@ -148,7 +157,7 @@ def machine(args) -> dict:
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "started": time.strftime("%Y-%m-%d %H:%M:%S"), "load_at_start": load_average(),
         "memory_cap": args.memory_cap, "memory_cap_bytes": args.memory_cap_bytes,
-        "memory_reclaim": _util.memory_reclaim(),
+        "memory_reclaim": _util.memory_reclaim(), "intraday_run": args.intraday_run,
     }
 
 
@@ -161,7 +170,8 @@ def engine_command(engine: str, args, lake: Path, days: list[str], workdir: Path
     day_list = ",".join(days)
     if engine == "intraday":
         config = workdir / "pipeline.yaml"
-        _util.write_pipeline(config, lake, days, workdir / "out", workdir / "scratch", args.workers, args.budget)
+        _util.write_pipeline(config, lake, days, workdir / "out", workdir / "scratch", args.workers, args.budget,
+                             args.intraday_run)
         return [args.bin, "run", str(config), "--progress", "never"]
     if engine == "polars":
         return [PYTHON, str(BENCH / "_polars_job.py"), "--lake", str(lake), "--days", day_list,
@@ -455,7 +465,9 @@ def write_report(args, info: dict, results: list[dict]) -> None:
           f"Started {info['started']}, finished {info['finished']}; load average at start {info['load_at_start']}, "
           f"at end {info['load_at_end']}.",
           f"Settings: profile {args.profile}, {args.workers} workers / threads, intraday memory_per_worker "
-          f"{args.budget} (DuckDB memory_limit {args.workers} x {args.budget}), {args.reps} runs per engine and lake, "
+          f"{args.budget} (DuckDB memory_limit {args.workers} x {args.budget})"
+          + "".join(f", intraday {k}: {v}" for k, v in args.intraday_run.items())
+          + f", {args.reps} runs per engine and lake, "
           f"engines run in rotating order, each after the lake's files of its days were read into the page cache; "
           f"wait for other processes below {100 * args.quiet_share:.0f}% of the CPU "
           f"before a run, rerun (up to {args.noisy_retries} times) a run during which they used more than "
@@ -481,6 +493,7 @@ def main() -> int:
         saved = json.loads((args.report / "compare.json").read_text())
         if saved["machine"].get("memory_cap_bytes"):  # the run's cap, not this command line's
             args.memory_cap, args.memory_cap_bytes = saved["machine"]["memory_cap"], saved["machine"]["memory_cap_bytes"]
+        args.intraday_run = saved["machine"].get("intraday_run", {})
         write_report(args, saved["machine"], saved["points"])
         print(f"report rewritten from {args.report / 'compare.json'}")
         return 0
@@ -494,8 +507,8 @@ def main() -> int:
     print(f"command: {info['command']}")
     print(f"{info['cpu']}, {info['cores']} cores, {info['ram_gib']} GiB, {info['os']}; {info['intraday']}, "
           f"Polars {info['polars']}, DuckDB {info['duckdb']}, pyarrow {info['pyarrow']}; load {info['load_at_start']}")
-    print(f"profile {args.profile}, {args.workers} workers/threads, intraday budget {args.budget} per worker, "
-          f"{args.reps} reps, engines {', '.join(args.engines)}")
+    print(f"profile {args.profile}, {args.workers} workers/threads, intraday budget {args.budget} per worker"
+          f"{''.join(f', {k}: {v}' for k, v in args.intraday_run.items())}, {args.reps} reps, engines {', '.join(args.engines)}")
     results = []
     for point in points(args):
         results.append(run_point(args, point, lambda text: print(text, flush=True)))

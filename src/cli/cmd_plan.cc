@@ -255,7 +255,8 @@ std::string FormatPlan(const DayPlan& plan, const PipelineConfig& config) {
       out += fmt::format("    {:>5}  {:<27} {:>6}{} {:>12}{}\n", b.id, range, b.listings.size(),
                          TableCells(plan, b.rows), FormatBytes(b.memory_bytes),
                          b.time_slice_bytes > 0
-                             ? fmt::format("  in time slices of {}", FormatBytes(b.time_slice_bytes))
+                             ? fmt::format("  in time slices of {}{}", FormatBytes(b.time_slice_bytes),
+                                           b.slice_output_spilled ? ", output rows in scratch" : "")
                          : b.streamed         ? "  OVERSIZE, streamed over time"
                          : b.oversize         ? "  OVERSIZE"
                          : b.worker_slots > 1 ? fmt::format("  takes {} worker places", b.worker_slots)

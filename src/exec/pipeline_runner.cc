@@ -684,6 +684,7 @@ Result<PreparedDay> PipelineRunner::PrepareEventDay(const PassContext& pass, Dat
     tracked.task.inputs = std::move(inputs[static_cast<size_t>(batch.id)]);
     tracked.task.stream_over_time = batch.streamed;
     tracked.task.time_slice_bytes = batch.time_slice_bytes;
+    tracked.task.slice_output_spilled = batch.slice_output_spilled;
     SetWorkerSlots(tracked, batch.worker_slots, plan.memory_budget);
     prepared.tasks.push_back(std::move(tracked));
   }
@@ -1121,6 +1122,7 @@ Status PipelineRunner::TaskExited(DayRun& run, Running done, const ChildExit& ex
     if (tracked.task.time_slice_bytes > 0) {
       entry["time_slice_bytes"] = tracked.task.time_slice_bytes;
       entry["time_slices"] = result.time_slices;
+      entry["slice_output_bytes"] = result.slice_output_bytes;
       if (!result.stream_fallback.empty()) {
         entry["stream_fallback"] = result.stream_fallback;
         Warn(fmt::format("{} {} batch {}: not computed in time slices, {}: its worker may exceed the budget",

@@ -10,6 +10,7 @@
 #include "exec/listing_rows.h"
 #include "exec/output_schema.h"
 #include "exec/parallel.h"
+#include "exec/slice_output.h"
 #include "io/group_rows.h"
 #include "metrics/listing_slices.h"
 
@@ -35,6 +36,9 @@ struct PieceKeys {
   std::shared_ptr<arrow::RecordBatch> held;
   std::vector<int32_t> held_slot, held_slice;
 };
+
+/// Rows per batch of a chunk's merged output (OutputAssembler's default).
+constexpr int64_t kSliceOutputBatchRows = 16 * 1024;
 
 /// Decoded bytes per row of a table as read (a string counted at 16 bytes).
 double DecodedRowBytes(const arrow::Schema& schema) {
@@ -290,10 +294,21 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
       ChunksOfListings(rows_of, static_cast<size_t>(std::max(1, task.threads)) * 16);
   const size_t n_chunks = chunk_begin.size() - 1;
   INTRADAY_ASSIGN_OR_RAISE(*output, OutputChunks::Open(task, scratch, schema, n_chunks));
+  // Each slice's rows of a chunk in a file beside the task's output (local scratch), merged
+  // listing by listing after the last slice, so that the day's output rows are never all held:
+  // where the plan counted on it, or where they are more than half a slice (as the planner's
+  // SpillSliceOutput, from the labels' count here: a plan of a day sized whole has no count).
+  uint64_t output_rows = 0;
+  for (const auto& listing : listings) output_rows += listing != nullptr ? listing->labels().size() : 0;
+  const uint64_t output_bytes = output_rows * static_cast<uint64_t>(schema->num_fields()) * 8;
+  const bool spill =
+      !scratch.is_s3() && (task.slice_output_spilled || output_bytes > task.time_slice_bytes / 2);
+  INTRADAY_ASSIGN_OR_RAISE(
+      auto computed,
+      SliceOutputs::Open(spill ? task.output_path + ".slices" : std::string(), schema, n_chunks));
 
-  // 4. Slice by slice: its rows placed, then every listing's buckets of the slice computed; the
-  // rows of a listing's slices are kept until its last, then written in order.
-  std::vector<std::unique_ptr<OutputAssembler>> computed(n);  // per listing, its rows so far
+  // 4. Slice by slice: its rows placed, then every listing's buckets of the slice computed, each
+  // chunk's rows set aside (SliceOutputs); after the last, each chunk's rows merged and written.
   SliceExtras extras;
   std::vector<size_t> next_label(n, 0);
   for (size_t slice = 0; slice < n_slices; ++slice) {
@@ -381,6 +396,8 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
     INTRADAY_RETURN_NOT_OK(ParallelFor(n_chunks, task.threads, [&](size_t c) -> Status {
       std::vector<ListingGatherer> gatherers;
       for (const auto& t : tables) gatherers.emplace_back(t);
+      OutputAssembler assembler(schema, modules);
+      std::vector<int64_t> listing_rows(chunk_begin[c + 1] - chunk_begin[c], 0);
       for (size_t l = chunk_begin[c]; l < chunk_begin[c + 1]; ++l) {
         if (listings[l] == nullptr) continue;
         const std::vector<int64_t>& labels = listings[l]->labels();
@@ -406,24 +423,21 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
         }
         std::vector<OutputBlock> blocks;
         INTRADAY_RETURN_NOT_OK(listings[l]->ComputeSliceOnViews(first, last, std::move(views), &blocks));
-        if (computed[l] == nullptr) computed[l] = std::make_unique<OutputAssembler>(schema, modules);
-        INTRADAY_RETURN_NOT_OK(computed[l]->Append(
+        INTRADAY_RETURN_NOT_OK(assembler.Append(
             task.listings[l], std::span<const int64_t>(labels.data() + first, last - first), blocks));
+        listing_rows[l - chunk_begin[c]] = static_cast<int64_t>(last - first);
         next_label[l] = last;
       }
+      INTRADAY_ASSIGN_OR_RAISE(auto rows, assembler.Finish());
+      INTRADAY_RETURN_NOT_OK(computed->Add(c, std::move(listing_rows), rows, last_slice));
       if (!last_slice) return Status::OK();
-      std::vector<std::shared_ptr<arrow::RecordBatch>> chunk_output;
-      for (size_t l = chunk_begin[c]; l < chunk_begin[c + 1]; ++l) {
-        listings[l].reset();
-        if (computed[l] == nullptr) continue;
-        INTRADAY_ASSIGN_OR_RAISE(auto rows, computed[l]->Finish());
-        computed[l].reset();
-        for (auto& batch : rows) chunk_output.push_back(std::move(batch));
-      }
+      for (size_t l = chunk_begin[c]; l < chunk_begin[c + 1]; ++l) listings[l].reset();
+      INTRADAY_ASSIGN_OR_RAISE(auto chunk_output, computed->Merge(c, kSliceOutputBatchRows));
       return (*output)->Done(c, std::move(chunk_output));
     }));
   }
   result->time_slices = static_cast<int>(n_slices);
+  result->slice_output_bytes = computed->spilled_bytes();
   return true;
 }
 

@@ -44,6 +44,7 @@ std::string TaskToJson(const Task& task) {
                   {"stream_over_time", task.stream_over_time},
                   {"memory_budget", task.memory_budget},
                   {"time_slice_bytes", task.time_slice_bytes},
+                  {"slice_output_spilled", task.slice_output_spilled},
                   {"huge_pages", task.huge_pages},
                   {"day_file_compression", task.day_file_compression.codec},
                   {"day_file_compression_level",
@@ -79,6 +80,7 @@ Result<Task> TaskFromJson(const std::string& text) {
     task.stream_over_time = j.value("stream_over_time", false);
     task.memory_budget = j.value("memory_budget", uint64_t{0});
     task.time_slice_bytes = j.value("time_slice_bytes", uint64_t{0});
+    task.slice_output_spilled = j.value("slice_output_spilled", false);
     task.huge_pages = j.value("huge_pages", true);
     task.day_file_compression.codec = j.value("day_file_compression", std::string("zstd"));
     if (j.contains("day_file_compression_level") && !j.at("day_file_compression_level").is_null())
@@ -97,6 +99,7 @@ std::string TaskResultToJson(const TaskResult& result) {
                   {"peak_rss_bytes", result.peak_rss_bytes},
                   {"listing_rows", listing_rows},
                   {"time_slices", result.time_slices},
+                  {"slice_output_bytes", result.slice_output_bytes},
                   {"stream_fallback", result.stream_fallback},
                   {"sorted_listings", result.sorted_listings},
                   {"page_column_chunks", result.page_column_chunks},
@@ -115,6 +118,7 @@ Result<TaskResult> TaskResultFromJson(const std::string& text) {
     result.compute_seconds = j.at("compute_seconds").get<double>();
     result.peak_rss_bytes = j.value("peak_rss_bytes", int64_t{0});
     result.time_slices = j.value("time_slices", 0);
+    result.slice_output_bytes = j.value("slice_output_bytes", int64_t{0});
     result.stream_fallback = j.value("stream_fallback", std::string());
     result.sorted_listings = j.value("sorted_listings", int64_t{0});
     result.page_column_chunks = j.value("page_column_chunks", int64_t{0});

@@ -63,6 +63,10 @@ struct Task {
   /// over time: the worker places and computes the day's rows in time slices of about this many
   /// decoded bytes over all its listings, not the whole day at once (0: whole; run.time_slice).
   uint64_t time_slice_bytes = 0;
+  /// Sliced: each slice's output rows set aside in a file beside `output_path` until the last
+  /// slice (Batch::slice_output_spilled; local scratch only). The worker also does so where they
+  /// are more than half a slice by its own count.
+  bool slice_output_spilled = false;
   /// Whether the worker lets its large arrays and its allocator use transparent huge pages: only
   /// when memory a worker just freed is there to be reused and that pays (exec/memory_pages.h
   /// UseHugePages).
@@ -87,6 +91,7 @@ struct TaskResult {
   /// Streaming over time: the slices computed (0: the listing was loaded whole), and why a task
   /// asked to stream did not (rows out of time order in its input), for the run report.
   int time_slices = 0;
+  int64_t slice_output_bytes = 0;  // of the files its slices' output rows were set aside in
   std::string stream_fallback;
   /// Per table, listings whose rows a direct read sorted in place (out of time order in the
   /// files), and listings copied row run by row run before they were computed (rows spread over

@@ -139,6 +139,9 @@ struct Batch {
   /// bytes over all the batch's listings (run.time_slice; docs/planning.md, "A day in time
   /// slices"); 0: whole. Only a direct batch of a pass whose modules stream over time.
   uint64_t time_slice_bytes = 0;
+  /// Sliced: each slice's output rows are set aside in a scratch file and merged listing by
+  /// listing after the last slice (local scratch only), rather than held until then.
+  bool slice_output_spilled = false;
 };
 
 struct DayPlan {

@@ -104,7 +104,8 @@ nlohmann::ordered_json ToJson(const DayPlan& plan) {
                        {"oversize", b.oversize},
                        {"streamed", b.streamed},
                        {"worker_slots", b.worker_slots},
-                       {"time_slice_bytes", b.time_slice_bytes}});
+                       {"time_slice_bytes", b.time_slice_bytes},
+                       {"slice_output_spilled", b.slice_output_spilled}});
   }
   return {{"pass", plan.pass},
           {"day", plan.day.ToString()},

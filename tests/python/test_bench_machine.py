@@ -4,6 +4,8 @@ interval that bench/ab.py gives a ratio of medians (median_ratio_interval)."""
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 import _util  # noqa: E402
 
@@ -58,3 +60,27 @@ def test_the_interval_of_a_median_ratio_holds_the_ratio_and_is_reproducible():
     noisy = [3.0, 4.8, 3.1, 2.9, 4.3, 3.2]
     wide = _util.median_ratio_interval(noisy, [x * 0.93 for x in noisy])
     assert wide[1] - wide[0] > high - low  # noisier runs, a wider interval
+
+
+def test_compare_passes_intraday_settings_to_its_pipeline(tmp_path, monkeypatch):
+    import compare
+
+    monkeypatch.setattr(sys, "argv", ["compare.py", "--intraday-set", "time_slice=128MiB",
+                                      "--intraday-set", "workers=1", "--report", str(tmp_path)])
+    args = compare.parse_args()
+    assert args.intraday_run == {"time_slice": "128MiB", "workers": "1"}
+    command = compare.engine_command("intraday", args, tmp_path / "lake", ["2026-03-02"], tmp_path)
+    config = (tmp_path / "pipeline.yaml").read_text()
+    assert command[1:3] == ["run", str(tmp_path / "pipeline.yaml")]
+    assert "time_slice: 128MiB" in config
+    assert "workers: 1," in config and "workers: 2" not in config  # a setting replaces the default
+
+
+def test_compare_refuses_a_setting_without_a_value(tmp_path, monkeypatch, capsys):
+    import compare
+
+    monkeypatch.setattr(sys, "argv", ["compare.py", "--intraday-set", "time_slice"])
+    with pytest.raises(SystemExit) as exit_:
+        compare.parse_args()
+    assert exit_.value.code == 2
+    assert "--intraday-set: expected KEY=VALUE" in capsys.readouterr().err

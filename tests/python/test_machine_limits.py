@@ -92,7 +92,7 @@ def test_the_next_days_shredding_waits_for_the_workers_when_the_limit_cannot_hol
     plan = json.loads(run_intraday(intraday_bin, "plan", probe, "--day", DAYS[0], "--json", "--no-size-cache").stdout)
     estimate = sum(b["memory_bytes"] for b in plan["passes"][0]["batches"])
     budget = WORKER_BASE + math.ceil(estimate * 0.6)
-    keys = f"workers: 2, memory_per_worker: {budget}, shred_buffer: 64MiB, wide_batches: false"
+    keys = f"workers: 2, memory_per_worker: {budget}, shred_buffer: 64MiB, wide_batches: false, time_slice: off"
 
     # With room, the second day is shredded while the first day's workers run.
     roomy = run_in_cgroup(intraday_bin, write_config(tmp_path / "roomy", lake, keys), 64 << 30)

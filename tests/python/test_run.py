@@ -162,9 +162,10 @@ def test_a_day_over_one_workers_budget_within_two_runs_as_one_wide_batch(intrada
         assert day["day_file_written_by"] == "worker", day
     plan = run_intraday(intraday_bin, "plan", config, "--day", START).stdout
     assert "takes 2 worker places" in plan, plan
-    # Turned off, the same days are shredded into batches of one worker place each.
+    # Turned off (and time slices, which would otherwise take such a day), the same days are
+    # shredded into batches of one worker place each.
     off = write_config(tmp_path / "off.yaml", interleaved_lake, tmp_path / "out-off", tmp_path / "scratch-off", workers=2,
-                       memory=wide_memory, extra_run="  wide_batches: false")
+                       memory=wide_memory, extra_run="  wide_batches: false\n  time_slice: off")
     run_intraday(intraday_bin, "run", off)
     assert day_files(tmp_path / "out-off") == day_files(reference)
     for day in run_report(tmp_path / "out-off")["days"]:
@@ -291,7 +292,7 @@ def test_next_days_batches_take_the_cores_the_day_before_leaves_idle(intraday_bi
     # 600 ms each: while its last batch runs alone, the second day's batches take the idle core.
     env = dict(os.environ, INTRADAY_TEST_WORKER_DELAY_MS="600", INTRADAY_TEST_WORKER_DELAY_DAY=START)
     config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", tmp_path / "scratch", workers=2,
-                          memory="900KiB")
+                          memory="900KiB", extra_run="  time_slice: off")  # shredded, not sliced
     run_intraday(intraday_bin, "run", config, env=env)
     assert day_files(tmp_path / "out") == day_files(reference)
     report = run_report(tmp_path / "out")

@@ -42,6 +42,10 @@ def test_sliced_day_files_equal_whole_days(intraday_bin, lake, whole, tmp_path, 
     [ran] = batches_of(out)
     assert ran["time_slices"] > 2 and ran["time_slice_bytes"] == batch["time_slice_bytes"]
     assert "stream_fallback" not in ran
+    # Eight listings' output rows are more than half of these slices: set aside in scratch
+    # between slices, and the files gone with the day's scratch.
+    assert ran["slice_output_bytes"] > 0
+    assert not list((tmp_path / "scratch").rglob("*.slices"))
 
 
 @pytest.mark.parametrize("grid,timeline", [
@@ -64,13 +68,16 @@ def test_other_bucket_grids_slice_the_same(intraday_bin, lake, tmp_path, grid, t
 
 def test_a_lake_on_s3_is_sliced_the_same(intraday_bin, lake, whole, s3_server, s3_env, tmp_path):
     # Files on an object store are read through the Arrow reader (no pages reader): keys, slices
-    # and held rows all take that path.
+    # and held rows all take that path. Scratch there too: the slices' output rows, with no local
+    # file to go to, stay in memory until the last slice.
     upload_tree(s3_server, lake, "slices-bucket", "lake")
     config = write_config(tmp_path / "p.yaml", "s3://slices-bucket/lake", time_slice="256KiB", workers=2)
+    config.write_text(config.read_text().replace(f"scratch: {tmp_path / 'scratch'}", "scratch: s3://slices-bucket/scratch"))
     run_intraday(intraday_bin, "run", config, env=s3_env)
     assert day_files(tmp_path / "out") == whole["dense"]
     [ran] = batches_of(tmp_path / "out")
     assert ran["time_slices"] > 2 and ran["page_column_chunks"] == 0 and ran["arrow_column_chunks"] > 0
+    assert ran["slice_output_bytes"] == 0
 
 
 def test_files_out_of_time_order_are_sliced_and_sorted(intraday_bin, lake, tmp_path):
@@ -94,7 +101,7 @@ def test_a_day_too_large_for_the_workers_is_sliced_instead_of_shredded(intraday_
     lake = generate(intraday_bin, tmp_path / "lake", listings=8, events=20000)
     strategies = []
     sliced_at = None
-    for mib in range(30, 140, 4):
+    for mib in range(6, 140, 4):
         config = write_config(tmp_path / f"{mib}" / "p.yaml", lake, memory=f"{mib}MiB")
         plan = plan_json(intraday_bin, config)
         sliced = plan["strategy"] == "direct" and plan["batches"][0]["time_slice_bytes"] > 0
@@ -103,6 +110,9 @@ def test_a_day_too_large_for_the_workers_is_sliced_instead_of_shredded(intraday_
             sliced_at = config
             assert "in time slices of about" in plan["strategy_reason"]
             assert plan["batches"][0]["memory_bytes"] <= plan["data_budget"]
+            # At the smallest budget that slices, the output rows are set aside in scratch.
+            assert plan["batches"][0]["slice_output_spilled"]
+            assert "output rows set aside in scratch" in plan["strategy_reason"]
     order = [s for i, s in enumerate(strategies) if i == 0 or s != strategies[i - 1]]
     assert order == ["shred", "sliced", "direct"], strategies
     reference = write_config(tmp_path / "whole" / "p.yaml", lake, time_slice="off")
@@ -110,7 +120,7 @@ def test_a_day_too_large_for_the_workers_is_sliced_instead_of_shredded(intraday_
     run_intraday(intraday_bin, "run", sliced_at)
     assert day_files(sliced_at.parent / "out") == day_files(reference.parent / "out")
     [ran] = batches_of(sliced_at.parent / "out")
-    assert ran["time_slices"] > 1
+    assert ran["time_slices"] > 1 and ran["slice_output_bytes"] > 0
 
     # The same budget with slicing off, or with a module that does not stream over time: shredded.
     memory = sliced_at.parent.name + "MiB"

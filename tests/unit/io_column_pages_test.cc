@@ -76,7 +76,7 @@ std::string WritePageTestFile() {
   return path;
 }
 
-class ColumnPagesTest : public testing::Test {
+class ColumnPagesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     path_ = WritePageTestFile();

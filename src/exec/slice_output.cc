@@ -1,0 +1,190 @@
+#include "exec/slice_output.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <numeric>
+#include <system_error>
+
+#include <arrow/array/data.h>
+#include <arrow/builder.h>
+#include <arrow/io/file.h>
+#include <arrow/ipc/reader.h>
+#include <arrow/ipc/writer.h>
+#include <fmt/format.h>
+
+namespace intraday {
+namespace {
+
+Status Named(const std::string& path, const Status& status) {
+  if (status.ok()) return status;
+  return status.WithMessage(path, ": ", status.message());
+}
+
+/// The batches of an IPC file, mapped: they stay valid after the file is deleted.
+Result<arrow::RecordBatchVector> ReadIpcFile(const std::string& path) {
+  INTRADAY_ASSIGN_OR_RAISE(auto file, arrow::io::MemoryMappedFile::Open(path, arrow::io::FileMode::READ));
+  INTRADAY_ASSIGN_OR_RAISE(auto reader, arrow::ipc::RecordBatchFileReader::Open(file));
+  arrow::RecordBatchVector batches;
+  for (int i = 0; i < reader->num_record_batches(); ++i) {
+    INTRADAY_ASSIGN_OR_RAISE(auto batch, reader->ReadRecordBatch(i));
+    batches.push_back(std::move(batch));
+  }
+  return batches;
+}
+
+}  // namespace
+
+SliceOutputs::SliceOutputs(std::string dir, std::shared_ptr<arrow::Schema> schema, size_t chunks)
+    : dir_(std::move(dir)), schema_(std::move(schema)), chunks_(chunks), spilled_(chunks, 0) {}
+
+SliceOutputs::~SliceOutputs() {
+  if (dir_.empty()) return;
+  std::error_code ec;  // files of chunks never merged (an error): best effort
+  std::filesystem::remove_all(dir_, ec);
+}
+
+Result<std::unique_ptr<SliceOutputs>> SliceOutputs::Open(std::string dir,
+                                                         std::shared_ptr<arrow::Schema> schema,
+                                                         size_t chunks) {
+  if (!dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Status::IOError(dir, ": cannot create the time slices' output directory: ", ec.message());
+  }
+  return std::unique_ptr<SliceOutputs>(new SliceOutputs(std::move(dir), std::move(schema), chunks));
+}
+
+Status SliceOutputs::Add(size_t chunk, std::vector<int64_t> listing_rows,
+                         const arrow::RecordBatchVector& batches, bool last) {
+  if (chunk >= chunks_.size()) return Status::Invalid("time slice output: no chunk ", chunk);
+  Chunk& out = chunks_[chunk];
+  if (!out.slices.empty() && out.slices.front().listing_rows.size() != listing_rows.size())
+    return Status::Invalid("time slice output: chunk ", chunk, " changes its listings between slices");
+  Slice slice;
+  slice.listing_rows = std::move(listing_rows);
+  if (dir_.empty() || last) {
+    slice.batches = batches;
+  } else {
+    // One file per chunk, its slices' batches one after the other.
+    auto written = [&]() -> Status {
+      if (out.writer == nullptr) {
+        out.path = fmt::format("{}/chunk-{:05d}.arrow", dir_, chunk);
+        INTRADAY_ASSIGN_OR_RAISE(out.stream, arrow::io::FileOutputStream::Open(out.path));
+        INTRADAY_ASSIGN_OR_RAISE(out.writer, arrow::ipc::MakeFileWriter(out.stream, schema_));
+      }
+      for (const auto& batch : batches) INTRADAY_RETURN_NOT_OK(out.writer->WriteRecordBatch(*batch));
+      return Status::OK();
+    }();
+    if (!written.ok()) return Named(out.path, written);
+    slice.in_file = static_cast<int>(batches.size());
+  }
+  out.slices.push_back(std::move(slice));
+  return Status::OK();
+}
+
+Result<arrow::RecordBatchVector> SliceOutputs::Merge(size_t chunk, int64_t batch_rows) {
+  if (chunk >= chunks_.size()) return Status::Invalid("time slice output: no chunk ", chunk);
+  Chunk out = std::move(chunks_[chunk]);
+  chunks_[chunk] = Chunk();
+  std::vector<Slice>& slices = out.slices;
+  if (slices.empty()) return arrow::RecordBatchVector{};
+  if (out.writer != nullptr) {  // the slices' batches in the file, in order
+    auto read = [&]() -> Result<arrow::RecordBatchVector> {
+      INTRADAY_RETURN_NOT_OK(out.writer->Close());
+      INTRADAY_ASSIGN_OR_RAISE(const int64_t bytes, out.stream->Tell());
+      spilled_[chunk] = bytes;
+      INTRADAY_RETURN_NOT_OK(out.stream->Close());
+      return ReadIpcFile(out.path);
+    }();
+    if (!read.ok()) return Named(out.path, read.status());
+    std::error_code ec;
+    std::filesystem::remove(out.path, ec);
+    size_t next = 0;
+    for (Slice& slice : slices) {
+      for (int i = 0; i < slice.in_file; ++i) {
+        if (next == read->size()) return Status::Invalid(out.path, ": fewer batches than written");
+        slice.batches.push_back((*read)[next++]);
+      }
+    }
+  }
+  // Listing by listing, its rows of each slice in turn, appended to one builder per column
+  // (slices of arrays appended through spans: no array object per listing and slice).
+  std::vector<std::vector<std::vector<arrow::ArraySpan>>> spans(slices.size());  // [slice][batch][column]
+  for (size_t s = 0; s < slices.size(); ++s) {
+    const Slice& slice = slices[s];
+    int64_t rows = 0;
+    for (const auto& batch : slice.batches) {
+      if (!batch->schema()->Equals(*schema_))
+        return Status::Invalid("time slice output: chunk ", chunk, " has a batch of another schema");
+      rows += batch->num_rows();
+      std::vector<arrow::ArraySpan> columns;
+      for (int c = 0; c < batch->num_columns(); ++c) columns.emplace_back(*batch->column_data(c));
+      spans[s].push_back(std::move(columns));
+    }
+    const int64_t listed = std::accumulate(slice.listing_rows.begin(), slice.listing_rows.end(), int64_t{0});
+    if (rows != listed)
+      return Status::Invalid("time slice output: chunk ", chunk, " has ", rows, " rows, its listings ",
+                             listed);
+  }
+  std::vector<std::unique_ptr<arrow::ArrayBuilder>> builders;
+  for (const auto& field : schema_->fields()) {
+    std::unique_ptr<arrow::ArrayBuilder> builder;
+    INTRADAY_RETURN_NOT_OK(arrow::MakeBuilder(arrow::default_memory_pool(), field->type(), &builder));
+    builders.push_back(std::move(builder));
+  }
+  int64_t remaining = 0;  // rows not yet in a batch
+  for (const Slice& slice : slices) {
+    remaining += std::accumulate(slice.listing_rows.begin(), slice.listing_rows.end(), int64_t{0});
+  }
+  auto reserve = [&]() -> Status {
+    for (auto& builder : builders) INTRADAY_RETURN_NOT_OK(builder->Reserve(std::min(remaining, batch_rows)));
+    return Status::OK();
+  };
+  INTRADAY_RETURN_NOT_OK(reserve());
+  arrow::RecordBatchVector merged;
+  int64_t pending = 0;
+  auto flush = [&]() -> Status {
+    if (pending == 0) return Status::OK();
+    arrow::ArrayVector arrays;
+    for (auto& builder : builders) {
+      std::shared_ptr<arrow::Array> array;
+      INTRADAY_RETURN_NOT_OK(builder->Finish(&array));
+      arrays.push_back(std::move(array));
+    }
+    merged.push_back(arrow::RecordBatch::Make(schema_, pending, std::move(arrays)));
+    remaining -= pending;
+    pending = 0;
+    return remaining > 0 ? reserve() : Status::OK();
+  };
+  struct Cursor {
+    size_t batch = 0;
+    int64_t row = 0;
+  };
+  std::vector<Cursor> at(slices.size());
+  for (size_t l = 0; l < slices.front().listing_rows.size(); ++l) {
+    for (size_t s = 0; s < slices.size(); ++s) {
+      int64_t rows = slices[s].listing_rows[l];
+      while (rows > 0) {
+        Cursor& cursor = at[s];
+        while (cursor.row == slices[s].batches[cursor.batch]->num_rows()) cursor = {cursor.batch + 1, 0};
+        const int64_t take =
+            std::min({rows, slices[s].batches[cursor.batch]->num_rows() - cursor.row, batch_rows - pending});
+        const std::vector<arrow::ArraySpan>& columns = spans[s][cursor.batch];
+        for (size_t c = 0; c < builders.size(); ++c)
+          INTRADAY_RETURN_NOT_OK(builders[c]->AppendArraySlice(columns[c], cursor.row, take));
+        cursor.row += take;
+        rows -= take;
+        pending += take;
+        if (pending == batch_rows) INTRADAY_RETURN_NOT_OK(flush());
+      }
+    }
+  }
+  INTRADAY_RETURN_NOT_OK(flush());
+  return merged;
+}
+
+int64_t SliceOutputs::spilled_bytes() const {
+  return std::accumulate(spilled_.begin(), spilled_.end(), int64_t{0});
+}
+
+}  // namespace intraday
