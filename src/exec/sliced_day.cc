@@ -18,14 +18,16 @@ namespace intraday {
 namespace {
 
 /// What the first read of a sliced batch (RunSlicedDirectBatch) keeps of a piece: per row its
-/// slot (-1: not a task listing) and, for the tables modules read, its bucket's number in the day
-/// (later: its slice); per listing the times that give its timeline (the first time of every run
-/// of rows in one bucket, and the extremes); the rows per run of one bucket in the piece's order.
+/// slot (-1: not a task listing); for the tables modules read, the bucket of each of the task's
+/// rows as runs of rows in one bucket, in the piece's order (later: runs of rows in one slice):
+/// rows in time order make a run per bucket, so a row's key is its 4-byte slot alone; per
+/// listing the times that give its timeline (the first time of every run of rows in one bucket,
+/// and the extremes).
 struct PieceKeys {
   std::vector<int32_t> slot;
-  std::vector<int32_t> bucket;
+  std::vector<std::pair<int32_t, int32_t>> bucket_runs;     // (bucket, rows of the task's listings)
+  std::vector<std::pair<int32_t, int64_t>> slice_runs;      // (slice, rows of the task's listings)
   std::vector<std::pair<int32_t, int64_t>> timeline_times;  // (slot, event time)
-  std::vector<std::pair<int32_t, int64_t>> bucket_runs;     // (bucket, rows of the task's listings)
   std::vector<int64_t> counts;                              // per slot
   int64_t rows_read = 0;
   int64_t null_times = 0;
@@ -99,13 +101,9 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
       const uint8_t* times_valid = reader->valid(1);
       for (int64_t r = 0; r < rows; ++r) {
         const int32_t s = key.slot[first_row + static_cast<size_t>(r)];
-        if (s < 0) {
-          key.bucket.push_back(0);
-          continue;
-        }
+        if (s < 0) continue;
         if (times_valid != nullptr && times_valid[r] == 0) {
-          ++key.null_times;
-          key.bucket.push_back(0);
+          ++key.null_times;  // an error below
           continue;
         }
         const auto l = static_cast<size_t>(s);
@@ -113,16 +111,16 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
         const int64_t label = grid.LabelOf(time);
         const int64_t bucket = (label - base_label) / grid.length();
         if (bucket < INT32_MIN || bucket > INT32_MAX) numbered = false;
-        key.bucket.push_back(static_cast<int32_t>(bucket));
+        const auto b = static_cast<int32_t>(bucket);
         if (label != last_label[l]) {
           key.timeline_times.emplace_back(s, time);
           last_label[l] = label;
         }
         min_time[l] = std::min(min_time[l], time);
         max_time[l] = std::max(max_time[l], time);
-        if (key.bucket_runs.empty() || key.bucket_runs.back().first != key.bucket.back()) {
-          key.bucket_runs.emplace_back(key.bucket.back(), 0);
-        }
+        if (key.bucket_runs.empty() || key.bucket_runs.back().first != b ||
+            key.bucket_runs.back().second == INT32_MAX)
+          key.bucket_runs.emplace_back(b, 0);
         ++key.bucket_runs.back().second;
       }
     }
@@ -165,7 +163,6 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
       bytes += row_bytes * static_cast<double>(rows);
     }
     piece_starts.emplace_back(first, bytes);
-    keys[p].bucket_runs = {};
   }
   std::sort(piece_starts.begin(), piece_starts.end());
   const size_t m = bucket_bytes.size();
@@ -209,18 +206,19 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
     PieceKeys& key = keys[p];
     if (!key.events) return Status::OK();
     key.first_slice = INT32_MAX;
-    int32_t slice = 0;  // rows mostly come in time order: the previous row's slice first
-    for (size_t r = 0; r < key.bucket.size(); ++r) {
-      if (key.slot[r] < 0) continue;
-      const int32_t b = key.bucket[r];
+    int32_t slice = 0;  // runs mostly come in time order: the previous run's slice first
+    for (const auto& [b, rows] : key.bucket_runs) {
       if (b > slice_last[static_cast<size_t>(slice)] ||
           (slice > 0 && b <= slice_last[static_cast<size_t>(slice) - 1]))
         slice = static_cast<int32_t>(std::lower_bound(slice_last.begin(), slice_last.end(), b) -
                                      slice_last.begin());
-      key.bucket[r] = slice;
+      if (key.slice_runs.empty() || key.slice_runs.back().first != slice)
+        key.slice_runs.emplace_back(slice, 0);
+      key.slice_runs.back().second += rows;
       key.first_slice = std::min(key.first_slice, slice);
       key.last_slice = std::max(key.last_slice, slice);
     }
+    key.bucket_runs = {};
     return Status::OK();
   }));
 
@@ -326,24 +324,35 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
       std::vector<int32_t>& row_slots = selected.row_slots[p];
       std::vector<int64_t>& counts = selected.counts[p];
       if (s == key.first_slice) {
-        row_slots.resize(key.slot.size());
+        // The task's rows in order, each run of the piece's slice runs in turn: rows of this
+        // slice placed, rows of later slices kept (held) with their slots and slices.
+        row_slots.assign(key.slot.size(), -1);
+        std::vector<uint8_t>* keep = key.last_slice > s ? &selected.keep[p] : nullptr;
+        if (keep != nullptr) keep->assign(key.slot.size(), 0);
+        size_t next_run = 0;
+        int64_t left = 0;
+        int32_t row_slice = 0;
         for (size_t r = 0; r < key.slot.size(); ++r) {
-          const bool in = key.slot[r] >= 0 && key.bucket[r] == s;
-          row_slots[r] = in ? key.slot[r] : -1;
-          if (in) ++counts[static_cast<size_t>(key.slot[r])];
-        }
-        if (key.last_slice > s) {
-          std::vector<uint8_t>& keep = selected.keep[p];
-          keep.resize(key.slot.size());
-          for (size_t r = 0; r < key.slot.size(); ++r) {
-            keep[r] = key.slot[r] >= 0 && key.bucket[r] > s ? 1 : 0;
-            if (keep[r] == 0) continue;
-            key.held_slot.push_back(key.slot[r]);
-            key.held_slice.push_back(key.bucket[r]);
+          const int32_t slot = key.slot[r];
+          if (slot < 0) continue;
+          while (left == 0) {
+            if (next_run == key.slice_runs.size())
+              return Status::Invalid(pieces[p].input->display_path, ": rows change between reads");
+            row_slice = key.slice_runs[next_run].first;
+            left = key.slice_runs[next_run++].second;
+          }
+          --left;
+          if (row_slice == s) {
+            row_slots[r] = slot;
+            ++counts[static_cast<size_t>(slot)];
+          } else if (keep != nullptr) {
+            (*keep)[r] = 1;
+            key.held_slot.push_back(slot);
+            key.held_slice.push_back(row_slice);
           }
         }
         key.slot = {};
-        key.bucket = {};
+        key.slice_runs = {};
       } else {
         selected.held[p] = key.held;
         row_slots.resize(key.held_slot.size());

@@ -135,12 +135,14 @@ std::optional<WidePlan> PackWide(const DayPlan& plan, const PackOptions& pack, i
   return WidePlan{std::move(packed), {InputStrategy::kDirect, std::move(reason)}};
 }
 
-/// Memory a sliced day's worker holds whatever the slice: per input row its slot and bucket
-/// (8 bytes) until its piece is read.
+/// Memory a sliced day's worker holds whatever the slice: per input row its listing's slot (4
+/// bytes) until its piece is read; its bucket is one of a run of rows in one bucket, a run per
+/// bucket and piece in rows in time order (files whose row groups are not in time order are not
+/// sliced: SlicesPay).
 uint64_t SlicedDayKeyBytes(const std::vector<ListingSize>& sizes) {
   uint64_t bytes = 0;
   for (const ListingSize& size : sizes) {
-    for (int64_t rows : size.rows) bytes += 8 * static_cast<uint64_t>(rows);
+    for (int64_t rows : size.rows) bytes += 4 * static_cast<uint64_t>(rows);
   }
   return bytes;
 }
