@@ -1185,11 +1185,13 @@ Status PipelineRunner::TaskExited(DayRun& run, Running done, const ChildExit& ex
       (exited.exit_code == kWorkerExitDiskFull || exited.exit_code == kWorkerExitDayFileDiskFull)) {
     // Not retried (exec/disk_full.h). The worker's log may be empty: it lives on the full disk.
     // The exit code says which disk: the output's (its day file) or the scratch's (its output
-    // there, or its result when it writes the day file).
+    // there, or its result when it writes the day file, or a sliced day's output rows set aside).
     const Task& task = tracked.task;
-    const std::string& file = exited.exit_code == kWorkerExitDayFileDiskFull ? task.day_file
-                              : task.day_file.empty()                        ? task.output_path
-                                                                             : task.result_path;
+    std::string file = exited.exit_code == kWorkerExitDayFileDiskFull ? task.day_file
+                       : task.day_file.empty()                        ? task.output_path
+                                                                      : task.result_path;
+    if (exited.exit_code == kWorkerExitDiskFull && task.time_slice_bytes > 0)
+      file += " or its time slices' output rows (" + task.output_path + ".slices)";
     const Status full = ErrnoError(ENOSPC, what, ": cannot write ", file);
     return fail(log.empty() ? full : full.WithMessage(full.message(), ":\n", log));
   }

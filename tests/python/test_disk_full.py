@@ -41,6 +41,10 @@ SCENARIOS = {
                             env={"INTRADAY_TEST_WORKER_DELAY_MS": "1500", "INTRADAY_TEST_WORKER_DELAY_DAY": "2026-01-06",
                                  "INTRADAY_TEST_WORKER_DELAY_BATCH": "1"}),
     "manifest": dict(disk="output", memory="4GiB", free="day2", expect=["_manifest.json"]),
+    # A day in time slices whose output rows are set aside in scratch between slices: the task
+    # file fits, the first slice's rows do not.
+    "slice_output": dict(disk="scratch", memory="4GiB", free=PAGE, run=", time_slice: 64KiB",
+                         expect=["worker exit code 4: cannot write", "time slices' output rows", ".slices)"]),
 }
 
 SCRIPT = r"""
@@ -67,12 +71,12 @@ cp -a "$OUT" "$SNAP/out-final"
 """
 
 
-def write_config(path: Path, lake: Path, out: Path, scratch: Path, memory: str) -> Path:
+def write_config(path: Path, lake: Path, out: Path, scratch: Path, memory: str, run: str = "") -> Path:
     path.write_text(f"""
 data: {{root: {lake}}}
 universe: {{mics: [XLON, XPAR]}}
 dates: {{start: {START}, end: {END}}}
-run: {{output: {out}, scratch: {scratch}, workers: 2, memory_per_worker: {memory}, retries: 2}}
+run: {{output: {out}, scratch: {scratch}, workers: 2, memory_per_worker: {memory}, retries: 2{run}}}
 passes:
   - name: activity
     bucket: 1m
@@ -122,7 +126,7 @@ def test_disk_full_stops_cleanly_and_resume_completes(intraday_bin, tmpfs_in_nam
     disk.mkdir()
     out = disk / "out" if spec["disk"] == "output" else tmp_path / "out"
     scratch = disk / "scratch" if spec["disk"] == "scratch" else tmp_path / "scratch"
-    config = write_config(tmp_path / "p.yaml", lake, out, scratch, spec["memory"])
+    config = write_config(tmp_path / "p.yaml", lake, out, scratch, spec["memory"], spec.get("run", ""))
     free = spec["free"]
     if free == "day2":  # the day's file fits, the manifest written after it does not
         size = (reference / "activity" / "date=2026-01-06" / "part-00000.parquet").stat().st_size
