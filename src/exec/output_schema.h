@@ -21,8 +21,10 @@ namespace intraday {
 /// or two of these batches when it writes the day: 16K rows are ~20 MiB of them.
 class OutputAssembler {
  public:
+  static constexpr int64_t kBatchRows = 16 * 1024;
+
   OutputAssembler(std::shared_ptr<arrow::Schema> schema, const std::vector<std::unique_ptr<Module>>& modules,
-                  int64_t batch_rows = 16 * 1024);
+                  int64_t batch_rows = kBatchRows);
 
   /// One listing-day: its labels and one block per module (same order as the modules).
   Status Append(int64_t listing_id, std::span<const int64_t> labels, const std::vector<OutputBlock>& blocks);

@@ -110,6 +110,7 @@ Result<arrow::RecordBatchVector> SliceOutputs::Merge(size_t chunk, int64_t batch
   // Listing by listing, its rows of each slice in turn, appended to one builder per column
   // (slices of arrays appended through spans: no array object per listing and slice).
   std::vector<std::vector<std::vector<arrow::ArraySpan>>> spans(slices.size());  // [slice][batch][column]
+  int64_t remaining = 0;  // rows not yet in a merged batch
   for (size_t s = 0; s < slices.size(); ++s) {
     const Slice& slice = slices[s];
     int64_t rows = 0;
@@ -125,16 +126,13 @@ Result<arrow::RecordBatchVector> SliceOutputs::Merge(size_t chunk, int64_t batch
     if (rows != listed)
       return Status::Invalid("time slice output: chunk ", chunk, " has ", rows, " rows, its listings ",
                              listed);
+    remaining += rows;
   }
   std::vector<std::unique_ptr<arrow::ArrayBuilder>> builders;
   for (const auto& field : schema_->fields()) {
     std::unique_ptr<arrow::ArrayBuilder> builder;
     INTRADAY_RETURN_NOT_OK(arrow::MakeBuilder(arrow::default_memory_pool(), field->type(), &builder));
     builders.push_back(std::move(builder));
-  }
-  int64_t remaining = 0;  // rows not yet in a batch
-  for (const Slice& slice : slices) {
-    remaining += std::accumulate(slice.listing_rows.begin(), slice.listing_rows.end(), int64_t{0});
   }
   auto reserve = [&]() -> Status {
     for (auto& builder : builders) INTRADAY_RETURN_NOT_OK(builder->Reserve(std::min(remaining, batch_rows)));

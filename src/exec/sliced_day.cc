@@ -39,9 +39,6 @@ struct PieceKeys {
   std::vector<int32_t> held_slot, held_slice;
 };
 
-/// Rows per batch of a chunk's merged output (OutputAssembler's default).
-constexpr int64_t kSliceOutputBatchRows = 16 * 1024;
-
 /// Decoded bytes per row of a table as read (a string counted at 16 bytes).
 double DecodedRowBytes(const arrow::Schema& schema) {
   double bytes = 0;
@@ -294,13 +291,13 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
   INTRADAY_ASSIGN_OR_RAISE(*output, OutputChunks::Open(task, scratch, schema, n_chunks));
   // Each slice's rows of a chunk in a file beside the task's output (local scratch), merged
   // listing by listing after the last slice, so that the day's output rows are never all held:
-  // where the plan counted on it, or where they are more than half a slice (as the planner's
-  // SpillSliceOutput, from the labels' count here: a plan of a day sized whole has no count).
+  // where the plan counted on it, or by SpillSliceOutput with the labels' count here (a plan of
+  // a day sized whole has no count).
   uint64_t output_rows = 0;
   for (const auto& listing : listings) output_rows += listing != nullptr ? listing->labels().size() : 0;
   const uint64_t output_bytes = output_rows * static_cast<uint64_t>(schema->num_fields()) * 8;
-  const bool spill =
-      !scratch.is_s3() && (task.slice_output_spilled || output_bytes > task.time_slice_bytes / 2);
+  const bool spill = !scratch.is_s3() && (task.slice_output_spilled ||
+                                          SpillSliceOutput(true, output_bytes, task.time_slice_bytes));
   INTRADAY_ASSIGN_OR_RAISE(
       auto computed,
       SliceOutputs::Open(spill ? task.output_path + ".slices" : std::string(), schema, n_chunks));
@@ -441,7 +438,7 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
       INTRADAY_RETURN_NOT_OK(computed->Add(c, std::move(listing_rows), rows, last_slice));
       if (!last_slice) return Status::OK();
       for (size_t l = chunk_begin[c]; l < chunk_begin[c + 1]; ++l) listings[l].reset();
-      INTRADAY_ASSIGN_OR_RAISE(auto chunk_output, computed->Merge(c, kSliceOutputBatchRows));
+      INTRADAY_ASSIGN_OR_RAISE(auto chunk_output, computed->Merge(c, OutputAssembler::kBatchRows));
       return (*output)->Done(c, std::move(chunk_output));
     }));
   }

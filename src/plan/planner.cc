@@ -158,12 +158,7 @@ uint64_t OutputBytes(const std::vector<ListingSize>& sizes) {
 /// the chunks are merged after the last slice, about an eighth (16 chunks a thread).
 inline constexpr uint64_t kSpilledOutputShare = 8;
 
-/// Whether a sliced day's output rows are set aside in scratch between slices: where scratch is
-/// local and they are more than half a slice (200 listings x 2 days in slices of 128 MiB: peak
-/// 655 -> 519 MiB, time unchanged; 50 listings' rows, a fifth of a slice, gain nothing).
-bool SpillSliceOutput(const PipelineConfig& config, uint64_t output_bytes, uint64_t slice_bytes) {
-  return !config.run.scratch.starts_with("s3://") && output_bytes > slice_bytes / 2;
-}
+bool LocalScratch(const PipelineConfig& config) { return !config.run.scratch.starts_with("s3://"); }
 
 /// What a sliced day's worker holds of the rows decoded ahead of their slice: a row group is
 /// decoded whole by the first slice it has rows in, and its rows of later slices are held until
@@ -240,8 +235,8 @@ Result<std::optional<WidePlan>> PackSliced(const Lake& lake, const DayPlan& plan
   uint64_t slice = slice_with(output);
   bool spilled = false;
   if (const uint64_t aside = slice_with(output / kSpilledOutputShare);
-      (slice == 0 || SpillSliceOutput(*request.config, output, slice)) &&
-      SpillSliceOutput(*request.config, output, aside)) {
+      (slice == 0 || SpillSliceOutput(LocalScratch(*request.config), output, slice)) &&
+      SpillSliceOutput(LocalScratch(*request.config), output, aside)) {
     slice = aside;
     spilled = true;
   }
@@ -284,7 +279,8 @@ Status SliceLargeDirectDay(const Lake& lake, const PlanRequest& request, DayPlan
   INTRADAY_ASSIGN_OR_RAISE(const bool pays, SlicesPay(lake, *plan));
   if (!pays) return Status::OK();
   batch.time_slice_bytes = *setting;
-  batch.slice_output_spilled = SpillSliceOutput(*request.config, OutputBytes(plan->sizes), *setting);
+  batch.slice_output_spilled =
+      SpillSliceOutput(LocalScratch(*request.config), OutputBytes(plan->sizes), *setting);
   plan->strategy_reason += fmt::format(
       "; computed in time slices of about {} (run.time_slice){}", FormatBytes(*setting),
       batch.slice_output_spilled ? fmt::format(", its {} of output rows set aside in scratch between slices",
