@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <span>
+#include <tuple>
 
 #include <arrow/array.h>
 #include <arrow/array/concatenate.h>
@@ -263,6 +264,7 @@ Result<std::vector<PlacedTable>> PlaceTables(const Lake& lake, const std::vector
   std::atomic<int64_t> page_chunks{0};
   std::atomic<int64_t> arrow_chunks{0};
   if (held != nullptr) held->assign(pieces.size(), nullptr);
+  if (slice != nullptr) slice->cursors.resize(pieces.size());
   INTRADAY_RETURN_NOT_OK(ParallelFor(pieces.size(), task.threads, [&](size_t k) -> Status {
     const size_t p = order[k];
     const size_t t = pieces[p].table;
@@ -271,15 +273,27 @@ Result<std::vector<PlacedTable>> PlaceTables(const Lake& lake, const std::vector
     const std::shared_ptr<arrow::RecordBatch> held_in = p < selected.held.size() ? selected.held[p] : nullptr;
     const std::vector<uint8_t>* keep =
         p < selected.keep.size() && !selected.keep[p].empty() ? &selected.keep[p] : nullptr;
-    if (keep != nullptr && (held_in != nullptr || held == nullptr))
-      return Status::Invalid("rows held twice, or with nowhere to go");
-    if (keep == nullptr &&
+    if (keep != nullptr && held == nullptr) return Status::Invalid("rows held with nowhere to go");
+    const std::string& display_path = pieces[p].input->display_path;
+    // The rows read: the held ones, then the file's [file_first, file_end).
+    const int64_t group_rows = pieces[p].metadata->RowGroup(pieces[p].row_group)->num_rows();
+    int64_t file_first = 0, file_end = group_rows;
+    if (!selected.file_rows.empty()) std::tie(file_first, file_end) = selected.file_rows[p];
+    if (file_first < 0 || file_end < file_first || file_end > group_rows ||
+        (file_end < group_rows && slice == nullptr))
+      return Status::Invalid(display_path, ": rows ", file_first, " to ", file_end, " of a row group of ",
+                             group_rows);
+    // Nothing to place or hold, and (a time slice's) no file rows to read past.
+    if (keep == nullptr && (selected.file_rows.empty() || file_end == file_first) &&
         std::all_of(counts[p].begin(), counts[p].end(), [](int64_t n) { return n == 0; })) {
       row_slots[p] = {};
       return Status::OK();
     }
+    const int64_t n_in = held_in != nullptr ? held_in->num_rows() : 0;
+    const int64_t n_rows = n_in + (file_end - file_first);
     const std::vector<int32_t>& piece_slots = row_slots[p];
-    const std::string& display_path = pieces[p].input->display_path;
+    if (static_cast<int64_t>(piece_slots.size()) != n_rows)
+      return Status::Invalid(display_path, ": rows change between reads");
     auto columns_change = [&] {
       return Status::Invalid("table ", SpecOf(columns[t].table).key, ": ", display_path,
                              ": columns change between input files");
@@ -337,7 +351,7 @@ Result<std::vector<PlacedTable>> PlaceTables(const Lake& lake, const std::vector
     const auto [place_first, place_end] = extent(place);
     const auto [held_first, held_end] =
         keep != nullptr ? extent(held_place) : std::pair<int64_t, int64_t>(0, 0);
-    // Fixed-width values of rows [row, row + n) of the piece, to their places (and held ones).
+    // Fixed-width values of rows [row, row + n) read, to their places (and held ones).
     auto place_values = [&](size_t cc, const uint8_t* values, int64_t row, int64_t n, bool has_null,
                             auto is_null) {
       const int width = d.width[cc];
@@ -361,82 +375,99 @@ Result<std::vector<PlacedTable>> PlaceTables(const Lake& lake, const std::vector
         if (to[i] >= 0 && is_null(i + b - row)) valid[static_cast<size_t>(to[i])] = 0;
       }
     };
+    // The file's readers: a time slice's kept from the last read of the piece, else opened here.
     // Fixed-width columns of a local file straight from their pages where their Parquet type
-    // allows (io/column_pages.h), a cache-sized chunk at a time; the others through the Arrow
-    // reader, as every column of a file on an object store. Held rows are read from their batch.
-    std::vector<std::string> read;  // through the Arrow reader
-    if (held_in == nullptr) {
-      INTRADAY_ASSIGN_OR_RAISE(auto pages, RowGroupPages::Open(lake.fs(), pieces[p].input->path, display_path,
-                                                               pieces[p].metadata, pieces[p].row_group));
+    // allows (io/column_pages.h); the others through the Arrow reader, as every column of a file
+    // on an object store.
+    std::unique_ptr<PieceCursor> own;
+    std::unique_ptr<PieceCursor>& cursor = slice != nullptr ? slice->cursors[p] : own;
+    if (file_end > file_first && cursor == nullptr) {
+      cursor = std::make_unique<PieceCursor>();
+      INTRADAY_ASSIGN_OR_RAISE(cursor->pages,
+                               RowGroupPages::Open(lake.fs(), pieces[p].input->path, display_path,
+                                                   pieces[p].metadata, pieces[p].row_group));
+      cursor->columns.resize(n_columns);
       size_t direct = 0;
-      std::vector<uint8_t> chunk_values;
-      std::vector<uint8_t> chunk_valid(kChunkRows);
       for (const auto& name : columns[t].columns) {
         if (name == "ListingId") continue;
         const int i = d.schema->GetFieldIndex(name);
-        const int own = pieces[p].schema->GetFieldIndex(name);
-        if (i < 0 || own < 0 || !pieces[p].schema->field(own)->type()->Equals(*d.schema->field(i)->type()))
+        const int own_index = pieces[p].schema->GetFieldIndex(name);
+        if (i < 0 || own_index < 0 ||
+            !pieces[p].schema->field(own_index)->type()->Equals(*d.schema->field(i)->type()))
           return columns_change();
         const auto cc = static_cast<size_t>(i);
-        const int width = d.width[cc];
-        std::unique_ptr<FixedColumnPages> column;
-        if (pages != nullptr && width > 0) {
-          INTRADAY_ASSIGN_OR_RAISE(column, pages->Column(name, *d.schema->field(i)->type()));
+        if (cursor->pages != nullptr && d.width[cc] > 0) {
+          INTRADAY_ASSIGN_OR_RAISE(cursor->columns[cc],
+                                   cursor->pages->Column(name, *d.schema->field(i)->type()));
         }
-        if (column == nullptr) {
-          read.push_back(name);
-          continue;
+        if (cursor->columns[cc] != nullptr) {
+          ++direct;
+        } else {
+          cursor->read.push_back(name);
         }
-        ++direct;
-        chunk_values.resize(static_cast<size_t>(kChunkRows * width));
-        int64_t row = 0;
-        while (true) {
+      }
+      if (direct + cursor->read.size() + 1 != n_columns) return columns_change();
+      page_chunks += static_cast<int64_t>(direct);
+      arrow_chunks += static_cast<int64_t>(cursor->read.size());
+    }
+    if (file_end > file_first && cursor->next_row != file_first)
+      return Status::Invalid(display_path, ": read from row ", file_first, " where the last read ended at ",
+                             cursor->next_row);
+    // Columns from their pages, a cache-sized chunk at a time.
+    if (file_end > file_first) {
+      std::vector<uint8_t> chunk_values;
+      std::vector<uint8_t> chunk_valid(kChunkRows);
+      for (size_t cc = 0; cc < n_columns; ++cc) {
+        FixedColumnPages* column = cursor->columns[cc].get();
+        if (column == nullptr) continue;
+        chunk_values.resize(static_cast<size_t>(kChunkRows * d.width[cc]));
+        for (int64_t row = n_in; row < n_rows;) {
           bool has_null = false;
-          INTRADAY_ASSIGN_OR_RAISE(
-              const int64_t n, column->Next(kChunkRows, chunk_values.data(), chunk_valid.data(), &has_null));
-          if (n == 0) break;
-          if (row + n > static_cast<int64_t>(place.size()))
-            return Status::Invalid(display_path, ": rows change between reads");
+          INTRADAY_ASSIGN_OR_RAISE(const int64_t n,
+                                   column->Next(std::min(kChunkRows, n_rows - row), chunk_values.data(),
+                                                chunk_valid.data(), &has_null));
+          if (n == 0) return Status::Invalid(display_path, ": rows change between reads");
           place_values(cc, chunk_values.data(), row, n, has_null,
                        [&](int64_t r) { return chunk_valid[static_cast<size_t>(r)] == 0; });
           row += n;
         }
-        if (row != static_cast<int64_t>(place.size()))
-          return Status::Invalid(display_path, ": rows change between reads");
       }
-      if (direct + read.size() + 1 != n_columns) return columns_change();
-      page_chunks += static_cast<int64_t>(direct);
-      arrow_chunks += static_cast<int64_t>(read.size());
     }
-    std::unique_ptr<TableFileReader> reader;
-    if (held_in == nullptr && !read.empty()) {
-      INTRADAY_ASSIGN_OR_RAISE(reader, OpenPiece(lake, pieces[p], columns[t].table, read, kPieceBatchRows));
+    // Batches: the held rows (every column), then the file's through the Arrow reader (its
+    // columns), up to the read's end; what it decoded past that waits for the next read.
+    if (file_end > file_first && !cursor->read.empty() && cursor->reader == nullptr) {
+      INTRADAY_ASSIGN_OR_RAISE(cursor->reader,
+                               OpenPiece(lake, pieces[p], columns[t].table, cursor->read, kPieceBatchRows));
     }
-    size_t first_row = 0;  // of the batch, within the piece
-    std::vector<int> to;   // per read column, its column in the table's schema
-    bool held_given = false;
-    while (reader != nullptr || held_in != nullptr) {
+    const bool from_reader = file_end > file_first && cursor->reader != nullptr;
+    int64_t row = 0;  // of the next batch, among the rows read
+    while (true) {
       std::shared_ptr<arrow::RecordBatch> batch;
-      if (held_in != nullptr) {
-        if (!std::exchange(held_given, true)) batch = held_in;
-      } else {
-        INTRADAY_ASSIGN_OR_RAISE(batch, reader->Next());
-      }
-      if (batch == nullptr) break;
-      if (to.empty()) {
-        for (int c = 0; c < batch->num_columns(); ++c) {
-          const int i = d.schema->GetFieldIndex(batch->schema()->field(c)->name());
-          if (i < 0 || !batch->column(c)->type()->Equals(*d.schema->field(i)->type()))
-            return columns_change();
-          to.push_back(i);
+      if (row == 0 && held_in != nullptr) {
+        batch = held_in;
+      } else if (row < n_rows && from_reader) {
+        if (cursor->pending != nullptr) {
+          batch = std::move(cursor->pending);
+        } else {
+          INTRADAY_ASSIGN_OR_RAISE(batch, cursor->reader->Next());
+          if (batch == nullptr) return Status::Invalid(display_path, ": rows change between reads");
         }
+        if (batch->num_rows() > n_rows - row) {
+          cursor->pending = batch->Slice(n_rows - row);
+          batch = batch->Slice(0, n_rows - row);
+        }
+      } else {
+        break;
       }
-      const auto n = static_cast<size_t>(batch->num_rows());
-      if (first_row + n > piece_slots.size())
-        return Status::Invalid(display_path, ": rows change between reads");
-      const std::span<const int32_t> slot(piece_slots.data() + first_row, n);
-      const auto row = static_cast<int64_t>(first_row);
-      first_row += n;
+      std::vector<int> to;  // per column, its column in the table's schema
+      for (int c = 0; c < batch->num_columns(); ++c) {
+        const int i = d.schema->GetFieldIndex(batch->schema()->field(c)->name());
+        if (i < 0 || !batch->column(c)->type()->Equals(*d.schema->field(i)->type())) return columns_change();
+        to.push_back(i);
+      }
+      const int64_t n = batch->num_rows();
+      if (row + n > n_rows) return Status::Invalid(display_path, ": rows change between reads");
+      const std::span<const int32_t> slot(piece_slots.data() + row, static_cast<size_t>(n));
       std::vector<int> other;
       for (int c = 0; c < batch->num_columns(); ++c) {
         const auto cc = static_cast<size_t>(to[static_cast<size_t>(c)]);
@@ -466,9 +497,12 @@ Result<std::vector<PlacedTable>> PlaceTables(const Lake& lake, const std::vector
             held_other[kept->schema()->field(c)->name()].push_back(kept->column(c));
         }
       }
+      row += n;
     }
-    if ((held_in != nullptr || reader != nullptr) && first_row != piece_slots.size())
+    if (row != (from_reader ? n_rows : n_in))
       return Status::Invalid(display_path, ": rows change between reads");
+    if (file_end > file_first) cursor->next_row = file_end;
+    if (file_end == group_rows) cursor.reset();
     row_slots[p] = {};
     if (keep == nullptr) return Status::OK();
     // The held rows as one batch in the table's column order (ListingId aside).

@@ -99,15 +99,32 @@ struct PieceSlots {
   std::vector<std::vector<int64_t>> counts;     // [piece][slot]
   std::vector<std::vector<int32_t>> row_slots;  // [piece][row]
   /// A time slice's (RunSlicedDirectBatch): per piece, its rows decoded by an earlier slice and
-  /// held, read instead of its file (row_slots then index them), or null.
+  /// held, read before its file rows (row_slots index the held rows, then the file rows), or null.
   std::vector<std::shared_ptr<arrow::RecordBatch>> held;
-  /// Per piece read from its file, the rows to hold for later slices (1), or empty: none.
+  /// A time slice's: per piece, the rows of its row group read from the file, [first, end), or
+  /// empty for every piece: all of them. A slice reads a piece up to its last row of the slice;
+  /// the next one goes on from there (SliceExtras::cursors).
+  std::vector<std::pair<int64_t, int64_t>> file_rows;
+  /// Per piece, the rows read (held, then from the file) to hold for later slices (1), or empty:
+  /// none.
   std::vector<std::vector<uint8_t>> keep;
 };
 
 Result<PieceSlots> ReadPieceSlots(const Lake& lake, const std::vector<TableColumns>& columns,
                                   const std::vector<InputPiece>& pieces, const std::vector<size_t>& order,
                                   const Task& task, const ListingSlots& slot_of, int64_t* input_rows);
+
+/// A piece's readers where a time slice stopped reading it part way (PieceSlots::file_rows), kept
+/// open for the next slice: a row group's rows of later slices, at its end in a file in time
+/// order, are decoded by the slice that uses them, not decoded early and held.
+struct PieceCursor {
+  int64_t next_row = 0;  // the row group's first row not read yet
+  std::unique_ptr<RowGroupPages> pages;
+  std::vector<std::unique_ptr<FixedColumnPages>> columns;  // per table column: from its pages, or null
+  std::vector<std::string> read;                           // the columns read through the Arrow reader
+  std::unique_ptr<TableFileReader> reader;                 // opened at its first use
+  std::shared_ptr<arrow::RecordBatch> pending;             // the reader's rows past the last read's end
+};
 
 /// What a time slice (RunSlicedDirectBatch) adds to a placement.
 struct SliceExtras {
@@ -120,6 +137,8 @@ struct SliceExtras {
   /// nothing refers to it any more and it is large enough: its pages are touched once per run,
   /// not once per slice.
   std::vector<std::shared_ptr<arrow::Buffer>> blocks;
+  /// Per piece, its readers where the last read stopped before the row group's end, or null.
+  std::vector<std::unique_ptr<PieceCursor>> cursors;
 };
 
 /// Steps 2 to 6 of a direct read: the rows `selected` selects, placed (PlacedTable), with a time

@@ -1123,6 +1123,8 @@ Status PipelineRunner::TaskExited(DayRun& run, Running done, const ChildExit& ex
       entry["time_slice_bytes"] = tracked.task.time_slice_bytes;
       entry["time_slices"] = result.time_slices;
       entry["slice_output_bytes"] = result.slice_output_bytes;
+      entry["slice_resumed_reads"] = result.slice_resumed_reads;
+      entry["slice_held_rows"] = result.slice_held_rows;
       if (!result.stream_fallback.empty()) {
         entry["stream_fallback"] = result.stream_fallback;
         Warn(fmt::format("{} {} batch {}: not computed in time slices, {}: its worker may exceed the budget",

@@ -33,10 +33,19 @@ struct PieceKeys {
   int64_t null_times = 0;
   bool events = false;                       // of a table some module reads
   int32_t first_slice = 0, last_slice = -1;  // the slices its rows fall in
-  /// Its rows of slices after the first, decoded by the first (PlaceTables' `held`), and their
-  /// slots and slices.
+  /// Per slice from the first, one past its last row of that slice or an earlier one: where a
+  /// slice's read of the piece ends (PieceSlots::file_rows).
+  std::vector<int64_t> slice_end;
+  /// Where the last slice's read ended: its next row, and the run of slice_runs that row is in.
+  int64_t file_row = 0;
+  size_t next_run = 0;
+  int64_t run_left = 0;
+  int32_t run_slice = 0;
+  /// Its rows of later slices that a slice's read passed (rows out of time order), decoded and
+  /// held (PlaceTables' `held`), and their slots and slices.
   std::shared_ptr<arrow::RecordBatch> held;
   std::vector<int32_t> held_slot, held_slice;
+  int64_t resumed_reads = 0, held_rows = 0;  // for the run report (TaskResult)
 };
 
 /// Decoded bytes per row of a table as read (a string counted at 16 bytes).
@@ -216,6 +225,24 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
       key.last_slice = std::max(key.last_slice, slice);
     }
     key.bucket_runs = {};
+    if (key.last_slice < key.first_slice) return Status::OK();
+    key.slice_end.assign(static_cast<size_t>(key.last_slice - key.first_slice) + 1, 0);
+    size_t run = 0;
+    int64_t left = 0;
+    int32_t row_slice = 0;
+    for (size_t r = 0; r < key.slot.size(); ++r) {
+      if (key.slot[r] < 0) continue;
+      while (left == 0) {
+        if (run == key.slice_runs.size())
+          return Status::Invalid(pieces[p].input->display_path, ": rows change between reads");
+        row_slice = key.slice_runs[run].first;
+        left = key.slice_runs[run++].second;
+      }
+      --left;
+      key.slice_end[static_cast<size_t>(row_slice - key.first_slice)] = static_cast<int64_t>(r) + 1;
+    }
+    for (size_t i = 1; i < key.slice_end.size(); ++i)
+      key.slice_end[i] = std::max(key.slice_end[i], key.slice_end[i - 1]);
     return Status::OK();
   }));
 
@@ -307,57 +334,64 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
   SliceExtras extras;
   std::vector<size_t> next_label(n, 0);
   for (size_t slice = 0; slice < n_slices; ++slice) {
-    // A piece is decoded once, by the first slice it has rows in; its rows of later slices are
-    // held (decoded) until then.
+    // A slice reads each piece from where the last one stopped up to its last row of the slice
+    // (files in time order: its rows of the slice); rows of later slices passed are held.
     const auto s = static_cast<int32_t>(slice);
     PieceSlots selected;
     selected.counts.assign(pieces.size(), std::vector<int64_t>(n, 0));
     selected.row_slots.resize(pieces.size());
     selected.held.resize(pieces.size());
+    selected.file_rows.assign(pieces.size(), {0, 0});
     selected.keep.resize(pieces.size());
     INTRADAY_RETURN_NOT_OK(ParallelFor(pieces.size(), task.threads, [&](size_t p) -> Status {
       PieceKeys& key = keys[p];
       if (!key.events || s < key.first_slice || s > key.last_slice) return Status::OK();
       std::vector<int32_t>& row_slots = selected.row_slots[p];
       std::vector<int64_t>& counts = selected.counts[p];
-      if (s == key.first_slice) {
-        // The task's rows in order, each run of the piece's slice runs in turn: rows of this
-        // slice placed, rows of later slices kept (held) with their slots and slices.
-        row_slots.assign(key.slot.size(), -1);
-        std::vector<uint8_t>* keep = key.last_slice > s ? &selected.keep[p] : nullptr;
-        if (keep != nullptr) keep->assign(key.slot.size(), 0);
-        size_t next_run = 0;
-        int64_t left = 0;
-        int32_t row_slice = 0;
-        for (size_t r = 0; r < key.slot.size(); ++r) {
-          const int32_t slot = key.slot[r];
-          if (slot < 0) continue;
-          while (left == 0) {
-            if (next_run == key.slice_runs.size())
-              return Status::Invalid(pieces[p].input->display_path, ": rows change between reads");
-            row_slice = key.slice_runs[next_run].first;
-            left = key.slice_runs[next_run++].second;
-          }
-          --left;
-          if (row_slice == s) {
-            row_slots[r] = slot;
-            ++counts[static_cast<size_t>(slot)];
-          } else if (keep != nullptr) {
-            (*keep)[r] = 1;
-            key.held_slot.push_back(slot);
-            key.held_slice.push_back(row_slice);
-          }
+      std::vector<uint8_t>& keep = selected.keep[p];
+      const int64_t end = key.slice_end[static_cast<size_t>(s - key.first_slice)];
+      const size_t n_held = key.held_slot.size();
+      row_slots.assign(n_held + static_cast<size_t>(end - key.file_row), -1);
+      keep.assign(row_slots.size(), 0);
+      std::vector<int32_t> held_slot, held_slice;
+      // The rows read, held ones first: this slice's placed, later slices' held.
+      auto take = [&](size_t i, int32_t slot, int32_t row_slice) {
+        if (row_slice == s) {
+          row_slots[i] = slot;
+          ++counts[static_cast<size_t>(slot)];
+        } else {
+          keep[i] = 1;
+          held_slot.push_back(slot);
+          held_slice.push_back(row_slice);
         }
+      };
+      for (size_t i = 0; i < n_held; ++i) take(i, key.held_slot[i], key.held_slice[i]);
+      const size_t held_kept = held_slot.size();
+      for (int64_t r = key.file_row; r < end; ++r) {
+        const int32_t slot = key.slot[static_cast<size_t>(r)];
+        if (slot < 0) continue;
+        while (key.run_left == 0) {
+          if (key.next_run == key.slice_runs.size())
+            return Status::Invalid(pieces[p].input->display_path, ": rows change between reads");
+          key.run_slice = key.slice_runs[key.next_run].first;
+          key.run_left = key.slice_runs[key.next_run++].second;
+        }
+        --key.run_left;
+        if (key.run_slice < s)
+          return Status::Invalid(pieces[p].input->display_path, ": rows change between reads");
+        take(n_held + static_cast<size_t>(r - key.file_row), slot, key.run_slice);
+      }
+      if (held_slot.empty()) keep = {};
+      key.resumed_reads += key.file_row > 0 && end > key.file_row ? 1 : 0;
+      key.held_rows += static_cast<int64_t>(held_slot.size() - held_kept);
+      selected.held[p] = std::move(key.held);
+      selected.file_rows[p] = {key.file_row, end};
+      key.file_row = end;
+      key.held_slot = std::move(held_slot);
+      key.held_slice = std::move(held_slice);
+      if (s == key.last_slice) {
         key.slot = {};
         key.slice_runs = {};
-      } else {
-        selected.held[p] = key.held;
-        row_slots.resize(key.held_slot.size());
-        for (size_t r = 0; r < key.held_slot.size(); ++r) {
-          const bool in = key.held_slice[r] == s;
-          row_slots[r] = in ? key.held_slot[r] : -1;
-          if (in) ++counts[static_cast<size_t>(key.held_slot[r])];
-        }
       }
       return Status::OK();
     }));
@@ -378,12 +412,9 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
     std::vector<std::shared_ptr<arrow::RecordBatch>> held = std::move(extras.held);
     for (size_t p = 0; p < pieces.size(); ++p) {
       PieceKeys& key = keys[p];
-      if (held[p] != nullptr) key.held = std::move(held[p]);
-      if (key.events && s == key.last_slice) {
-        key.held = nullptr;
-        key.held_slot = {};
-        key.held_slice = {};
-      }
+      if (!key.events || s < key.first_slice || s > key.last_slice) continue;
+      key.held = std::move(held[p]);
+      if (s == key.last_slice && p < extras.cursors.size()) extras.cursors[p].reset();
     }
     std::vector<TableRows> tables(n_tables);
     INTRADAY_RETURN_NOT_OK(ParallelFor(n_tables, task.threads, [&](size_t t) -> Status {
@@ -444,6 +475,10 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
   }
   result->time_slices = static_cast<int>(n_slices);
   result->slice_output_bytes = computed->spilled_bytes();
+  for (const PieceKeys& key : keys) {
+    result->slice_resumed_reads += key.resumed_reads;
+    result->slice_held_rows += key.held_rows;
+  }
   return true;
 }
 

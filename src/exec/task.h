@@ -92,6 +92,10 @@ struct TaskResult {
   /// asked to stream did not (rows out of time order in its input), for the run report.
   int time_slices = 0;
   int64_t slice_output_bytes = 0;  // of the files its slices' output rows were set aside in
+  /// Reads of a row group that went on where an earlier slice's read stopped, and rows decoded
+  /// before their slice and held for it (rows out of time order in the files).
+  int64_t slice_resumed_reads = 0;
+  int64_t slice_held_rows = 0;
   std::string stream_fallback;
   /// Per table, listings whose rows a direct read sorted in place (out of time order in the
   /// files), and listings copied row run by row run before they were computed (rows spread over

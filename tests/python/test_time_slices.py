@@ -42,6 +42,9 @@ def test_sliced_day_files_equal_whole_days(intraday_bin, lake, whole, tmp_path, 
     [ran] = batches_of(out)
     assert ran["time_slices"] > 2 and ran["time_slice_bytes"] == batch["time_slice_bytes"]
     assert "stream_fallback" not in ran
+    # Files in time order: row groups cut by a slice are read on by the next from where it
+    # stopped, and no row is decoded before its slice.
+    assert ran["slice_resumed_reads"] > 0 and ran["slice_held_rows"] == 0
     # Eight listings' output rows are more than half of these slices: set aside in scratch
     # between slices, and the files gone with the day's scratch.
     assert ran["slice_output_bytes"] > 0
@@ -78,6 +81,7 @@ def test_a_lake_on_s3_is_sliced_the_same(intraday_bin, lake, whole, s3_server, s
     [ran] = batches_of(tmp_path / "out")
     assert ran["time_slices"] > 2 and ran["page_column_chunks"] == 0 and ran["arrow_column_chunks"] > 0
     assert ran["slice_output_bytes"] == 0
+    assert ran["slice_resumed_reads"] > 0 and ran["slice_held_rows"] == 0
 
 
 def test_files_out_of_time_order_are_sliced_and_sorted(intraday_bin, lake, tmp_path):
@@ -92,6 +96,8 @@ def test_files_out_of_time_order_are_sliced_and_sorted(intraday_bin, lake, tmp_p
     assert outs["256KiB"] == outs["off"]
     [ran] = batches_of(tmp_path / "256KiB" / "out")
     assert ran["time_slices"] > 2 and ran["sorted_listings"] > 0
+    # A reversed row group's rows of later slices come first: decoded with the slice's and held.
+    assert ran["slice_held_rows"] > 0
 
 
 def test_a_day_too_large_for_the_workers_is_sliced_instead_of_shredded(intraday_bin, tmp_path):
