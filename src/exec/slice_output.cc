@@ -7,6 +7,7 @@
 
 #include <arrow/array/data.h>
 #include <arrow/builder.h>
+#include <arrow/io/buffered.h>
 #include <arrow/io/file.h>
 #include <arrow/ipc/reader.h>
 #include <arrow/ipc/writer.h>
@@ -14,6 +15,8 @@
 
 namespace intraday {
 namespace {
+
+constexpr int64_t kWriteBufferBytes = int64_t{64} << 10;  // a buffer per chunk of listings
 
 Status Named(const std::string& path, const Status& status) {
   if (status.ok()) return status;
@@ -69,7 +72,11 @@ Status SliceOutputs::Add(size_t chunk, std::vector<int64_t> listing_rows,
     auto written = [&]() -> Status {
       if (out.writer == nullptr) {
         out.path = fmt::format("{}/chunk-{:05d}.arrow", dir_, chunk);
-        INTRADAY_ASSIGN_OR_RAISE(out.stream, arrow::io::FileOutputStream::Open(out.path));
+        INTRADAY_ASSIGN_OR_RAISE(auto file, arrow::io::FileOutputStream::Open(out.path));
+        // The writer writes each column's buffers on their own (~2.6 KiB a column for a chunk's
+        // slice of the benchmark pass): a write call each cost ~4% of a sliced day's CPU.
+        INTRADAY_ASSIGN_OR_RAISE(out.stream, arrow::io::BufferedOutputStream::Create(
+                                                 kWriteBufferBytes, arrow::default_memory_pool(), file));
         INTRADAY_ASSIGN_OR_RAISE(out.writer, arrow::ipc::MakeFileWriter(out.stream, schema_));
       }
       for (const auto& batch : batches) INTRADAY_RETURN_NOT_OK(out.writer->WriteRecordBatch(*batch));

@@ -49,8 +49,8 @@ class SliceOutputs {
   };
   struct Chunk {
     std::vector<Slice> slices;
-    std::string path;  // its file, once written to
-    std::shared_ptr<arrow::io::FileOutputStream> stream;
+    std::string path;                                 // its file, once written to
+    std::shared_ptr<arrow::io::OutputStream> stream;  // buffered: the IPC writer writes buffer by buffer
     std::shared_ptr<arrow::ipc::RecordBatchWriter> writer;
   };
 

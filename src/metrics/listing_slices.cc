@@ -1,9 +1,13 @@
 #include "metrics/listing_slices.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include <arrow/array/builder_base.h>
+#include <arrow/array/util.h>
+#include <arrow/buffer.h>
 #include <arrow/builder.h>
+#include <arrow/util/bit_util.h>
 
 namespace intraday {
 
@@ -101,9 +105,34 @@ int64_t SlicedListingDay::carried_rows() const {
 
 Result<std::shared_ptr<arrow::RecordBatch>> CopyRows(const arrow::RecordBatch& batch,
                                                      const std::vector<int64_t>& rows) {
+  const auto n = static_cast<int64_t>(rows.size());
   std::vector<std::shared_ptr<arrow::Array>> columns;
   for (int c = 0; c < batch.num_columns(); ++c) {
     const auto& data = batch.column_data(c);
+    // A few rows of every listing, slice and table: fixed-width values copied as bytes, without
+    // a builder's allocations (a builder per column cost ~3% of a sliced day's CPU).
+    const int width = data->type->byte_width();
+    if (arrow::is_fixed_width(data->type->id()) && data->type->id() != arrow::Type::BOOL && width > 0 &&
+        data->buffers.size() == 2) {
+      INTRADAY_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> values, arrow::AllocateBuffer(n * width));
+      const uint8_t* from = data->buffers[1]->data() + data->offset * width;
+      for (int64_t i = 0; i < n; ++i)
+        std::memcpy(values->mutable_data() + i * width, from + rows[static_cast<size_t>(i)] * width,
+                    static_cast<size_t>(width));
+      std::shared_ptr<arrow::Buffer> validity;
+      int64_t nulls = 0;
+      if (data->MayHaveNulls()) {
+        INTRADAY_ASSIGN_OR_RAISE(validity, arrow::AllocateBitmap(n));
+        for (int64_t i = 0; i < n; ++i) {
+          const bool valid = data->IsValid(rows[static_cast<size_t>(i)]);
+          arrow::bit_util::SetBitTo(validity->mutable_data(), i, valid);
+          nulls += valid ? 0 : 1;
+        }
+        if (nulls == 0) validity = nullptr;
+      }
+      columns.push_back(arrow::MakeArray(arrow::ArrayData::Make(data->type, n, {validity, values}, nulls)));
+      continue;
+    }
     INTRADAY_ASSIGN_OR_RAISE(auto builder, arrow::MakeBuilder(data->type));
     INTRADAY_RETURN_NOT_OK(builder->Reserve(static_cast<int64_t>(rows.size())));
     const arrow::ArraySpan span(*data);

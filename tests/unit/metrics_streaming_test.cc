@@ -398,5 +398,56 @@ TEST(StreamingTest, SlicesMustComeInOrder) {
   EXPECT_NE(status.message().find("out of order"), std::string::npos) << status.ToString();
 }
 
+// The rows a slice carries into the next (SlicedListingDay), copied out of the slice's batch:
+// every column type a table has, nulls, rows in any order, a batch sliced at an offset.
+TEST(CopyRows, CopiesTheRowsOfEveryColumnType) {
+  arrow::Int64Builder ints;
+  arrow::DoubleBuilder doubles;
+  arrow::TimestampBuilder times(arrow::timestamp(arrow::TimeUnit::NANO), arrow::default_memory_pool());
+  arrow::StringBuilder strings;
+  arrow::BooleanBuilder bools;
+  arrow::Int32Builder small;
+  for (int i = 0; i < 9; ++i) {
+    ASSERT_TRUE((i % 3 == 1 ? ints.AppendNull() : ints.Append(100 + i)).ok());
+    ASSERT_TRUE((i == 4 ? doubles.AppendNull() : doubles.Append(0.5 * i)).ok());
+    ASSERT_TRUE(times.Append(int64_t{1000} * i).ok());
+    ASSERT_TRUE((i == 6 ? strings.AppendNull() : strings.Append(fmt::format("s{}", i))).ok());
+    ASSERT_TRUE(bools.Append(i % 2 == 0).ok());
+    ASSERT_TRUE(small.Append(-i).ok());
+  }
+  arrow::ArrayVector arrays(6);
+  ASSERT_TRUE(ints.Finish(&arrays[0]).ok());
+  ASSERT_TRUE(doubles.Finish(&arrays[1]).ok());
+  ASSERT_TRUE(times.Finish(&arrays[2]).ok());
+  ASSERT_TRUE(strings.Finish(&arrays[3]).ok());
+  ASSERT_TRUE(bools.Finish(&arrays[4]).ok());
+  ASSERT_TRUE(small.Finish(&arrays[5]).ok());
+  auto schema = arrow::schema({arrow::field("i", arrow::int64()), arrow::field("d", arrow::float64()),
+                               arrow::field("t", arrow::timestamp(arrow::TimeUnit::NANO)),
+                               arrow::field("s", arrow::utf8()), arrow::field("b", arrow::boolean()),
+                               arrow::field("n", arrow::int32())});
+  // Sliced at 2: row r of the view is row r + 2 of the arrays.
+  const auto batch = arrow::RecordBatch::Make(schema, 9, arrays)->Slice(2);
+  const std::vector<int64_t> rows{5, 2, 6, 0};
+  auto copied = CopyRows(*batch, rows);
+  ASSERT_TRUE(copied.ok()) << copied.status().ToString();
+  ASSERT_EQ((*copied)->num_rows(), 4);
+  ASSERT_TRUE((*copied)->schema()->Equals(*schema));
+  for (int c = 0; c < batch->num_columns(); ++c) {
+    for (size_t i = 0; i < rows.size(); ++i) {
+      auto want = batch->column(c)->GetScalar(rows[i]);
+      auto got = (*copied)->column(c)->GetScalar(static_cast<int64_t>(i));
+      ASSERT_TRUE(want.ok() && got.ok());
+      EXPECT_TRUE((*got)->Equals(**want)) << schema->field(c)->name() << " row " << rows[i] << ": "
+                                          << (*got)->ToString() << " vs " << (*want)->ToString();
+    }
+    ASSERT_TRUE((*copied)->column(c)->ValidateFull().ok()) << schema->field(c)->name();
+  }
+  // Rows 5 and 2 of the view (7 and 4 of the arrays): a null int64 and a null double.
+  EXPECT_EQ((*copied)->column(0)->null_count(), 2);
+  EXPECT_EQ((*copied)->column(1)->null_count(), 1);
+  EXPECT_EQ((*copied)->column(2)->null_count(), 0);
+}
+
 }  // namespace
 }  // namespace intraday
