@@ -12,6 +12,7 @@
 #include <arrow/array/concatenate.h>
 #include <arrow/util/bit_util.h>
 #include <arrow/util/bitmap_generate.h>
+#include <arrow/util/bitmap_ops.h>
 
 #include "exec/memory_pages.h"
 #include "exec/parallel.h"
@@ -23,6 +24,12 @@ namespace {
 
 /// Rows of a column decoded from its pages at a time: a chunk stays in cache while it is placed.
 constexpr int64_t kChunkRows = 4096;
+
+/// Clears bit `i` of a bitmap whose bytes other threads may be clearing bits of.
+void ClearBit(uint8_t* bitmap, int64_t i) {
+  std::atomic_ref<uint8_t>(bitmap[i >> 3])
+      .fetch_and(static_cast<uint8_t>(~(1u << (i & 7))), std::memory_order_relaxed);
+}
 
 }  // namespace
 
@@ -207,8 +214,19 @@ Result<std::vector<PlacedTable>> PlaceTables(const Lake& lake, const std::vector
     std::shared_ptr<arrow::Schema> schema;
     std::vector<int> width;                              // per column; 0: grouped per piece
     std::vector<std::shared_ptr<arrow::Buffer>> values;  // per fixed-width column
-    std::vector<std::unique_ptr<uint8_t[]>> valid;       // per column: a byte per row, or none
+    // Per column: its validity bitmap, allocated at its first null (all set), or none. Threads
+    // placing rows of different pieces may clear bits of one byte: cleared atomically.
+    std::vector<std::shared_ptr<arrow::Buffer>> valid;
     std::mutex valid_mutex;
+    /// Column `column`'s bitmap, of `rows` bits.
+    Result<uint8_t*> ValidBits(size_t column, int64_t rows) {
+      std::lock_guard lock(valid_mutex);
+      if (valid[column] == nullptr) {
+        INTRADAY_ASSIGN_OR_RAISE(valid[column], arrow::AllocateBitmap(rows));
+        std::memset(valid[column]->mutable_data(), 0xFF, static_cast<size_t>(valid[column]->size()));
+      }
+      return valid[column]->mutable_data();
+    }
     int id_column = -1;  // ListingId: read in step 1, not placed
   };
   std::vector<Destination> dest(columns.size());
@@ -327,18 +345,12 @@ Result<std::vector<PlacedTable>> PlaceTables(const Lake& lake, const std::vector
                                  arrow::AllocateBuffer(std::max<int64_t>(1, n_held * d.width[c])));
       }
     }
-    auto mark_nulls = [&](size_t cc, const int64_t* row_place, int64_t n, auto is_null) {
-      {
-        std::lock_guard lock(d.valid_mutex);
-        if (d.valid[cc] == nullptr) {
-          d.valid[cc] = std::make_unique_for_overwrite<uint8_t[]>(static_cast<size_t>(total[t]));
-          std::memset(d.valid[cc].get(), 1, static_cast<size_t>(total[t]));
-        }
-      }
-      uint8_t* valid = d.valid[cc].get();
+    auto mark_nulls = [&](size_t cc, const int64_t* row_place, int64_t n, auto is_null) -> Status {
+      INTRADAY_ASSIGN_OR_RAISE(uint8_t* const bits, d.ValidBits(cc, total[t]));
       for (int64_t i = 0; i < n; ++i) {
-        if (row_place[i] >= 0 && is_null(i)) valid[row_place[i]] = 0;
+        if (row_place[i] >= 0 && is_null(i)) ClearBit(bits, row_place[i]);
       }
+      return Status::OK();
     };
     // The rows that go anywhere, [first, end): a time slice reads pieces whose rows of the
     // slice, and those it holds, are each mostly one run (files in time order).
@@ -353,27 +365,30 @@ Result<std::vector<PlacedTable>> PlaceTables(const Lake& lake, const std::vector
         keep != nullptr ? extent(held_place) : std::pair<int64_t, int64_t>(0, 0);
     // Fixed-width values of rows [row, row + n) read, to their places (and held ones).
     auto place_values = [&](size_t cc, const uint8_t* values, int64_t row, int64_t n, bool has_null,
-                            auto is_null) {
+                            auto is_null) -> Status {
       const int width = d.width[cc];
       {
         const int64_t b = std::max(row, place_first), e = std::min(row + n, place_end);
         if (b < e) {
           PlaceFixedWidth(values + (b - row) * width, e - b, place.data() + b, width,
                           d.values[cc]->mutable_data());
-          if (has_null)
-            mark_nulls(cc, place.data() + b, e - b, [&](int64_t i) { return is_null(i + b - row); });
+          if (has_null) {
+            INTRADAY_RETURN_NOT_OK(
+                mark_nulls(cc, place.data() + b, e - b, [&](int64_t i) { return is_null(i + b - row); }));
+          }
         }
       }
       const int64_t b = std::max(row, held_first), e = std::min(row + n, held_end);
-      if (b >= e) return;
+      if (b >= e) return Status::OK();
       const int64_t* to = held_place.data() + b;
       PlaceFixedWidth(values + (b - row) * width, e - b, to, width, held_values[cc]->mutable_data());
-      if (!has_null) return;
+      if (!has_null) return Status::OK();
       std::vector<uint8_t>& valid = held_valid[cc];
       if (valid.empty()) valid.assign(static_cast<size_t>(n_held), 1);
       for (int64_t i = 0; i < e - b; ++i) {
         if (to[i] >= 0 && is_null(i + b - row)) valid[static_cast<size_t>(to[i])] = 0;
       }
+      return Status::OK();
     };
     // The file's readers: a time slice's kept from the last read of the piece, else opened here.
     // Fixed-width columns of a local file straight from their pages where their Parquet type
@@ -427,8 +442,9 @@ Result<std::vector<PlacedTable>> PlaceTables(const Lake& lake, const std::vector
                                    column->Next(std::min(kChunkRows, n_rows - row), chunk_values.data(),
                                                 chunk_valid.data(), &has_null));
           if (n == 0) return Status::Invalid(display_path, ": rows change between reads");
-          place_values(cc, chunk_values.data(), row, n, has_null,
-                       [&](int64_t r) { return chunk_valid[static_cast<size_t>(r)] == 0; });
+          INTRADAY_RETURN_NOT_OK(place_values(cc, chunk_values.data(), row, n, has_null, [&](int64_t r) {
+            return chunk_valid[static_cast<size_t>(r)] == 0;
+          }));
           row += n;
         }
       }
@@ -477,8 +493,9 @@ Result<std::vector<PlacedTable>> PlaceTables(const Lake& lake, const std::vector
           continue;
         }
         const arrow::ArrayData& src = *batch->column_data(c);
-        place_values(cc, src.buffers[1]->data() + src.offset * width, row, src.length,
-                     src.GetNullCount() != 0, [&](int64_t r) { return !src.IsValid(r); });
+        INTRADAY_RETURN_NOT_OK(place_values(cc, src.buffers[1]->data() + src.offset * width, row, src.length,
+                                            src.GetNullCount() != 0,
+                                            [&](int64_t r) { return !src.IsValid(r); }));
       }
       if (!other.empty()) {
         INTRADAY_ASSIGN_OR_RAISE(auto sub, batch->SelectColumns(other));
@@ -564,12 +581,9 @@ Result<std::vector<PlacedTable>> PlaceTables(const Lake& lake, const std::vector
         std::memcpy(d.values[cc]->mutable_data() + at * width, src.buffers[1]->data() + src.offset * width,
                     static_cast<size_t>(src.length * width));
         if (src.GetNullCount() == 0) continue;
-        if (d.valid[cc] == nullptr) {
-          d.valid[cc] = std::make_unique_for_overwrite<uint8_t[]>(static_cast<size_t>(total[t]));
-          std::memset(d.valid[cc].get(), 1, static_cast<size_t>(total[t]));
-        }
+        INTRADAY_ASSIGN_OR_RAISE(uint8_t* const bits, d.ValidBits(cc, total[t]));
         for (int64_t r = 0; r < src.length; ++r) {
-          if (!src.IsValid(r)) d.valid[cc][static_cast<size_t>(at + r)] = 0;
+          if (!src.IsValid(r)) ClearBit(bits, at + r);
         }
       }
     }
@@ -608,13 +622,8 @@ Result<std::vector<PlacedTable>> PlaceTables(const Lake& lake, const std::vector
       std::shared_ptr<arrow::Buffer> validity;
       int64_t nulls = 0;
       if (d.valid[cc] != nullptr) {
-        INTRADAY_ASSIGN_OR_RAISE(validity, arrow::AllocateBitmap(total[t]));
-        const uint8_t* valid = d.valid[cc].get();
-        int64_t i = 0;
-        arrow::internal::GenerateBitsUnrolled(validity->mutable_data(), 0, total[t],
-                                              [&] { return valid[i++] != 0; });
-        nulls = std::count(valid, valid + total[t], uint8_t{0});
-        d.valid[cc].reset();
+        validity = std::move(d.valid[cc]);
+        nulls = total[t] - arrow::internal::CountSetBits(validity->data(), 0, total[t]);
       }
       array = arrow::MakeArray(arrow::ArrayData::Make(type, total[t], {validity, d.values[cc]}, nulls));
       return Status::OK();
