@@ -96,9 +96,10 @@ struct RunConfig {
   /// Days computed in time slices (docs/planning.md, "A day in time slices"), for passes whose
   /// modules stream over time. Unset (auto): a day that fits neither one worker's budget nor
   /// the workers' together is read by one worker from the lake and computed in slices within its
-  /// budget rather than shredded, where that fits. A byte size: also every day of one direct
-  /// batch larger than that, in slices of that size (a worker's memory then no longer grows with
-  /// the day). 0 (off): never.
+  /// budget rather than shredded, where that fits; and a day of one direct batch whose worker
+  /// would take more than two slices of 128 MiB is computed in slices of 128 MiB. A byte size:
+  /// every day of one direct batch larger than that, in slices of that size (a worker's memory
+  /// then no longer grows with the day). 0 (off): never.
   std::optional<uint64_t> time_slice;
   /// The day files' compression (zstd, snappy, gzip, none) and, for zstd and gzip, its level
   /// (unset: Arrow's default). Only the files' bytes change, never the values read back.

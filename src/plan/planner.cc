@@ -195,6 +195,11 @@ inline constexpr uint64_t kSlicedMemoryPerSliceQuarters = 9;
 /// of a 200-listing day took 1.9x the time of shredding it (docs/planning.md).
 inline constexpr uint64_t kMaxAutoTimeSlices = 16;
 
+/// run.time_slice auto's slice for a day that fits its worker whole: since session 21 slices of
+/// this size cost no measurable time on the benchmark lakes and bound the worker's memory
+/// (50 x 8 days: tree peak 539 -> 382 MiB; 200 x 2 days: 1 383 -> 451 MiB; docs/planning.md).
+inline constexpr uint64_t kAutoTimeSliceBytes = uint64_t{128} << 20;
+
 /// Whether slicing the day pays: only when every input file's row groups follow one another in
 /// time (their event time statistics), so that a cut splits about one row group per file. Row
 /// groups by listing (the `listing` layout) or rows in no order each span the whole day: the
@@ -266,23 +271,27 @@ Result<std::optional<WidePlan>> PackSliced(const Lake& lake, const DayPlan& plan
   return std::optional<WidePlan>(WidePlan{std::move(packed), {InputStrategy::kDirect, std::move(reason)}});
 }
 
-/// run.time_slice set to a size: a day of one direct batch larger than it is computed in slices
-/// of that size, so that its worker's memory no longer grows with the day's rows.
+/// A day of one direct batch larger than the slice is computed in slices of run.time_slice (a
+/// size), or with auto of kAutoTimeSliceBytes where its worker would take more than two of them,
+/// so that its worker's memory no longer grows with the day's rows.
 Status SliceLargeDirectDay(const Lake& lake, const PlanRequest& request, DayPlan* plan) {
   const std::optional<uint64_t>& setting = request.config->run.time_slice;
-  if (!setting || *setting == 0 || !request.stream_blocker.empty() ||
+  if ((setting && *setting == 0) || !request.stream_blocker.empty() ||
       plan->strategy != InputStrategy::kDirect || plan->batches.size() != 1)
     return Status::OK();
+  const uint64_t slice = setting ? *setting : kAutoTimeSliceBytes;
   Batch& batch = plan->batches.front();
-  if (batch.time_slice_bytes != 0 || batch.listings.size() < 2 || batch.memory_bytes <= *setting)
+  if (batch.time_slice_bytes != 0 || batch.listings.size() < 2 ||
+      batch.memory_bytes <= (setting ? 1 : 2) * slice)
     return Status::OK();
   INTRADAY_ASSIGN_OR_RAISE(const bool pays, SlicesPay(lake, *plan));
   if (!pays) return Status::OK();
-  batch.time_slice_bytes = *setting;
+  batch.time_slice_bytes = slice;
   batch.slice_output_spilled =
-      SpillSliceOutput(LocalScratch(*request.config), OutputBytes(plan->sizes), *setting);
+      SpillSliceOutput(LocalScratch(*request.config), OutputBytes(plan->sizes), slice);
   plan->strategy_reason += fmt::format(
-      "; computed in time slices of about {} (run.time_slice){}", FormatBytes(*setting),
+      "; computed in time slices of about {} (run.time_slice{}){}", FormatBytes(slice),
+      setting ? "" : ": auto",
       batch.slice_output_spilled ? fmt::format(", its {} of output rows set aside in scratch between slices",
                                                FormatBytes(OutputBytes(plan->sizes)))
                                  : std::string());

@@ -137,6 +137,32 @@ def test_a_day_too_large_for_the_workers_is_sliced_instead_of_shredded(intraday_
     assert all(b["time_slice_bytes"] == 0 for b in plan_json(intraday_bin, orders)["batches"])
 
 
+def test_a_day_that_fits_whole_is_sliced_by_default_when_large(intraday_bin, tmp_path):
+    # run.time_slice auto: a day of one direct batch whose worker would take more than two slices
+    # of 128 MiB is computed in slices of 128 MiB (no measured cost, a bounded worker); smaller
+    # days whole. The day files equal the whole day's.
+    modules = "      l2: {levels: 10}\n      trade: {}\n      l2tw: {levels: 10}\n"
+    lake = generate(intraday_bin, tmp_path / "lake", listings=4, events=500000, mics="XLON")
+    auto = write_config(tmp_path / "auto" / "p.yaml", lake, memory="1GiB", workers=2, modules=modules, mics="XLON")
+    plan = plan_json(intraday_bin, auto)
+    [batch] = plan["batches"]
+    assert plan["strategy"] == "direct" and batch["memory_bytes"] > 256 * 2**20, plan
+    assert batch["time_slice_bytes"] == 128 * 2**20
+    assert "time slices of about 128.0 MiB (run.time_slice: auto)" in plan["strategy_reason"]
+    off = write_config(tmp_path / "off" / "p.yaml", lake, memory="1GiB", workers=2, modules=modules, mics="XLON",
+                       time_slice="off")
+    assert plan_json(intraday_bin, off)["batches"][0]["time_slice_bytes"] == 0
+    run_intraday(intraday_bin, "run", auto)
+    run_intraday(intraday_bin, "run", off)
+    assert day_files(auto.parent / "out") == day_files(off.parent / "out")
+    [ran] = batches_of(auto.parent / "out")
+    assert ran["time_slices"] >= 2 and ran["slice_held_rows"] == 0
+    # The other tests' small day (8 listings x 3000 events) stays whole under auto.
+    small = generate(intraday_bin, tmp_path / "small", listings=8, events=3000)
+    small_auto = write_config(tmp_path / "small-auto" / "p.yaml", small, memory="1GiB")
+    assert all(b["time_slice_bytes"] == 0 for b in plan_json(intraday_bin, small_auto)["batches"])
+
+
 def test_files_with_row_groups_by_listing_are_not_sliced(intraday_bin, tmp_path):
     # Row groups by listing span the whole day: the first slice would decode and hold all of it.
     lake = generate(intraday_bin, tmp_path / "lake", listings=8, events=3000, layout="listing",
