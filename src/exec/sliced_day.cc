@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <climits>
+#include <cmath>
 #include <map>
 
 #include <fmt/format.h>
@@ -152,58 +153,39 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
     return false;
   }
   // 2. The cuts. A slice is consecutive buckets of the day, over every listing and table, of at
-  // most the slice size in decoded bytes (a bucket larger than that is a slice of its own) and,
-  // unless that forces less, at least half of it. Within that, each cut goes where the pieces it
-  // splits hold the fewest bytes of rows for later slices (their rows after the cut are decoded
-  // with the rest of the piece and held until then): at the end of a row group, if one is near.
+  // most the slice size in decoded bytes (a bucket larger than that is a slice of its own): as
+  // few slices as that allows, of about equal bytes. (Until session 21 each cut went where the
+  // row groups it split held the fewest rows for later slices, between half and all of the
+  // slice size: a slice decoded every row group it started whole. It now reads them on from slice
+  // to slice, and the even cuts took one slice less on some days.)
   std::map<int32_t, double> bucket_bytes;
-  std::vector<std::pair<int32_t, double>> piece_starts;  // per piece read: its first bucket, its bytes
   for (size_t p = 0; p < pieces.size(); ++p) {
     if (keys[p].bucket_runs.empty()) continue;
     const double row_bytes = DecodedRowBytes(*pieces[p].schema);
-    int32_t first = INT32_MAX;
-    double bytes = 0;
-    for (const auto& [bucket, rows] : keys[p].bucket_runs) {
+    for (const auto& [bucket, rows] : keys[p].bucket_runs)
       bucket_bytes[bucket] += row_bytes * static_cast<double>(rows);
-      first = std::min(first, bucket);
-      bytes += row_bytes * static_cast<double>(rows);
-    }
-    piece_starts.emplace_back(first, bytes);
   }
-  std::sort(piece_starts.begin(), piece_starts.end());
   const size_t m = bucket_bytes.size();
   std::vector<int32_t> bucket;
-  std::vector<double> bytes, held_after(m);  // held_after[i]: bytes held by a cut after bucket i
+  std::vector<double> before{0};  // before[i]: the bytes of the buckets before bucket i
   for (const auto& [b, w] : bucket_bytes) {
     bucket.push_back(b);
-    bytes.push_back(w);
-  }
-  {
-    double after = 0;         // bytes of the buckets after i
-    double later_pieces = 0;  // bytes of the pieces starting after bucket i
-    size_t next_piece = piece_starts.size();
-    for (size_t i = m; i-- > 0;) {
-      while (next_piece > 0 && piece_starts[next_piece - 1].first > bucket[i])
-        later_pieces += piece_starts[--next_piece].second;
-      held_after[i] = after - later_pieces;
-      after += bytes[i];
-    }
+    before.push_back(before.back() + w);
   }
   const auto target = static_cast<double>(task.time_slice_bytes);
   std::vector<int32_t> slice_last;  // per slice, its last bucket
   for (size_t start = 0; start < m;) {
-    double acc = 0;
-    size_t end = start;  // one past the last bucket that fits
-    while (end < m && (end == start || acc + bytes[end] <= target)) acc += bytes[end++];
-    if (end == m) break;  // the rest is the last slice
-    size_t cut = end - 1;
-    double filled = 0;
-    for (size_t i = start; i < end; ++i) {
-      filled += bytes[i];
-      if (filled >= target / 2 && held_after[i] < held_after[cut]) cut = i;
-    }
-    slice_last.push_back(bucket[cut]);
-    start = cut + 1;
+    const double left = before[m] - before[start];
+    if (left <= target) break;                            // the rest is the last slice
+    const double goal = left / std::ceil(left / target);  // the slices left, of equal bytes
+    size_t end = start + 1;                               // one past the slice's last bucket
+    while (end < m && before[end + 1] - before[start] <= goal) ++end;
+    // One bucket more where that comes closer to the goal and still fits.
+    if (end < m && before[end + 1] - before[start] <= target &&
+        before[end + 1] - before[start] - goal < goal - (before[end] - before[start]))
+      ++end;
+    slice_last.push_back(bucket[end - 1]);
+    start = end;
   }
   if (slice_last.empty()) return false;  // one slice: the whole batch at once is the same, and cheaper
   slice_last.push_back(INT32_MAX);
