@@ -62,6 +62,28 @@ double DecodedRowBytes(const arrow::Schema& schema) {
 
 }  // namespace
 
+std::vector<size_t> EvenSliceCuts(const std::vector<double>& bucket_bytes, double slice_bytes) {
+  const size_t m = bucket_bytes.size();
+  std::vector<double> before{0};  // before[i]: the bytes of the buckets before bucket i
+  for (double bytes : bucket_bytes) before.push_back(before.back() + bytes);
+  std::vector<size_t> cuts;
+  for (size_t start = 0; start < m;) {
+    const double left = before[m] - before[start];
+    if (left <= slice_bytes) break;                            // the rest is the last slice
+    const double goal = left / std::ceil(left / slice_bytes);  // the slices left, of equal bytes
+    size_t end = start + 1;                                    // one past the slice's last bucket
+    while (end < m && before[end + 1] - before[start] <= goal) ++end;
+    // One bucket more where that comes closer to the goal and still fits.
+    if (end < m && before[end + 1] - before[start] <= slice_bytes &&
+        before[end + 1] - before[start] - goal < goal - (before[end] - before[start]))
+      ++end;
+    if (end == m) break;
+    cuts.push_back(end);
+    start = end;
+  }
+  return cuts;
+}
+
 Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Location& scratch,
                                   const std::vector<TableColumns>& columns,
                                   const std::vector<InputPiece>& pieces, const std::vector<size_t>& order,
@@ -165,28 +187,15 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
     for (const auto& [bucket, rows] : keys[p].bucket_runs)
       bucket_bytes[bucket] += row_bytes * static_cast<double>(rows);
   }
-  const size_t m = bucket_bytes.size();
   std::vector<int32_t> bucket;
-  std::vector<double> before{0};  // before[i]: the bytes of the buckets before bucket i
+  std::vector<double> bytes;
   for (const auto& [b, w] : bucket_bytes) {
     bucket.push_back(b);
-    before.push_back(before.back() + w);
+    bytes.push_back(w);
   }
-  const auto target = static_cast<double>(task.time_slice_bytes);
   std::vector<int32_t> slice_last;  // per slice, its last bucket
-  for (size_t start = 0; start < m;) {
-    const double left = before[m] - before[start];
-    if (left <= target) break;                            // the rest is the last slice
-    const double goal = left / std::ceil(left / target);  // the slices left, of equal bytes
-    size_t end = start + 1;                               // one past the slice's last bucket
-    while (end < m && before[end + 1] - before[start] <= goal) ++end;
-    // One bucket more where that comes closer to the goal and still fits.
-    if (end < m && before[end + 1] - before[start] <= target &&
-        before[end + 1] - before[start] - goal < goal - (before[end] - before[start]))
-      ++end;
+  for (size_t end : EvenSliceCuts(bytes, static_cast<double>(task.time_slice_bytes)))
     slice_last.push_back(bucket[end - 1]);
-    start = end;
-  }
   if (slice_last.empty()) return false;  // one slice: the whole batch at once is the same, and cheaper
   slice_last.push_back(INT32_MAX);
   const size_t n_slices = slice_last.size();

@@ -16,6 +16,13 @@
 
 namespace intraday {
 
+/// Where a day in time slices is cut (RunSlicedDirectBatch, step 2): its buckets' decoded bytes in
+/// time order, into as few slices of at most `slice_bytes` as that allows (a bucket larger than
+/// that is a slice of its own), of about equal bytes: each cut at the bucket that brings its
+/// slice closest to the bytes left divided by the slices left. Per slice but the last, one past
+/// the index of its last bucket; empty: one slice.
+std::vector<size_t> EvenSliceCuts(const std::vector<double>& bucket_bytes, double slice_bytes);
+
 /// A direct batch computed in time slices (Task::time_slice_bytes; docs/engine.md "A day in time
 /// slices"): the day's rows are placed and computed slice by slice, each slice the rows of the
 /// buckets between two cuts common to every listing, with SlicedListingDay carrying each
