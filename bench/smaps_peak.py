@@ -8,6 +8,8 @@ mapped files (binary, libraries, spill files). Used on a worker's task file, kep
 
 (the task's scratch directory must exist; workers also get MIMALLOC_ALLOW_THP=0 and
 MIMALLOC_PURGE_DELAY=-1 from the driver, exec/memory_pages.h: set them to measure the same).
+With --timeline first it also prints the resident memory over time (about 40 samples, "seconds:MB"),
+which shows the phase that holds the peak (docs/benchmarks.md, "Session 21").
 """
 import re
 import subprocess
@@ -39,16 +41,27 @@ def sample(pid: int):
 
 
 def main() -> int:
-    if len(sys.argv) < 2:
+    args = sys.argv[1:]
+    timeline = bool(args) and args[0] == "--timeline"
+    if timeline:
+        args = args[1:]
+    if not args:
         print(__doc__, file=sys.stderr)
         return 2
-    proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    start = time.monotonic()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     best = (0, 0, 0)
+    over_time = []
     while proc.poll() is None:
         s = sample(proc.pid)
-        if s is not None and sum(s) > sum(best):
-            best = s
+        if s is not None:
+            over_time.append((time.monotonic() - start, sum(s) // 1024))
+            if sum(s) > sum(best):
+                best = s
         time.sleep(0.005)
+    if timeline and over_time:
+        step = max(1, len(over_time) // 40)
+        print(" ".join(f"{t:.2f}:{mb}" for t, mb in over_time[::step]))
     advised, anonymous, files = (x // 1024 for x in best)
     print(f"peak {advised + anonymous + files} MB: huge-page advised {advised}, other anonymous {anonymous}, "
           f"files {files} (exit {proc.returncode})")

@@ -84,3 +84,17 @@ def test_compare_refuses_a_setting_without_a_value(tmp_path, monkeypatch, capsys
         compare.parse_args()
     assert exit_.value.code == 2
     assert "--intraday-set: expected KEY=VALUE" in capsys.readouterr().err
+
+
+def test_smaps_peak_gives_the_peak_and_the_resident_memory_over_time():
+    # bench/smaps_peak.py on a process that holds 200 MiB for a moment: the peak counts it, and
+    # --timeline prints "seconds:MB" samples that rise to it.
+    import subprocess
+    script = Path(__file__).resolve().parents[2] / "bench" / "smaps_peak.py"
+    holder = "x = bytearray(200 << 20); import time; time.sleep(0.3)"
+    out = subprocess.run([sys.executable, str(script), "--timeline", sys.executable, "-c", holder],
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    samples = [tuple(float(v) for v in item.split(":")) for item in out[0].split()]
+    peak = int(out[1].split()[1])
+    assert peak >= 200, out
+    assert max(mb for _, mb in samples) >= 190 and samples == sorted(samples, key=lambda s: s[0]), out
