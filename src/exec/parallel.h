@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -14,7 +16,85 @@
 
 namespace intraday {
 
-/// Runs fn(0) .. fn(n - 1) on up to `threads` threads; the first error wins.
+namespace parallel_internal {
+
+/// The threads ParallelFor runs its work on besides the caller's, kept between calls: each
+/// thread's allocator heap, with the memory it already touched, serves the next call's work
+/// (new threads each call left their heaps' pages to be reclaimed and took fresh ones).
+class ThreadSet {
+ public:
+  /// The process's set: a worker process runs one task, and its calls follow one another.
+  static ThreadSet& Shared() {
+    static ThreadSet threads;
+    return threads;
+  }
+  ~ThreadSet() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    for (auto& thread : threads_) thread.join();
+  }
+  /// Runs `body` on `extra` threads of the set (started as needed) and on the caller's; returns
+  /// once every run ended. A call made from a body (nested) runs on threads of its own.
+  void Run(size_t extra, const std::function<void()>& body) {
+    std::unique_lock lock(mutex_);
+    if (busy_) {
+      lock.unlock();
+      RunOnNewThreads(extra, body);
+      return;
+    }
+    busy_ = true;
+    while (threads_.size() < extra) threads_.emplace_back([this, index = threads_.size()] { Loop(index); });
+    body_ = &body;
+    wanted_ = extra;
+    left_ = extra;
+    ++generation_;
+    lock.unlock();
+    wake_.notify_all();
+    body();
+    lock.lock();
+    done_.wait(lock, [&] { return left_ == 0; });
+    body_ = nullptr;
+    busy_ = false;
+  }
+
+ private:
+  static void RunOnNewThreads(size_t extra, const std::function<void()>& body) {
+    std::vector<std::thread> pool;
+    for (size_t i = 0; i < extra; ++i) pool.emplace_back(body);
+    body();
+    for (auto& t : pool) t.join();
+  }
+  void Loop(size_t index) {
+    uint64_t seen = 0;
+    std::unique_lock lock(mutex_);
+    while (true) {
+      wake_.wait(lock, [&] { return stopping_ || (generation_ != seen && index < wanted_); });
+      if (stopping_) return;
+      seen = generation_;
+      const std::function<void()>* body = body_;
+      lock.unlock();
+      (*body)();
+      lock.lock();
+      if (--left_ == 0) done_.notify_one();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  std::vector<std::thread> threads_;
+  const std::function<void()>* body_ = nullptr;
+  size_t wanted_ = 0, left_ = 0;
+  uint64_t generation_ = 0;
+  bool busy_ = false, stopping_ = false;
+};
+
+}  // namespace parallel_internal
+
+/// Runs fn(0) .. fn(n - 1) on up to `threads` threads (the caller's and kept ones); the first
+/// error wins.
 inline Status ParallelFor(size_t n, int threads, const std::function<Status(size_t)>& fn) {
   const size_t workers = std::min(n, static_cast<size_t>(std::max(1, threads)));
   if (workers <= 1) {
@@ -23,13 +103,9 @@ inline Status ParallelFor(size_t n, int threads, const std::function<Status(size
   }
   std::vector<Status> status(n);
   std::atomic<size_t> next{0};
-  std::vector<std::thread> pool;
-  for (size_t w = 0; w < workers; ++w) {
-    pool.emplace_back([&] {
-      for (size_t i = next++; i < n; i = next++) status[i] = fn(i);
-    });
-  }
-  for (auto& t : pool) t.join();
+  parallel_internal::ThreadSet::Shared().Run(workers - 1, [&] {
+    for (size_t i = next++; i < n; i = next++) status[i] = fn(i);
+  });
   for (const auto& st : status) INTRADAY_RETURN_NOT_OK(st);
   return Status::OK();
 }

@@ -1,6 +1,10 @@
 #include "exec/parallel.h"
 
 #include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -29,6 +33,57 @@ TEST(ParallelTest, ParallelForRunsEveryIndexOnceAndReturnsAnError) {
       ParallelFor(10, 2, [](size_t i) { return i == 7 ? Status::Invalid("seven") : Status::OK(); });
   EXPECT_TRUE(failed.IsInvalid());
   EXPECT_NE(failed.message().find("seven"), std::string::npos);
+}
+
+/// The threads that ran a ParallelFor's indexes (each index waits a little, so that every thread
+/// takes some).
+std::set<std::thread::id> ThreadsOf(size_t n, int threads) {
+  std::mutex mutex;
+  std::set<std::thread::id> ids;
+  EXPECT_TRUE(ParallelFor(n, threads, [&](size_t) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(2));
+                std::lock_guard lock(mutex);
+                ids.insert(std::this_thread::get_id());
+                return Status::OK();
+              }).ok());
+  return ids;
+}
+
+TEST(ParallelTest, CallsOneAfterAnotherRunOnTheSameThreads) {
+  // The caller's thread and kept ones: a later call starts no thread (its allocator heap and
+  // pages serve the next call, docs/benchmarks.md "Session 21").
+  std::set<std::thread::id> first = ThreadsOf(40, 3);
+  std::set<std::thread::id> all = first;
+  for (int call = 0; call < 5; ++call) {
+    const std::set<std::thread::id> again = ThreadsOf(40, 3);
+    EXPECT_LE(again.size(), 3u);
+    all.insert(again.begin(), again.end());
+  }
+  EXPECT_TRUE(first.count(std::this_thread::get_id()));
+  EXPECT_LE(all.size(), 3u) << "a call started threads of its own";
+}
+
+TEST(ParallelTest, NestedAndConcurrentCallsComplete) {
+  // A body that calls ParallelFor, and two threads calling it at once: each gets threads.
+  std::atomic<int> inner{0};
+  ASSERT_TRUE(ParallelFor(4, 2, [&](size_t) {
+                return ParallelFor(8, 2, [&](size_t) {
+                  ++inner;
+                  return Status::OK();
+                });
+              }).ok());
+  EXPECT_EQ(inner.load(), 32);
+  std::atomic<int> both{0};
+  auto call = [&] {
+    EXPECT_TRUE(ParallelFor(50, 2, [&](size_t) {
+                  ++both;
+                  return Status::OK();
+                }).ok());
+  };
+  std::thread other(call);
+  call();
+  other.join();
+  EXPECT_EQ(both.load(), 100);
 }
 
 }  // namespace
