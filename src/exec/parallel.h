@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -53,19 +54,33 @@ class ThreadSet {
     ++generation_;
     lock.unlock();
     wake_.notify_all();
-    body();
+    // The kept threads run `body` until they are done with it, whatever the caller's run does.
+    std::exception_ptr error;
+    try {
+      body();
+    } catch (...) {
+      error = std::current_exception();
+    }
     lock.lock();
     done_.wait(lock, [&] { return left_ == 0; });
     body_ = nullptr;
     busy_ = false;
+    lock.unlock();
+    if (error) std::rethrow_exception(error);
   }
 
  private:
   static void RunOnNewThreads(size_t extra, const std::function<void()>& body) {
     std::vector<std::thread> pool;
     for (size_t i = 0; i < extra; ++i) pool.emplace_back(body);
-    body();
+    std::exception_ptr error;
+    try {
+      body();
+    } catch (...) {
+      error = std::current_exception();
+    }
     for (auto& t : pool) t.join();
+    if (error) std::rethrow_exception(error);
   }
   void Loop(size_t index) {
     uint64_t seen = 0;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -84,6 +85,24 @@ TEST(ParallelTest, NestedAndConcurrentCallsComplete) {
   call();
   other.join();
   EXPECT_EQ(both.load(), 100);
+}
+
+TEST(ParallelTest, AnExceptionOnTheCallersRunWaitsForTheKeptThreads) {
+  // The caller runs indexes too; what it throws comes out of ParallelFor once the kept threads are
+  // done with the call (they refer to its frame), and the next call runs as usual.
+  const std::thread::id caller = std::this_thread::get_id();
+  std::atomic<int> others{0};
+  EXPECT_THROW((void)ParallelFor(200, 3,
+                                 [&](size_t) -> Status {
+                                   if (std::this_thread::get_id() == caller)
+                                     throw std::runtime_error("caller");
+                                   std::this_thread::sleep_for(std::chrono::microseconds(200));
+                                   ++others;
+                                   return Status::OK();
+                                 }),
+               std::runtime_error);
+  EXPECT_GE(others.load(), 1);
+  EXPECT_EQ(ThreadsOf(20, 3).size() <= 3, true);
 }
 
 }  // namespace
