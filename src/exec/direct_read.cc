@@ -457,10 +457,12 @@ Result<std::vector<PlacedTable>> PlaceTables(const Lake& lake, const std::vector
     }
     const bool from_reader = file_end > file_first && cursor->reader != nullptr;
     int64_t row = 0;  // of the next batch, among the rows read
+    bool held_read = held_in == nullptr;
     while (true) {
       std::shared_ptr<arrow::RecordBatch> batch;
-      if (row == 0 && held_in != nullptr) {
+      if (!held_read) {
         batch = held_in;
+        held_read = true;
       } else if (row < n_rows && from_reader) {
         if (cursor->pending != nullptr) {
           batch = std::move(cursor->pending);

@@ -18,6 +18,23 @@
 namespace intraday {
 namespace {
 
+/// A piece's slice runs walked row by row (the task's rows, in piece order): each row's slice.
+struct SliceRunCursor {
+  size_t next = 0;
+  int64_t left = 0;
+  int32_t slice = 0;
+  /// The next row's slice, or -1 when the runs hold fewer rows than asked for.
+  int32_t Next(const std::vector<std::pair<int32_t, int64_t>>& runs) {
+    while (left == 0) {
+      if (next == runs.size()) return -1;
+      slice = runs[next].first;
+      left = runs[next++].second;
+    }
+    --left;
+    return slice;
+  }
+};
+
 /// What the first read of a sliced batch (RunSlicedDirectBatch) keeps of a piece: per row its
 /// slot (-1: not a task listing); for the tables modules read, the bucket of each of the task's
 /// rows as runs of rows in one bucket, in the piece's order (later: runs of rows in one slice):
@@ -37,11 +54,9 @@ struct PieceKeys {
   /// Per slice from the first, one past its last row of that slice or an earlier one: where a
   /// slice's read of the piece ends (PieceSlots::file_rows).
   std::vector<int64_t> slice_end;
-  /// Where the last slice's read ended: its next row, and the run of slice_runs that row is in.
+  /// Where the last slice's read ended: its next row, and where slice_runs stand at that row.
   int64_t file_row = 0;
-  size_t next_run = 0;
-  int64_t run_left = 0;
-  int32_t run_slice = 0;
+  SliceRunCursor runs;
   /// Its rows of later slices that a slice's read passed (rows out of time order), decoded and
   /// held (PlaceTables' `held`), and their slots and slices.
   std::shared_ptr<arrow::RecordBatch> held;
@@ -218,18 +233,11 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
     key.bucket_runs = {};
     if (key.last_slice < key.first_slice) return Status::OK();
     key.slice_end.assign(static_cast<size_t>(key.last_slice - key.first_slice) + 1, 0);
-    size_t run = 0;
-    int64_t left = 0;
-    int32_t row_slice = 0;
+    SliceRunCursor runs;
     for (size_t r = 0; r < key.slot.size(); ++r) {
       if (key.slot[r] < 0) continue;
-      while (left == 0) {
-        if (run == key.slice_runs.size())
-          return Status::Invalid(pieces[p].input->display_path, ": rows change between reads");
-        row_slice = key.slice_runs[run].first;
-        left = key.slice_runs[run++].second;
-      }
-      --left;
+      const int32_t row_slice = runs.Next(key.slice_runs);
+      if (row_slice < 0) return Status::Invalid(pieces[p].input->display_path, ": rows change between reads");
       key.slice_end[static_cast<size_t>(row_slice - key.first_slice)] = static_cast<int64_t>(r) + 1;
     }
     for (size_t i = 1; i < key.slice_end.size(); ++i)
@@ -361,16 +369,10 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
       for (int64_t r = key.file_row; r < end; ++r) {
         const int32_t slot = key.slot[static_cast<size_t>(r)];
         if (slot < 0) continue;
-        while (key.run_left == 0) {
-          if (key.next_run == key.slice_runs.size())
-            return Status::Invalid(pieces[p].input->display_path, ": rows change between reads");
-          key.run_slice = key.slice_runs[key.next_run].first;
-          key.run_left = key.slice_runs[key.next_run++].second;
-        }
-        --key.run_left;
-        if (key.run_slice < s)
+        const int32_t row_slice = key.runs.Next(key.slice_runs);
+        if (row_slice < s)
           return Status::Invalid(pieces[p].input->display_path, ": rows change between reads");
-        take(n_held + static_cast<size_t>(r - key.file_row), slot, key.run_slice);
+        take(n_held + static_cast<size_t>(r - key.file_row), slot, row_slice);
       }
       if (held_slot.empty()) keep = {};
       key.resumed_reads += key.file_row > 0 && end > key.file_row ? 1 : 0;

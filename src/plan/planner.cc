@@ -160,10 +160,11 @@ inline constexpr uint64_t kSpilledOutputShare = 8;
 
 bool LocalScratch(const PipelineConfig& config) { return !config.run.scratch.starts_with("s3://"); }
 
-/// What a sliced day's worker holds of the rows decoded ahead of their slice: a row group is
-/// decoded whole by the first slice it has rows in, and its rows of later slices are held until
-/// then. In files in time order about one row group per file is in flight at a cut; the bound
-/// is each file's largest row group, decoded (the day's decoded bytes per row of its table).
+/// What a sliced day's worker holds of the rows decoded ahead of their slice: a slice reads a
+/// row group up to its last row of the slice, and the rows of later slices it passes (rows out
+/// of time order within the group) are held until then; in rows in time order none. The bound
+/// is the worst case, each file's largest row group held, decoded (the day's decoded bytes per
+/// row of its table); it also covers the open readers of the groups a cut splits.
 uint64_t HeldRowsBound(const DayPlan& plan) {
   std::array<double, kTableCount> bytes_per_row{};
   {
