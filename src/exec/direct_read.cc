@@ -521,7 +521,13 @@ Result<std::vector<PlacedTable>> PlaceTables(const Lake& lake, const std::vector
     if (row != (from_reader ? n_rows : n_in))
       return Status::Invalid(display_path, ": rows change between reads");
     if (file_end > file_first) cursor->next_row = file_end;
-    if (file_end == group_rows) cursor.reset();
+    if (file_end == group_rows) {
+      cursor.reset();
+    } else if (cursor != nullptr) {
+      // Kept for the next slice: the file pages it has passed need not stay resident till then.
+      if (cursor->pages != nullptr) cursor->pages->ReleaseReadPages();
+      if (cursor->reader != nullptr) cursor->reader->ReleaseReadPages();
+    }
     row_slots[p] = {};
     if (keep == nullptr) return Status::OK();
     // The held rows as one batch in the table's column order (ListingId aside).

@@ -38,24 +38,24 @@ void DisableTransparentHugePages();
 /// (before Linux 6.18).
 bool AllowHugePagesWhereAdvised();
 
-/// Added to every worker's environment (exec/process.h SpawnProcess) for mimalloc, Arrow's
-/// allocator, which reads them when the process starts:
-/// - MIMALLOC_ALLOW_THP: whether it advises its regions for huge pages. 1 for a worker that reads
-///   lake files (`reads_lake`) and may use huge pages (`huge_pages`, MemoryJustFreed), 0 for the
-///   others. Such a worker decodes a whole day's Parquet through the allocator (the reader's page
-///   and value buffers, then the day file's encoder) and took about 48 000 faults on 4 KiB pages
-///   on a one-batch day of the benchmark lake; with huge pages 16 000: 50 x 8 days -11% wall and
-///   CPU, worker peak +6% (docs/benchmarks.md, "Session 10"). A worker reading spill files
-///   allocates little through it: no faster there, peak +1%.
-/// - MIMALLOC_PURGE_DELAY=-1: it keeps the pages it frees for its next allocations instead of
-///   handing them back to the kernel, which would zero them again at the next touch. A worker
-///   lives for one batch; what it holds longest (placed input, gather buffers, mapped spill
-///   files) is mapped and unmapped outside the allocator. Measured: a one-batch day -14% wall
-///   and CPU, 50 x 8 days -4% wall, -6% CPU, worker peak +4% (docs/benchmarks.md, "Session 6").
-///   The driver, which runs for the whole job, keeps the default.
+/// Added to every worker's environment (exec/process.h SpawnProcess), replacing the user's values:
+/// Arrow's allocator in a worker is jemalloc (ARROW_DEFAULT_MEMORY_POOL), in one arena
+/// (JE_ARROW_MALLOC_CONF narenas:1), which Arrow reads when the process starts. Until session 22
+/// it was mimalloc, Arrow's default (the driver's still), keeping the pages it freed
+/// (MIMALLOC_PURGE_DELAY=-1): over a sliced day's slices its resident memory grew by ~60 MB past
+/// what it held (a 200-listing day: 190 -> 258 MiB of anonymous memory at the slices' ends), where
+/// jemalloc's stays level. Measured (docs/benchmarks.md, "Session 22"): tree peak -14% on 50 x 8
+/// and 200 x 2 days, the same on 25 x 2; wall time within 0.996-1.03 of mimalloc's.
+/// jemalloc advises its regions for huge pages with thp:always: for a worker that reads lake files
+/// (`reads_lake`) and may use huge pages (`huge_pages`, MemoryJustFreed). Such a worker decodes a
+/// whole day's Parquet through the allocator (the reader's page and value buffers, then the day
+/// file's encoder) and took about 48 000 faults on 4 KiB pages on a one-batch day of the
+/// benchmark lake, 16 000 with huge pages (docs/benchmarks.md, "Session 10"). A worker reading
+/// spill files allocates little through it: no faster there.
 inline std::vector<std::string> WorkerAllocatorSettings(bool reads_lake, bool huge_pages) {
-  return {reads_lake && huge_pages ? "MIMALLOC_ALLOW_THP=1" : "MIMALLOC_ALLOW_THP=0",
-          "MIMALLOC_PURGE_DELAY=-1"};
+  return {"ARROW_DEFAULT_MEMORY_POOL=jemalloc", reads_lake && huge_pages
+                                                    ? "JE_ARROW_MALLOC_CONF=narenas:1,thp:always"
+                                                    : "JE_ARROW_MALLOC_CONF=narenas:1"};
 }
 
 /// How long memory a worker frees at its exit stays cheap to take again (below).

@@ -42,7 +42,7 @@ struct SliceRunCursor {
 /// listing the times that give its timeline (the first time of every run of rows in one bucket,
 /// and the extremes).
 struct PieceKeys {
-  std::vector<int32_t> slot;
+  RowSlots slot;
   std::vector<std::pair<int32_t, int32_t>> bucket_runs;     // (bucket, rows of the task's listings)
   std::vector<std::pair<int32_t, int64_t>> slice_runs;      // (slice, rows of the task's listings)
   std::vector<std::pair<int32_t, int64_t>> timeline_times;  // (slot, event time)
@@ -125,6 +125,8 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
     INTRADAY_ASSIGN_OR_RAISE(auto reader, PieceInt64Columns::Open(lake, pieces[p], columns[t].table, read));
     PieceKeys& key = keys[p];
     key.events = events;
+    key.slot = RowSlots(n);
+    key.slot.reserve(static_cast<size_t>(pieces[p].metadata->RowGroup(pieces[p].row_group)->num_rows()));
     key.counts.assign(n, 0);
     std::vector<int64_t> last_label(events ? n : 0, INT64_MIN);
     std::vector<int64_t> min_time(events ? n : 0, INT64_MAX), max_time(events ? n : 0, INT64_MIN);
@@ -264,7 +266,7 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
     for (size_t p = 0; p < pieces.size(); ++p) {
       if (pieces[p].table != states) continue;
       whole.counts[p] = keys[p].counts;
-      whole.row_slots[p] = keys[p].slot;
+      whole.row_slots[p] = keys[p].slot.Widened();
     }
     INTRADAY_ASSIGN_OR_RAISE(auto placed, PlaceTables(lake, columns, pieces, order, task, std::move(whole),
                                                       &result->sorted_listings, &result->page_column_chunks,

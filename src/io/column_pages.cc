@@ -1,5 +1,7 @@
 #include "io/column_pages.h"
 
+#include "io/mapped_file.h"
+
 #include <vector>
 
 #include <parquet/column_reader.h>
@@ -82,6 +84,7 @@ Result<std::unique_ptr<RowGroupPages>> RowGroupPages::Open(const std::shared_ptr
   pages->display_path_ = std::move(display_path);
   auto input = fs->OpenInputFile(path);
   if (!input.ok()) return input.status().WithMessage(pages->display_path_, ": ", input.status().message());
+  pages->input_ = *input;
   parquet::ReaderProperties properties;  // a local file's pages are views of its mapping
   try {
     pages->file_ = parquet::ParquetFileReader::Open(*input, properties, std::move(metadata));
@@ -93,6 +96,8 @@ Result<std::unique_ptr<RowGroupPages>> RowGroupPages::Open(const std::shared_ptr
   }
   return pages;
 }
+
+int64_t RowGroupPages::ReleaseReadPages() { return ::intraday::ReleaseReadPages(input_.get()); }
 
 Result<std::unique_ptr<FixedColumnPages>> RowGroupPages::Column(const std::string& name,
                                                                 const arrow::DataType& type) {

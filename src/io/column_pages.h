@@ -49,10 +49,14 @@ class RowGroupPages {
 
   int64_t num_rows() const { return row_group_->metadata()->num_rows(); }
 
+  /// Lets go of the file's pages read so far (io/mapped_file.h), for a reader kept for later.
+  int64_t ReleaseReadPages();
+
  private:
   RowGroupPages() = default;
 
   std::string display_path_;
+  std::shared_ptr<arrow::io::RandomAccessFile> input_;
   std::unique_ptr<parquet::ParquetFileReader> file_;
   std::shared_ptr<parquet::RowGroupReader> row_group_;
 };

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <unordered_map>
 #include <vector>
 
@@ -63,6 +64,58 @@ class ListingSlots {
   int64_t min_ = 0;
   std::vector<int32_t> dense_;
   std::unordered_map<int64_t, int32_t> sparse_;
+};
+
+/// Rows' slots (-1: not one of the listings) kept for a while, in as few bytes a row as the
+/// number of listings allows: one below 255 listings, two below 65 535, four beyond. A sliced
+/// day keeps every input row's slot until its last slice (exec/sliced_day.cc): at four bytes
+/// that was 33 MB of a 200-listing day's worker (docs/benchmarks.md, "Session 22").
+class RowSlots {
+ public:
+  RowSlots() = default;
+  explicit RowSlots(size_t listings) : width_(listings < 0xFF ? 1 : listings < 0xFFFF ? 2 : 4) {}
+
+  void push_back(int32_t slot) {
+    const uint32_t stored = static_cast<uint32_t>(slot + 1);  // 0: none
+    const size_t at = bytes_.size();
+    bytes_.resize(at + static_cast<size_t>(width_));
+    if (width_ == 1) {
+      bytes_[at] = static_cast<uint8_t>(stored);
+    } else if (width_ == 2) {
+      const auto narrow = static_cast<uint16_t>(stored);
+      std::memcpy(&bytes_[at], &narrow, sizeof narrow);
+    } else {
+      std::memcpy(&bytes_[at], &stored, sizeof stored);
+    }
+  }
+
+  int32_t operator[](size_t row) const {
+    if (width_ == 1) return static_cast<int32_t>(bytes_[row]) - 1;
+    if (width_ == 2) {
+      uint16_t narrow;
+      std::memcpy(&narrow, &bytes_[row * 2], sizeof narrow);
+      return static_cast<int32_t>(narrow) - 1;
+    }
+    uint32_t stored;
+    std::memcpy(&stored, &bytes_[row * 4], sizeof stored);
+    return static_cast<int32_t>(stored - 1);
+  }
+
+  size_t size() const { return bytes_.size() / static_cast<size_t>(width_); }
+  int width() const { return width_; }
+  void reserve(size_t rows) { bytes_.reserve(rows * static_cast<size_t>(width_)); }
+  void shrink_to_fit() { bytes_.shrink_to_fit(); }
+
+  /// Every row's slot at four bytes (PieceSlots::row_slots).
+  std::vector<int32_t> Widened() const {
+    std::vector<int32_t> slots(size());
+    for (size_t r = 0; r < slots.size(); ++r) slots[r] = (*this)[r];
+    return slots;
+  }
+
+ private:
+  int width_ = 4;
+  std::vector<uint8_t> bytes_;
 };
 
 }  // namespace intraday

@@ -15,6 +15,7 @@
 #include <parquet/properties.h>
 
 #include "io/arrow_compute.h"
+#include "io/mapped_file.h"
 
 namespace intraday {
 namespace {
@@ -126,9 +127,12 @@ Status TableFileReader::Annotate(const Status& st) const {
   return st.WithMessage(display_path_, ": ", st.message());
 }
 
+int64_t TableFileReader::ReleaseReadPages() { return ::intraday::ReleaseReadPages(input_.get()); }
+
 Status TableFileReader::Init(const std::string& path) {
   auto input = fs_->OpenInputFile(path);
   if (!input.ok()) return Annotate(input.status());
+  input_ = *input;
 
   parquet::ArrowReaderProperties arrow_props;
   arrow_props.set_batch_size(options_.batch_rows);

@@ -49,6 +49,9 @@ class TableFileReader {
   int64_t num_rows() const;
   const std::string& display_path() const { return display_path_; }
 
+  /// Lets go of the file's pages read so far (io/mapped_file.h), for a reader kept for later.
+  int64_t ReleaseReadPages();
+
  private:
   TableFileReader() = default;
   Status Init(const std::string& path);
@@ -57,6 +60,7 @@ class TableFileReader {
   Status Annotate(const Status& st) const;
 
   std::shared_ptr<arrow::fs::FileSystem> fs_;
+  std::shared_ptr<arrow::io::RandomAccessFile> input_;
   std::string display_path_;
   Table table_ = Table::kTrades;
   TableReadOptions options_;

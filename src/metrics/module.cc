@@ -44,16 +44,25 @@ Result<const arrow::BooleanArray*> ListingTable::Bool(std::string_view column) c
 }
 
 OutputBlock::OutputBlock(std::span<const OutputColumn> columns, size_t rows) : rows_(rows) {
-  columns_.reserve(columns.size());
+  size_t n_f64 = 0, n_i64 = 0;
   for (const auto& spec : columns) {
+    n_f64 += spec.type == ValueType::kFloat64 ? 1 : 0;
+    n_i64 += spec.type == ValueType::kInt64 ? 1 : 0;
+  }
+  f64_.assign(n_f64 * rows, 0.0);
+  i64_.assign(n_i64 * rows, 0);
+  valid_.assign(columns.size() * rows, 0);
+  columns_.reserve(columns.size());
+  size_t next_f64 = 0, next_i64 = 0;
+  for (size_t i = 0; i < columns.size(); ++i) {
     Column column;
-    column.type = spec.type;
-    switch (spec.type) {
-      case ValueType::kFloat64: column.f64.assign(rows, 0.0); break;
-      case ValueType::kInt64: column.i64.assign(rows, 0); break;
+    column.type = columns[i].type;
+    switch (column.type) {
+      case ValueType::kFloat64: column.f64 = std::span(f64_).subspan(rows * next_f64++, rows); break;
+      case ValueType::kInt64: column.i64 = std::span(i64_).subspan(rows * next_i64++, rows); break;
       case ValueType::kString: column.str.assign(rows, std::string()); break;
     }
-    column.valid.assign(rows, 0);
+    column.valid = std::span(valid_).subspan(rows * i, rows);
     columns_.push_back(std::move(column));
   }
 }
@@ -97,10 +106,10 @@ void OutputBlock::DropFrontRows(size_t rows) {
   rows = std::min(rows, rows_);
   const auto n = static_cast<std::ptrdiff_t>(rows);
   for (auto& c : columns_) {
-    if (!c.f64.empty()) c.f64.erase(c.f64.begin(), c.f64.begin() + n);
-    if (!c.i64.empty()) c.i64.erase(c.i64.begin(), c.i64.begin() + n);
+    if (!c.f64.empty()) c.f64 = c.f64.subspan(rows);
+    if (!c.i64.empty()) c.i64 = c.i64.subspan(rows);
     if (!c.str.empty()) c.str.erase(c.str.begin(), c.str.begin() + n);
-    c.valid.erase(c.valid.begin(), c.valid.begin() + n);
+    c.valid = c.valid.subspan(rows);
   }
   rows_ -= rows;
 }

@@ -523,23 +523,25 @@ def _watch_run(intraday_bin, config, env):
 
 
 def _watch_days(intraday_bin, lake, tmp_path, memory: str, user_thp: str, end=END):
-    """_watch_run of a run with `memory` per worker and the user's environment asking for
-    MIMALLOC_ALLOW_THP=`user_thp` (and a purge delay of 10), plus the run report's days."""
+    """_watch_run of a run with `memory` per worker and the user's environment asking for another
+    allocator than the workers' (the system's), and jemalloc's huge pages on (`user_thp` "1") or
+    off, plus the run report's days."""
     if _status_field(os.getpid(), "THP_enabled") != "1":
         pytest.skip("this kernel does not report THP_enabled, or huge pages are already off here")
     config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", tmp_path / "scratch", workers=2,
                           memory=memory, end=end)
-    env = dict(os.environ, MIMALLOC_ALLOW_THP=user_thp, MIMALLOC_PURGE_DELAY="10")
+    env = dict(os.environ, ARROW_DEFAULT_MEMORY_POOL="system",
+               JE_ARROW_MALLOC_CONF="narenas:4,thp:always" if user_thp == "1" else "thp:never")
     watched = _watch_run(intraday_bin, config, env)
     return (*watched, run_report(tmp_path / "out")["days"])
 
 
 def test_driver_and_spill_readers_keep_the_allocator_off_huge_pages(intraday_bin, lake, tmp_path):
     """Transparent huge pages are off in the driver (THP_enabled 0) and, in every worker that reads
-    spill files, for Arrow's allocator (exec/memory_pages.h): its arenas, reserved 1 GiB at a time,
+    spill files, for Arrow's allocator (exec/memory_pages.h): its regions
     are not advised for huge pages, even when the user's environment asks for them. Only a worker's
-    filled arrays are, and on this lake they are far below 64 MiB. Workers also keep the pages their
-    allocator frees (MIMALLOC_PURGE_DELAY=-1), whatever the user's environment says."""
+    filled arrays are, and on this lake they are far below 64 MiB. Workers use jemalloc in one
+    arena, whatever the user's environment says."""
     driver, last_thp, advised, environs, days = _watch_days(intraday_bin, lake, tmp_path, "96KiB", user_thp="1")
     assert all(day["strategy"] == "shred" for day in days), [day["strategy"] for day in days]
     workers = [b["pid"] for day in days for b in day["batches"]]
@@ -547,11 +549,11 @@ def test_driver_and_spill_readers_keep_the_allocator_off_huge_pages(intraday_bin
     assert last_thp.get(driver) == "0", last_thp
     assert seen_workers, "no worker was seen running"
     assert all(advised[pid] < 64 << 20 for pid in seen_workers), advised
-    # The allocator's other worker setting: freed pages are kept, not handed back to the kernel.
+    # The workers' allocator: jemalloc in one arena, its regions not advised for huge pages.
     read = [pid for pid in seen_workers if pid in environs]
     assert read, "no worker's environment was read"
-    assert all(environs[pid].get("MIMALLOC_PURGE_DELAY") == "-1" for pid in read), environs
-    assert all(environs[pid].get("MIMALLOC_ALLOW_THP") == "0" for pid in read), environs
+    assert all(environs[pid].get("ARROW_DEFAULT_MEMORY_POOL") == "jemalloc" for pid in read), environs
+    assert all(environs[pid].get("JE_ARROW_MALLOC_CONF") == "narenas:1" for pid in read), environs
 
 
 FOURTH_DAY = "2026-01-08"
@@ -565,12 +567,12 @@ def four_day_lake(tmp_path_factory, intraday_bin):
 def test_lake_readers_let_the_allocator_use_huge_pages_on_memory_just_freed(intraday_bin, lake, four_day_lake,
                                                                            tmp_path):
     """A worker that reads the lake's files (a day of one batch here) lets Arrow's allocator advise
-    its arenas for huge pages (MIMALLOC_ALLOW_THP=1), even when the user's environment says 0: it
+    its regions for huge pages (jemalloc's thp:always), even when the user's environment says no: it
     decodes the day's Parquet through that allocator, and 4 KiB pages cost it three times the
-    faults (exec/memory_pages.h). The arenas, reserved 1 GiB at a time, then show as advised.
+    faults (exec/memory_pages.h). Its regions then show as advised.
     But only on memory a worker has just freed, and only where that pays (UseHugePages): the run's
     first worker, which starts on memory nobody freed a moment before, keeps 4 KiB pages
-    (MIMALLOC_ALLOW_THP=0); the next days' workers start as soon as the one before exits, and
+    (no thp:always); the next days' workers start as soon as the one before exits, and
     switch to huge pages when at least two more days follow (four days here). The run report
     says which."""
     # Three days: the second day's worker has one day after it, the third follows a worker in
@@ -593,10 +595,14 @@ def test_lake_readers_let_the_allocator_use_huge_pages_on_memory_just_freed(intr
     assert any(b["huge_pages"] for b in read), "no later worker's environment was read"
     for b in read:
         environment = environs[b["pid"]]
-        assert environment.get("MIMALLOC_ALLOW_THP") == ("1" if b["huge_pages"] else "0"), (b, environment)
-        assert environment.get("MIMALLOC_PURGE_DELAY") == "-1", environment
-    assert max(advised[b["pid"]] for b in read if b["huge_pages"]) >= 64 << 20, advised
-    assert all(advised[b["pid"]] < 64 << 20 for b in read if not b["huge_pages"]), advised
+        assert environment.get("ARROW_DEFAULT_MEMORY_POOL") == "jemalloc", environment
+        assert environment.get("JE_ARROW_MALLOC_CONF") == (
+            "narenas:1,thp:always" if b["huge_pages"] else "narenas:1"), (b, environment)
+    # jemalloc's regions, a few MiB on this lake, advised in the workers on huge pages alone (the
+    # filled arrays of this lake are too small to have their own mapping).
+    huge = [advised[b["pid"]] for b in read if b["huge_pages"]]
+    small = [advised[b["pid"]] for b in read if not b["huge_pages"]]
+    assert min(huge) >= 2 << 20 and min(huge) > max(small, default=0), advised
 
 
 def test_rerun_needs_resume_or_force(intraday_bin, lake, tmp_path):

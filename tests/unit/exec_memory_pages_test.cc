@@ -160,11 +160,11 @@ TEST(HugePages, OnlyForAWorkerStartingJustAfterAnotherExited) {
 
   using Settings = std::vector<std::string>;
   EXPECT_EQ(WorkerAllocatorSettings(true, true),
-            (Settings{"MIMALLOC_ALLOW_THP=1", "MIMALLOC_PURGE_DELAY=-1"}));
+            (Settings{"ARROW_DEFAULT_MEMORY_POOL=jemalloc", "JE_ARROW_MALLOC_CONF=narenas:1,thp:always"}));
   EXPECT_EQ(WorkerAllocatorSettings(true, false),
-            (Settings{"MIMALLOC_ALLOW_THP=0", "MIMALLOC_PURGE_DELAY=-1"}));
+            (Settings{"ARROW_DEFAULT_MEMORY_POOL=jemalloc", "JE_ARROW_MALLOC_CONF=narenas:1"}));
   EXPECT_EQ(WorkerAllocatorSettings(false, true),
-            (Settings{"MIMALLOC_ALLOW_THP=0", "MIMALLOC_PURGE_DELAY=-1"}));
+            (Settings{"ARROW_DEFAULT_MEMORY_POOL=jemalloc", "JE_ARROW_MALLOC_CONF=narenas:1"}));
 }
 
 // The switch from 4 KiB to huge pages costs one worker cold 2 MiB blocks: only with enough days

@@ -89,8 +89,10 @@ void ExpectMerged(const arrow::RecordBatchVector& merged, int64_t batch_rows) {
 TEST(SliceOutputs, MergesListingByListingFromMemory) {
   auto outputs = SliceOutputs::Open("", Schema(), 2).ValueOrDie();
   AddSlices(*outputs, 1);
-  for (int64_t batch_rows : {4, 1000}) {
-    if (batch_rows == 1000) AddSlices(*outputs, 1);  // merged once: the chunk starts again
+  // Batches of 3, 4 and 7 rows start and end at other bit offsets of the validity bitmaps (values
+  // and nulls are copied as bits: MergedColumn), 1000 takes every row.
+  for (int64_t batch_rows : {4, 3, 7, 1000}) {
+    if (batch_rows != 4) AddSlices(*outputs, 1);  // merged already: the chunk starts again
     auto merged = outputs->Merge(1, batch_rows);
     ASSERT_TRUE(merged.ok()) << merged.status().ToString();
     ExpectMerged(*merged, batch_rows);

@@ -61,5 +61,22 @@ TEST(ListingSlots, RepeatedIdKeepsItsFirstSlotAndNoIdsFindNothing) {
   EXPECT_EQ(none.Find(4), -1);
 }
 
+TEST(RowSlots, KeepsEverySlotAtTheNarrowestWidthTheListingsAllow) {
+  // Each width's largest slot, its smallest and "none", in a mixed order.
+  for (const auto& [listings, width] :
+       std::vector<std::pair<size_t, int>>{{1, 1}, {254, 1}, {255, 2}, {65534, 2}, {65535, 4}, {100000, 4}}) {
+    const int32_t top = static_cast<int32_t>(listings) - 1;
+    const std::vector<int32_t> given{-1, 0, top, -1, top / 2, top, 0};
+    RowSlots slots(listings);
+    slots.reserve(given.size());
+    for (int32_t slot : given) slots.push_back(slot);
+    EXPECT_EQ(slots.width(), width) << listings << " listings";
+    ASSERT_EQ(slots.size(), given.size());
+    for (size_t r = 0; r < given.size(); ++r)
+      EXPECT_EQ(slots[r], given[r]) << listings << " listings, row " << r;
+    EXPECT_EQ(slots.Widened(), given);
+  }
+}
+
 }  // namespace
 }  // namespace intraday
