@@ -16,8 +16,9 @@ binary's speed-up or on memory settings).
       --variant /tmp/intraday-old --variant build/release/intraday --reps 3
   .venv/bin/python bench/ab.py --lake bench/data/lake-medium-200x2 --days 2 \
       --variant 'build/release/intraday' --variant 'build/release/intraday shred_buffer=64MiB'
-  (a variant's settings: `shred_buffer=64MiB` goes into `run:`, `MIMALLOC_PURGE_DELAY=-1` into the
-  environment of the run)
+  (a variant's settings: `shred_buffer=64MiB` goes into `run:`, `ARROW_DEFAULT_MEMORY_POOL=system` into
+  the environment of the run: the driver's allocator here, since the driver sets the workers',
+  exec/memory_pages.h)
 With --memory-cap each run is inside a memory cgroup of that size (as compare.py --memory-cap; 'auto':
 workers x budget), and its line adds the cgroup's peak (RSS and the page cache the run filled).
 """

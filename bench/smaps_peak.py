@@ -6,8 +6,8 @@ mapped files (binary, libraries, spill files). Used on a worker's task file, kep
 
   .venv/bin/python bench/smaps_peak.py build/release/intraday worker <task.json>
 
-(the task's scratch directory must exist; workers also get MIMALLOC_ALLOW_THP=0 and
-MIMALLOC_PURGE_DELAY=-1 from the driver, exec/memory_pages.h: set them to measure the same).
+(the task's scratch directory must exist; workers also get ARROW_DEFAULT_MEMORY_POOL=jemalloc and
+JE_ARROW_MALLOC_CONF=narenas:1 from the driver, exec/memory_pages.h: set them to measure the same).
 With --timeline first it also prints the resident memory over time (about 40 samples, "seconds:MB"),
 which shows the phase that holds the peak (docs/benchmarks.md, "Session 21").
 """
