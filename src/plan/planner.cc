@@ -9,6 +9,7 @@
 
 #include "common/machine.h"
 #include "common/units.h"
+#include "io/listing_slots.h"
 #include "plan/day_sizer.h"
 #include "plan/file_profile.h"
 #include "plan/packing.h"
@@ -135,14 +136,15 @@ std::optional<WidePlan> PackWide(const DayPlan& plan, const PackOptions& pack, i
   return WidePlan{std::move(packed), {InputStrategy::kDirect, std::move(reason)}};
 }
 
-/// Memory a sliced day's worker holds whatever the slice: per input row its listing's slot (4
-/// bytes) until its piece is read; its bucket is one of a run of rows in one bucket, a run per
-/// bucket and piece in rows in time order (files whose row groups are not in time order are not
-/// sliced: SlicesPay).
+/// Memory a sliced day's worker holds whatever the slice: per input row its listing's slot (1, 2
+/// or 4 bytes, as many as the listings need: RowSlots) until its piece is read; its bucket is one
+/// of a run of rows in one bucket, a run per bucket and piece in rows in time order (files whose
+/// row groups are not in time order are not sliced: SlicesPay).
 uint64_t SlicedDayKeyBytes(const std::vector<ListingSize>& sizes) {
+  const auto width = static_cast<uint64_t>(RowSlots(sizes.size()).width());
   uint64_t bytes = 0;
   for (const ListingSize& size : sizes) {
-    for (int64_t rows : size.rows) bytes += 4 * static_cast<uint64_t>(rows);
+    for (int64_t rows : size.rows) bytes += width * static_cast<uint64_t>(rows);
   }
   return bytes;
 }
