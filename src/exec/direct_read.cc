@@ -281,6 +281,7 @@ Result<std::vector<PlacedTable>> PlaceTables(const Lake& lake, const std::vector
   std::vector<std::vector<Grouped>> grouped(pieces.size());
   std::atomic<int64_t> page_chunks{0};
   std::atomic<int64_t> arrow_chunks{0};
+  std::atomic<int64_t> released{0};
   if (held != nullptr) held->assign(pieces.size(), nullptr);
   if (slice != nullptr) slice->cursors.resize(pieces.size());
   INTRADAY_RETURN_NOT_OK(ParallelFor(pieces.size(), task.threads, [&](size_t k) -> Status {
@@ -525,8 +526,8 @@ Result<std::vector<PlacedTable>> PlaceTables(const Lake& lake, const std::vector
       cursor.reset();
     } else if (cursor != nullptr) {
       // Kept for the next slice: the file pages it has passed need not stay resident till then.
-      if (cursor->pages != nullptr) cursor->pages->ReleaseReadPages();
-      if (cursor->reader != nullptr) cursor->reader->ReleaseReadPages();
+      if (cursor->pages != nullptr && cursor->pages->ReleaseReadPages() > 0) ++released;
+      if (cursor->reader != nullptr && cursor->reader->ReleaseReadPages() > 0) ++released;
     }
     row_slots[p] = {};
     if (keep == nullptr) return Status::OK();
@@ -568,6 +569,7 @@ Result<std::vector<PlacedTable>> PlaceTables(const Lake& lake, const std::vector
 
   *page_column_chunks += page_chunks;
   *arrow_column_chunks += arrow_chunks;
+  if (slice != nullptr) slice->released_readers += released;
 
   // 4b. The front rows' fixed-width values (their other columns join in step 5).
   for (size_t t = 0; t < columns.size() && front != nullptr; ++t) {

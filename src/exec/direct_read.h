@@ -139,6 +139,9 @@ struct SliceExtras {
   std::vector<std::shared_ptr<arrow::Buffer>> blocks;
   /// Per piece, its readers where the last read stopped before the row group's end, or null.
   std::vector<std::unique_ptr<PieceCursor>> cursors;
+  /// Readers kept for a later slice that let go of the file pages they had read (ReleaseReadPages):
+  /// for the run report.
+  int64_t released_readers = 0;
 };
 
 /// Steps 2 to 6 of a direct read: the rows `selected` selects, placed (PlacedTable), with a time

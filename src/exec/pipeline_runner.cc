@@ -1125,6 +1125,7 @@ Status PipelineRunner::TaskExited(DayRun& run, Running done, const ChildExit& ex
       entry["slice_output_bytes"] = result.slice_output_bytes;
       entry["slice_resumed_reads"] = result.slice_resumed_reads;
       entry["slice_held_rows"] = result.slice_held_rows;
+      entry["slice_released_readers"] = result.slice_released_readers;
       if (!result.stream_fallback.empty()) {
         entry["stream_fallback"] = result.stream_fallback;
         Warn(fmt::format("{} {} batch {}: not computed in time slices, {}: its worker may exceed the budget",

@@ -472,6 +472,7 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
   // placed rows are let go of: the merge and the day file's writer do not add to the slice's
   // memory (200 x 2 days at 128 MiB slices: worker peak ~420 -> ~340 MiB, docs/benchmarks.md
   // "Session 21").
+  result->slice_released_readers = extras.released_readers;
   extras = SliceExtras();
   INTRADAY_RETURN_NOT_OK(ParallelFor(n_chunks, task.threads, [&](size_t c) -> Status {
     INTRADAY_ASSIGN_OR_RAISE(auto chunk_output, computed->Merge(c, OutputAssembler::kBatchRows));

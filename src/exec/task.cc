@@ -102,6 +102,7 @@ std::string TaskResultToJson(const TaskResult& result) {
                   {"slice_output_bytes", result.slice_output_bytes},
                   {"slice_resumed_reads", result.slice_resumed_reads},
                   {"slice_held_rows", result.slice_held_rows},
+                  {"slice_released_readers", result.slice_released_readers},
                   {"stream_fallback", result.stream_fallback},
                   {"sorted_listings", result.sorted_listings},
                   {"page_column_chunks", result.page_column_chunks},
@@ -123,6 +124,7 @@ Result<TaskResult> TaskResultFromJson(const std::string& text) {
     result.slice_output_bytes = j.value("slice_output_bytes", int64_t{0});
     result.slice_resumed_reads = j.value("slice_resumed_reads", int64_t{0});
     result.slice_held_rows = j.value("slice_held_rows", int64_t{0});
+    result.slice_released_readers = j.value("slice_released_readers", int64_t{0});
     result.stream_fallback = j.value("stream_fallback", std::string());
     result.sorted_listings = j.value("sorted_listings", int64_t{0});
     result.page_column_chunks = j.value("page_column_chunks", int64_t{0});

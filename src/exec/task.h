@@ -96,6 +96,8 @@ struct TaskResult {
   /// before their slice and held for it (rows out of time order in the files).
   int64_t slice_resumed_reads = 0;
   int64_t slice_held_rows = 0;
+  /// Readers kept for a later slice that let go of the file pages they had read (local files).
+  int64_t slice_released_readers = 0;
   std::string stream_fallback;
   /// Per table, listings whose rows a direct read sorted in place (out of time order in the
   /// files), and listings copied row run by row run before they were computed (rows spread over

@@ -45,6 +45,8 @@ def test_sliced_day_files_equal_whole_days(intraday_bin, lake, whole, tmp_path, 
     # Files in time order: row groups cut by a slice are read on by the next from where it
     # stopped, and no row is decoded before its slice.
     assert ran["slice_resumed_reads"] > 0 and ran["slice_held_rows"] == 0
+    # A reader kept for the next slice lets go of the file pages it has read (io/mapped_file.h).
+    assert ran["slice_released_readers"] > 0
     # Eight listings' output rows are more than half of these slices: set aside in scratch
     # between slices, and the files gone with the day's scratch.
     assert ran["slice_output_bytes"] > 0
@@ -82,6 +84,7 @@ def test_a_lake_on_s3_is_sliced_the_same(intraday_bin, lake, whole, s3_server, s
     assert ran["time_slices"] > 2 and ran["page_column_chunks"] == 0 and ran["arrow_column_chunks"] > 0
     assert ran["slice_output_bytes"] == 0
     assert ran["slice_resumed_reads"] > 0 and ran["slice_held_rows"] == 0
+    assert ran["slice_released_readers"] == 0  # nothing mapped to let go of
 
 
 def test_files_out_of_time_order_are_sliced_and_sorted(intraday_bin, lake, tmp_path):
