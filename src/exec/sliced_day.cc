@@ -38,7 +38,7 @@ struct SliceRunCursor {
 /// What the first read of a sliced batch (RunSlicedDirectBatch) keeps of a piece: per row its
 /// slot (-1: not a task listing); for the tables modules read, the bucket of each of the task's
 /// rows as runs of rows in one bucket, in the piece's order (later: runs of rows in one slice):
-/// rows in time order make a run per bucket, so a row's key is its 4-byte slot alone; per
+/// rows in time order make a run per bucket, so a row's key is its slot alone (RowSlots: 1-4 bytes); per
 /// listing the times that give its timeline (the first time of every run of rows in one bucket,
 /// and the extremes).
 struct PieceKeys {
