@@ -298,6 +298,26 @@ Status SliceLargeDirectDay(const Lake& lake, const PlanRequest& request, DayPlan
       batch.slice_output_spilled ? fmt::format(", its {} of output rows set aside in scratch between slices",
                                                FormatBytes(OutputBytes(plan->sizes)))
                                  : std::string());
+  // A wide batch computed in slices holds a slice, not its day: it takes the places its sliced
+  // estimate needs (as PackSliced counts one), so that the next day's worker can start beside it
+  // once it only writes its output (200 x 2 days: the same peak, wall 0.93-1.00 of before;
+  // docs/benchmarks.md "Session 22").
+  if (batch.worker_slots > 1) {
+    const uint64_t output = OutputBytes(plan->sizes);
+    const uint64_t sliced = SlicedDayKeyBytes(plan->sizes) + HeldRowsBound(*plan) +
+                            (batch.slice_output_spilled ? output / kSpilledOutputShare : output) +
+                            slice * kSlicedMemoryPerSliceQuarters / 4;
+    int places = 1;
+    while (places < batch.worker_slots &&
+           DataBudget(static_cast<uint64_t>(places) * plan->memory_budget) < sliced)
+      ++places;
+    if (places < batch.worker_slots) {
+      plan->strategy_reason +=
+          fmt::format("; in slices it takes {} worker place{} ({} for data), not {}", places,
+                      places == 1 ? "" : "s", FormatBytes(sliced), batch.worker_slots);
+      batch.worker_slots = places;
+    }
+  }
   return Status::OK();
 }
 

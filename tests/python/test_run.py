@@ -149,6 +149,24 @@ def wide_memory(tmp_path_factory, intraday_bin, interleaved_lake) -> str:
     return f"{kib}KiB"
 
 
+def test_a_wide_batch_computed_in_slices_takes_the_places_of_a_slice(intraday_bin, interleaved_lake, reference,
+                                                                     wide_memory, tmp_path):
+    # The same days in time slices: a worker holds a slice, not its day, and takes one place, so
+    # that the next day's worker can start beside it (plan/planner.cc SliceLargeDirectDay).
+    config = write_config(tmp_path / "p.yaml", interleaved_lake, tmp_path / "out", tmp_path / "scratch", workers=2,
+                          memory=wide_memory, extra_run="  time_slice: 64KiB")
+    plan = run_intraday(intraday_bin, "plan", config, "--day", START).stdout
+    assert "run.wide_batches" in plan and "in slices it takes 1 worker place" in plan, plan
+    run_intraday(intraday_bin, "run", config)
+    assert day_files(tmp_path / "out") == day_files(reference)
+    batches = []
+    for day in run_report(tmp_path / "out")["days"]:
+        assert day["strategy"] == "direct", day
+        batches += day["batches"]
+    assert len(batches) == 3 and all(b["worker_slots"] == 1 and b["time_slice_bytes"] > 0 for b in batches), batches
+    assert any(b["time_slices"] > 1 for b in batches), batches  # (a day of one slice is computed whole)
+
+
 def test_a_day_over_one_workers_budget_within_two_runs_as_one_wide_batch(intraday_bin, interleaved_lake, reference,
                                                                           wide_memory, tmp_path):
     config = write_config(tmp_path / "p.yaml", interleaved_lake, tmp_path / "out", tmp_path / "scratch", workers=2,
