@@ -1,7 +1,5 @@
 #include "io/column_pages.h"
 
-#include "io/mapped_file.h"
-
 #include <vector>
 
 #include <parquet/column_reader.h>
@@ -9,6 +7,8 @@
 #include <parquet/properties.h>
 #include <parquet/schema.h>
 #include <parquet/types.h>
+
+#include "io/mapped_file.h"
 
 namespace intraday {
 namespace {

@@ -104,7 +104,6 @@ class RowSlots {
   size_t size() const { return bytes_.size() / static_cast<size_t>(width_); }
   int width() const { return width_; }
   void reserve(size_t rows) { bytes_.reserve(rows * static_cast<size_t>(width_)); }
-  void shrink_to_fit() { bytes_.shrink_to_fit(); }
 
   /// Every row's slot at four bytes (PieceSlots::row_slots).
   std::vector<int32_t> Widened() const {

@@ -193,6 +193,19 @@ uint64_t HeldRowsBound(const DayPlan& plan) {
 /// (docs/planning.md, "A day in time slices").
 inline constexpr uint64_t kSlicedMemoryPerSliceQuarters = 9;
 
+/// What a sliced day's worker holds besides its slice: the keys, the held rows' bound and the
+/// output rows it holds (all of them, or, set aside in scratch with `spilled`, a chunk's share).
+uint64_t SlicedFixedBytes(const DayPlan& plan, bool spilled) {
+  const uint64_t output = OutputBytes(plan.sizes);
+  return SlicedDayKeyBytes(plan.sizes) + HeldRowsBound(plan) +
+         (spilled ? output / kSpilledOutputShare : output);
+}
+
+/// A sliced day's worker memory with slices of `slice` bytes.
+uint64_t SlicedWorkerBytes(const DayPlan& plan, uint64_t slice, bool spilled) {
+  return SlicedFixedBytes(plan, spilled) + slice * kSlicedMemoryPerSliceQuarters / 4;
+}
+
 /// The most slices the planner cuts a day into on its own (run.time_slice auto): each slice has
 /// fixed costs (a pass over every listing and piece, rows carried between slices), and 54 slices
 /// of a 200-listing day took 1.9x the time of shredding it (docs/planning.md).
@@ -232,23 +245,21 @@ Result<std::optional<WidePlan>> PackSliced(const Lake& lake, const DayPlan& plan
     return std::nullopt;
   const uint64_t budget = DataBudget(plan.memory_budget);
   const uint64_t output = OutputBytes(plan.sizes);
-  const uint64_t keys_and_held = SlicedDayKeyBytes(plan.sizes) + HeldRowsBound(plan);
   // The slice with the output rows held, unless they are then large enough to be set aside.
-  auto slice_with = [&](uint64_t output_held) -> uint64_t {
-    const uint64_t fixed = keys_and_held + output_held;
+  auto slice_with = [&](bool spilled) -> uint64_t {
+    const uint64_t fixed = SlicedFixedBytes(plan, spilled);
     if (fixed >= budget) return 0;
     const uint64_t slice = (budget - fixed) * 4 / kSlicedMemoryPerSliceQuarters;
     return setting ? std::min(slice, *setting) : slice;
   };
-  uint64_t slice = slice_with(output);
+  uint64_t slice = slice_with(false);
   bool spilled = false;
-  if (const uint64_t aside = slice_with(output / kSpilledOutputShare);
+  if (const uint64_t aside = slice_with(true);
       (slice == 0 || SpillSliceOutput(LocalScratch(*request.config), output, slice)) &&
       SpillSliceOutput(LocalScratch(*request.config), output, aside)) {
     slice = aside;
     spilled = true;
   }
-  const uint64_t fixed = keys_and_held + (spilled ? output / kSpilledOutputShare : output);
   Batch batch;
   uint64_t decoded = 0;
   for (const ListingSize& size : plan.sizes) {
@@ -259,7 +270,7 @@ Result<std::optional<WidePlan>> PackSliced(const Lake& lake, const DayPlan& plan
   if (slice == 0 || slice * kMaxAutoTimeSlices < decoded) return std::nullopt;
   INTRADAY_ASSIGN_OR_RAISE(const bool pays, SlicesPay(lake, plan));
   if (!pays) return std::nullopt;
-  batch.memory_bytes = fixed + slice * kSlicedMemoryPerSliceQuarters / 4;
+  batch.memory_bytes = SlicedWorkerBytes(plan, slice, spilled);
   batch.time_slice_bytes = slice;
   batch.slice_output_spilled = spilled;
   std::string reason = fmt::format(
@@ -299,14 +310,10 @@ Status SliceLargeDirectDay(const Lake& lake, const PlanRequest& request, DayPlan
                                                FormatBytes(OutputBytes(plan->sizes)))
                                  : std::string());
   // A wide batch computed in slices holds a slice, not its day: it takes the places its sliced
-  // estimate needs (as PackSliced counts one), so that the next day's worker can start beside it
-  // once it only writes its output (200 x 2 days: the same peak, wall 0.93-1.00 of before;
-  // docs/benchmarks.md "Session 22").
+  // estimate needs, so that the next day's worker can start beside it once it only writes its
+  // output (200 x 2 days: the same peak, wall 0.93-1.00 of before; docs/benchmarks.md "Session 22").
   if (batch.worker_slots > 1) {
-    const uint64_t output = OutputBytes(plan->sizes);
-    const uint64_t sliced = SlicedDayKeyBytes(plan->sizes) + HeldRowsBound(*plan) +
-                            (batch.slice_output_spilled ? output / kSpilledOutputShare : output) +
-                            slice * kSlicedMemoryPerSliceQuarters / 4;
+    const uint64_t sliced = SlicedWorkerBytes(*plan, slice, batch.slice_output_spilled);
     int places = 1;
     while (places < batch.worker_slots &&
            DataBudget(static_cast<uint64_t>(places) * plan->memory_budget) < sliced)
