@@ -100,6 +100,7 @@ Json RunJson(const RunConfig& run) {
               {"shred_buffer", run.shred_buffer},
               {"size_estimates", ToString(run.size_estimates)},
               {"overlap_days", run.overlap_days},
+              {"days_side_by_side", run.days_side_by_side},
               {"wide_batches", run.wide_batches},
               {"time_slice", run.time_slice ? Json(*run.time_slice) : Json("auto")},
               {"output_compression", run.output_compression},

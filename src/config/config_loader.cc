@@ -36,6 +36,7 @@ constexpr std::string_view kRunKeys[] = {"output",
                                          "shred_buffer",
                                          "size_estimates",
                                          "overlap_days",
+                                         "days_side_by_side",
                                          "wide_batches",
                                          "time_slice",
                                          "output_compression",
@@ -313,6 +314,11 @@ class PipelineParser {
       }
     }
     if (const YamlValue* v = m.Find("overlap_days")) Assign(ReadBool(Origin(*v), diag_), &run.overlap_days);
+    if (const YamlValue* v = m.Find("days_side_by_side")) {
+      Assign(ReadBool(Origin(*v), diag_), &run.days_side_by_side);
+      if (run.days_side_by_side && !run.overlap_days)
+        diag_->Error(v->location, v->path, "days run side by side only with run.overlap_days: true");
+    }
     if (const YamlValue* v = m.Find("wide_batches")) Assign(ReadBool(Origin(*v), diag_), &run.wide_batches);
     if (const YamlValue* v = m.Find("time_slice")) {
       // auto (the default), off (or 0), or a byte size.

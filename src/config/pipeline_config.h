@@ -88,6 +88,11 @@ struct RunConfig {
   /// Plan and shred the next day of a pass while the current day's batches run. Costs the
   /// driver's shred buffer and a second day of spill files in scratch at the same time.
   bool overlap_days = true;
+  /// With overlap_days: the next day's batches start on any free worker, beside the current day's,
+  /// and a batch with a day after it takes one worker's share of the cores, not every idle one.
+  /// Faster where a day's own threads leave cores idle, at up to a worker's memory more for each
+  /// day beside (docs/engine.md, "Days side by side"). Never changes outputs.
+  bool days_side_by_side = false;
   /// A day that does not fit one worker's budget but fits the budgets of several workers together
   /// runs as one batch in one worker that takes their places (Batch::worker_slots), reading the
   /// lake directly, instead of being shredded into several batches (docs/planning.md, "Wide

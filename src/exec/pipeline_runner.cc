@@ -948,6 +948,9 @@ Status PipelineRunner::StartTask(DayRun& run) {
   const int in_flight =
       std::max<int>(1, std::min<int>(workers_, static_cast<int>(Computing() + waiting) + 1));
   tracked.task.threads = std::max(1, ThisMachine().cores / in_flight);
+  // Days side by side: a batch that a later day's may join takes its worker's share of the cores.
+  if (config_.run.days_side_by_side && DaysAfter(run) > 0)
+    tracked.task.threads = std::max(1, ThisMachine().cores / std::max(1, workers_));
   tracked.task.output_path = fmt::format("{}/task-{:05d}.arrow", run.scratch, tracked.sequence);
   tracked.task.result_path = stem + ".result.json";
   tracked.task.huge_pages =
@@ -995,10 +998,11 @@ void PipelineRunner::StartEarlyTasks() {
   if (StopRequested()) return;
   StartNextDayEarly();
   // Only on idle cores: a day whose batches fill the cores (one batch takes them all as threads)
-  // is not joined by the next day's workers, which would double the memory for a few per cent of
-  // speed (docs/engine.md, "Days overlap").
+  // is not joined by the next day's workers, which would double the memory for 8-15% of speed
+  // (docs/engine.md, "Days overlap"), unless run.days_side_by_side asks for that.
   const int cores = ThisMachine().cores;
-  while (early_ != nullptr && early_->failed.ok() && PlacesFor(*early_) && ThreadsInUse() < cores) {
+  while (early_ != nullptr && early_->failed.ok() && PlacesFor(*early_) &&
+         (config_.run.days_side_by_side || ThreadsInUse() < cores)) {
     const Status started = StartTask(*early_);
     if (!started.ok()) FailEarlyDay(started);
   }
@@ -1102,6 +1106,7 @@ Status PipelineRunner::TaskExited(DayRun& run, Running done, const ChildExit& ex
                 {"peak_rss_bytes", exited.peak_rss_bytes},
                 {"exit", exited.Describe()},
                 {"huge_pages", tracked.task.huge_pages},
+                {"threads", tracked.task.threads},
                 {"worker_slots", tracked.worker_slots}};
   if (done.started_early) entry["started_early"] = true;
   if (done.output_only()) entry["output_only_seconds"] = done.output_only_seconds;

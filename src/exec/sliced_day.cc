@@ -273,12 +273,17 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
                                                       &result->arrow_column_chunks));
     INTRADAY_ASSIGN_OR_RAISE(const TableRows rows,
                              IndexPlacedTable(columns[states], task, slot_of, std::move(placed[states])));
-    ListingGatherer gatherer(rows);
-    for (size_t l = 0; l < n; ++l) {
-      if (rows.rows[l] == 0) continue;
-      INTRADAY_ASSIGN_OR_RAISE(auto batch, gatherer.Gather(l));
-      changes[l] = StateChangesOf(ListingTable(std::move(batch), rows.time_column));
-    }
+    // Listings in contiguous ranges, a gatherer each (its buffers serve one listing at a time).
+    const size_t ranges = static_cast<size_t>(std::max(1, task.threads));
+    INTRADAY_RETURN_NOT_OK(ParallelFor(ranges, task.threads, [&](size_t k) -> Status {
+      ListingGatherer gatherer(rows);
+      for (size_t l = k * n / ranges; l < (k + 1) * n / ranges; ++l) {
+        if (rows.rows[l] == 0) continue;
+        INTRADAY_ASSIGN_OR_RAISE(auto batch, gatherer.Gather(l));
+        changes[l] = StateChangesOf(ListingTable(std::move(batch), rows.time_column));
+      }
+      return Status::OK();
+    }));
   }
   std::vector<int64_t> times_start(n + 1, 0);
   for (const PieceKeys& key : keys) {
@@ -295,14 +300,15 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
     }
   }
   std::vector<std::unique_ptr<SlicedListingDay>> listings(n);
-  for (size_t l = 0; l < n; ++l) {
+  INTRADAY_RETURN_NOT_OK(ParallelFor(n, task.threads, [&](size_t l) -> Status {
     const std::span<const int64_t> times(timeline_times.data() + times_start[l],
                                          static_cast<size_t>(times_start[l + 1] - times_start[l]));
     std::vector<int64_t> labels = computer.Timeline(task.day, changes[l], times);
     if (!labels.empty())
       listings[l] =
           std::make_unique<SlicedListingDay>(computer, task.listings[l], task.day, std::move(labels));
-  }
+    return Status::OK();
+  }));
   timeline_times = {};
 
   // Chunks of listings with about equal input rows over the day; finer than a whole batch's (16
@@ -455,6 +461,12 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
         }
         std::vector<OutputBlock> blocks;
         INTRADAY_RETURN_NOT_OK(listings[l]->ComputeSliceOnViews(first, last, std::move(views), &blocks));
+        // The events carried into this slice, placed and computed: let go of here, on this
+        // chunk's thread (hundreds of listings' small batches, freed one by one, took ~3% of a
+        // 200-listing worker's wall time on one thread at the next slice's start).
+        for (auto& table_front : extras.front) {
+          if (!table_front.empty()) table_front[l].reset();
+        }
         INTRADAY_RETURN_NOT_OK(assembler.Append(
             task.listings[l], std::span<const int64_t>(labels.data() + first, last - first), blocks));
         listing_rows[l - chunk_begin[c]] = static_cast<int64_t>(last - first);
@@ -473,6 +485,16 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
   // memory (200 x 2 days at 128 MiB slices: worker peak ~420 -> ~340 MiB, docs/benchmarks.md
   // "Session 21").
   result->slice_released_readers = extras.released_readers;
+  // The placement blocks and the readers kept for later slices unmap their memory: on every
+  // thread, as the slices' work (one thread took ~1% of a 200-listing worker's wall time).
+  INTRADAY_RETURN_NOT_OK(ParallelFor(extras.blocks.size(), task.threads, [&](size_t t) -> Status {
+    extras.blocks[t].reset();
+    return Status::OK();
+  }));
+  INTRADAY_RETURN_NOT_OK(ParallelFor(extras.cursors.size(), task.threads, [&](size_t p) -> Status {
+    extras.cursors[p].reset();
+    return Status::OK();
+  }));
   extras = SliceExtras();
   INTRADAY_RETURN_NOT_OK(ParallelFor(n_chunks, task.threads, [&](size_t c) -> Status {
     INTRADAY_ASSIGN_OR_RAISE(auto chunk_output, computed->Merge(c, OutputAssembler::kBatchRows));

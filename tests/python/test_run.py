@@ -321,6 +321,42 @@ def test_next_days_batches_take_the_cores_the_day_before_leaves_idle(intraday_bi
     assert most_at_once(batch_intervals(report)) <= 2
 
 
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="days side by side take a core each: needs two")
+def test_days_side_by_side_compute_at_once_one_thread_each(intraday_bin, lake, reference, tmp_path):
+    # One batch per day, 2 workers, run.days_side_by_side: the second day's batch starts beside the
+    # first day's while that one still computes (held 600 ms), each with one of the two cores; the
+    # last day, with no day after it to join it, keeps both. Outputs are those of the default.
+    env = dict(os.environ, INTRADAY_TEST_WORKER_DELAY_MS="600", INTRADAY_TEST_WORKER_DELAY_DAY=START)
+    config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", tmp_path / "scratch", workers=2,
+                          extra_run="  days_side_by_side: true")
+    run_intraday(intraday_bin, "run", config, env=env)
+    assert day_files(tmp_path / "out") == day_files(reference)
+    report = run_report(tmp_path / "out")
+    days = report["days"]
+    assert [len(d["batches"]) for d in days] == [1, 1, 1]
+    first, second = days[0]["batches"][0], days[1]["batches"][0]
+    assert second["started_early"]
+    assert second["started_seconds"] < first["output_only_seconds"] - 0.3, (first, second)
+    assert most_at_once(batch_intervals(report)) == 2
+    threads = [d["batches"][0]["threads"] for d in days]
+    assert list((tmp_path / "scratch").iterdir()) == []
+
+    # The default run gives the one computing batch every core (see the test above), as the last
+    # day side by side has them: a worker's share is half of that.
+    default = write_config(tmp_path / "d.yaml", lake, tmp_path / "default", tmp_path / "scratch2", workers=2)
+    run_intraday(intraday_bin, "run", default)
+    every_core = [d["batches"][0]["threads"] for d in run_report(tmp_path / "default")["days"]]
+    assert every_core == [every_core[0]] * 3 and every_core[0] >= 2
+    assert threads == [every_core[0] // 2, every_core[0] // 2, every_core[0]]
+
+    # Only with the next day prepared ahead: a clear error names both keys.
+    bad = write_config(tmp_path / "bad.yaml", lake, tmp_path / "bad", tmp_path / "scratch3", workers=2,
+                       extra_run="  overlap_days: false\n  days_side_by_side: true")
+    failed = run_intraday(intraday_bin, "validate", bad, check=False)
+    assert failed.returncode != 0
+    assert "run.days_side_by_side" in failed.stderr and "run.overlap_days" in failed.stderr, failed.stderr
+
+
 def test_a_day_started_early_that_fails_keeps_the_day_before(intraday_bin, tmp_path):
     # Listing-clustered files and a budget of 3 batches a day, each reading its row groups itself.
     # The second day's trades have a time column of the wrong type: its first worker, started on

@@ -75,6 +75,7 @@ TEST(ConfigJson, HashChangesWithWhatDeterminesOutputs) {
   EXPECT_EQ(base, with("scratch: scratch}", "scratch: scratch, size_estimates: history}"));
   EXPECT_EQ(base, with("scratch: scratch}", "scratch: scratch, size_estimates: scan}"));
   EXPECT_EQ(base, with("scratch: scratch}", "scratch: scratch, overlap_days: false}"));
+  EXPECT_EQ(base, with("scratch: scratch}", "scratch: scratch, days_side_by_side: true}"));
   EXPECT_EQ(base, with("scratch: scratch}", "scratch: scratch, wide_batches: false}"));
   // The day files' compression changes their bytes, not the values a reader gets back.
   EXPECT_EQ(base, with("scratch: scratch}", "scratch: scratch, output_compression: snappy}"));

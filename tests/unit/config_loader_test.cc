@@ -215,6 +215,7 @@ TEST(ConfigLoader, Defaults) {
   EXPECT_EQ(c.run.shred_buffer, 256ull << 20);
   EXPECT_EQ(c.run.size_estimates, SizeEstimates::kAuto);
   EXPECT_TRUE(c.run.overlap_days);
+  EXPECT_FALSE(c.run.days_side_by_side);
   EXPECT_TRUE(c.run.wide_batches);
   ASSERT_EQ(c.passes.size(), 1u);
   EXPECT_EQ(c.passes[0].bucket_ns, 60 * kNanosPerSecond);
@@ -278,6 +279,16 @@ TEST(ConfigLoader, OutputCompression) {
   ExpectError(with("  output_compression_level: 23\n"), "run.output_compression_level", 11, "22");
   ExpectError(with("  output_compression: gzip\n  output_compression_level: 0\n"),
               "run.output_compression_level", 12, "1");
+}
+
+TEST(ConfigLoader, DaysSideBySide) {
+  std::string text(kMinimal);
+  const std::string scratch = "  scratch: scratch\n";
+  text.replace(text.find(scratch), scratch.size(), scratch + "  days_side_by_side: true\n");
+  auto parsed = Parse(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_TRUE(parsed->run.days_side_by_side);
+  EXPECT_TRUE(parsed->run.overlap_days);
 }
 
 TEST(ConfigLoader, UnknownKeysWithSuggestion) {
@@ -467,6 +478,17 @@ run:
   overlap_days: sometimes
 )",
               "run.overlap_days", 2, "expected true or false");
+  ExpectError(R"(
+run:
+  days_side_by_side: maybe
+)",
+              "run.days_side_by_side", 2, "expected true or false");
+  ExpectError(R"(
+run:
+  overlap_days: false
+  days_side_by_side: true
+)",
+              "run.days_side_by_side", 3, "only with run.overlap_days: true");
   ExpectError(R"(
 run:
   wide_batches: 2
