@@ -349,6 +349,13 @@ def test_days_side_by_side_compute_at_once_one_thread_each(intraday_bin, lake, r
     assert every_core == [every_core[0]] * 3 and every_core[0] >= 2
     assert threads == [every_core[0] // 2, every_core[0] // 2, every_core[0]]
 
+    # Shredded days (several batches a day, one thread each anyway): the same outputs.
+    shredded = write_config(tmp_path / "sh.yaml", lake, tmp_path / "shredded", tmp_path / "scratch4", workers=2,
+                            memory="96KiB", extra_run="  days_side_by_side: true\n  time_slice: off")
+    run_intraday(intraday_bin, "run", shredded)
+    assert day_files(tmp_path / "shredded") == day_files(reference)
+    assert all(d["strategy"] == "shred" and len(d["batches"]) > 1 for d in run_report(tmp_path / "shredded")["days"])
+
     # Only with the next day prepared ahead: a clear error names both keys.
     bad = write_config(tmp_path / "bad.yaml", lake, tmp_path / "bad", tmp_path / "scratch3", workers=2,
                        extra_run="  overlap_days: false\n  days_side_by_side: true")
