@@ -572,9 +572,9 @@ Result<std::vector<PlacedTable>> PlaceTables(const Lake& lake, const std::vector
   if (slice != nullptr) slice->released_readers += released;
 
   // 4b. The front rows' fixed-width values (their other columns join in step 5), listing by
-  // listing on every thread: a few rows each, but hundreds of listings, tables and columns (one
-  // thread took ~4% of a 200-listing sliced worker's wall time here). A front batch's columns are
-  // read as ArrayData: boxing them as Arrays (GetColumnByName) allocated for each.
+  // listing on every thread: a few rows each, but hundreds of listings, tables and columns (on
+  // one thread: ~4% of a 200-listing sliced worker's samples). A front batch's columns are read
+  // as ArrayData: boxing them as Arrays (GetColumnByName) allocated for each.
   for (size_t t = 0; t < columns.size() && front != nullptr; ++t) {
     Destination& d = dest[t];
     if (d.schema == nullptr || (*front)[t].empty()) continue;

@@ -948,7 +948,8 @@ Status PipelineRunner::StartTask(DayRun& run) {
   const int in_flight =
       std::max<int>(1, std::min<int>(workers_, static_cast<int>(Computing() + waiting) + 1));
   tracked.task.threads = std::max(1, ThisMachine().cores / in_flight);
-  // Days side by side: a batch that a later day's may join takes its worker's share of the cores.
+  // Days side by side: a batch that a later day's batches may join takes its worker's share of
+  // the cores.
   if (config_.run.days_side_by_side && DaysAfter(run) > 0)
     tracked.task.threads = std::max(1, ThisMachine().cores / std::max(1, workers_));
   tracked.task.output_path = fmt::format("{}/task-{:05d}.arrow", run.scratch, tracked.sequence);
@@ -998,8 +999,8 @@ void PipelineRunner::StartEarlyTasks() {
   if (StopRequested()) return;
   StartNextDayEarly();
   // Only on idle cores: a day whose batches fill the cores (one batch takes them all as threads)
-  // is not joined by the next day's workers, which would double the memory for 8-15% of speed
-  // (docs/engine.md, "Days overlap"), unless run.days_side_by_side asks for that.
+  // is not joined by the next day's workers, which would double the memory for 7-9% of wall time
+  // (docs/engine.md, "Days side by side"), unless run.days_side_by_side asks for that.
   const int cores = ThisMachine().cores;
   while (early_ != nullptr && early_->failed.ok() && PlacesFor(*early_) &&
          (config_.run.days_side_by_side || ThreadsInUse() < cores)) {

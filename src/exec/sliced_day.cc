@@ -462,8 +462,8 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
         std::vector<OutputBlock> blocks;
         INTRADAY_RETURN_NOT_OK(listings[l]->ComputeSliceOnViews(first, last, std::move(views), &blocks));
         // The events carried into this slice, placed and computed: let go of here, on this
-        // chunk's thread (hundreds of listings' small batches, freed one by one, took ~3% of a
-        // 200-listing worker's wall time on one thread at the next slice's start).
+        // chunk's thread, not all on one thread at the next slice's start (hundreds of listings'
+        // small batches: ~3% of a 200-listing worker's samples there).
         for (auto& table_front : extras.front) {
           if (!table_front.empty()) table_front[l].reset();
         }
@@ -485,8 +485,8 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
   // memory (200 x 2 days at 128 MiB slices: worker peak ~420 -> ~340 MiB, docs/benchmarks.md
   // "Session 21").
   result->slice_released_readers = extras.released_readers;
-  // The placement blocks and the readers kept for later slices unmap their memory: on every
-  // thread, as the slices' work (one thread took ~1% of a 200-listing worker's wall time).
+  // The placement blocks and the readers kept for later slices unmap their memory on every
+  // thread, as the slices' work does (on one thread: ~1% of a 200-listing worker's samples).
   INTRADAY_RETURN_NOT_OK(ParallelFor(extras.blocks.size(), task.threads, [&](size_t t) -> Status {
     extras.blocks[t].reset();
     return Status::OK();
