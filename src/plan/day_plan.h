@@ -107,12 +107,14 @@ struct SizeEstimateSummary {
 };
 
 /// What the day's input files hold whole, from their footers alone (every listing of their MICs,
-/// in or out of the universe): an upper bound of the day's size, enough when it fits one worker.
+/// in or out of the universe): an upper bound of the day's size, enough when it fits one worker,
+/// or the workers together as one wide batch.
 struct WholeDayBound {
-  std::array<int64_t, kTableCount> rows{};  // per table (TableIndex)
-  uint64_t decoded_bytes = 0;               // of the projected columns
-  uint64_t output_bytes = 0;                // the universe's output rows, at most
-  uint64_t memory_bytes = 0;                // WorkerMemoryOf(decoded_bytes) + output_bytes
+  std::array<int64_t, kTableCount> rows{};          // per table (TableIndex)
+  std::array<uint64_t, kTableCount> table_bytes{};  // decoded_bytes per table
+  uint64_t decoded_bytes = 0;                       // of the projected columns
+  uint64_t output_bytes = 0;                        // the universe's output rows, at most
+  uint64_t memory_bytes = 0;                        // WorkerMemoryOf(decoded_bytes) + output_bytes
 };
 
 /// How a batch gets its input rows.
@@ -161,7 +163,8 @@ struct DayPlan {
   std::vector<InputFile> files;
   std::vector<ListingSize> sizes;  // sorted by ListingId; empty when sized whole (whole_day)
   /// Set when the day was sized from its files' footers alone (run.size_estimates: auto): the
-  /// files, whole, fit one worker, so the rows of each listing were not counted.
+  /// files, whole, fit one worker (or the workers' budgets together: one wide batch), so the
+  /// rows of each listing were not counted.
   std::optional<WholeDayBound> whole_day;
   std::vector<Batch> batches;  // in ListingId order
   InputStrategy strategy = InputStrategy::kDirect;

@@ -48,8 +48,11 @@ InputFile FileOf(const LocatedFile& located, const FileProfile& profile) {
 /// run on the benchmark lake (docs/planning.md, "A day that fits whole"). The bound is above
 /// what counting gives (the same decoded bytes per row, every row of the files, the output rows
 /// of the sparse timeline bounded by all the files' events), so the batch and the strategy are
-/// the ones counting would give. Returns false, leaving `plan` as it was, if the bound does not
-/// fit the budget or a row cap.
+/// the ones counting would give. With run.wide_batches, a day whose bound fits the budgets of
+/// several workers together (2 .. `request.worker_slots`) is likewise one wide batch taking the
+/// fewest places that hold it (PackWide's, which counting would give: a lake read of every
+/// listing). Returns false, leaving `plan` as it was, if the bound does not fit or a row cap
+/// applies.
 Result<bool> PlanWholeDay(const Lake& lake, const PlanRequest& request,
                           const std::vector<LocatedFile>& located, DayPlan* plan) {
   if (plan->universe.listings.empty()) return false;
@@ -66,39 +69,57 @@ Result<bool> PlanWholeDay(const Lake& lake, const PlanRequest& request,
     // file's MIC keeps the bound above the sum of those.
     const auto listings_of_mic = std::count_if(plan->universe.listings.begin(), plan->universe.listings.end(),
                                                [&](const Listing& l) { return l.mic == file.mic; });
-    bound.decoded_bytes +=
+    const uint64_t file_bytes =
         static_cast<uint64_t>(std::ceil(static_cast<double>(profile.rows) * bytes_per_row)) +
         static_cast<uint64_t>(listings_of_mic);
+    bound.table_bytes[TableIndex(table)] += file_bytes;
+    bound.decoded_bytes += file_bytes;
     files.push_back(FileOf(file, profile));
   }
   if (request.output_row_bytes > 0) {
     ListingSize every_row;
     every_row.rows = bound.rows;
-    bound.output_bytes =
-        OutputRowsBound(*request.pass, every_row) * request.output_row_bytes * plan->universe.listings.size();
+    bound.output_bytes = OutputRowsBoundOfDay(*request.pass, every_row, plan->universe.listings.size()) *
+                         request.output_row_bytes;
   }
   bound.memory_bytes = WorkerMemoryOf(bound.decoded_bytes) + bound.output_bytes;
-  const uint64_t budget = DataBudget(plan->memory_budget);
-  if (bound.memory_bytes > budget) return false;
   for (const auto& [table, cap] : request.config->run.max_rows_per_table) {
     if (bound.rows[TableIndex(table)] > cap) return false;
   }
+  // The fewest worker places whose data budget holds the bound: one, or with wide batches up to
+  // the run's workers.
+  auto budget_of = [&](int places) {
+    return DataBudget(static_cast<uint64_t>(places) * plan->memory_budget);
+  };
+  const int most = request.config->run.wide_batches ? std::max(1, request.worker_slots) : 1;
+  int places = 1;
+  while (places <= most && budget_of(places) < bound.memory_bytes) ++places;
+  if (places > most) return false;
 
   Batch batch;
   batch.rows = bound.rows;
   batch.memory_bytes = bound.memory_bytes;
+  batch.worker_slots = places;
   for (const Listing& listing : plan->universe.listings) batch.listings.push_back(listing.listing_id);
   plan->files = std::move(files);
   plan->batches = {std::move(batch)};
   plan->strategy = InputStrategy::kDirect;
   plan->strategy_reason =
-      fmt::format("the day's files fit one worker's budget whole: at most {} of {} for data",
-                  FormatBytes(bound.memory_bytes), FormatBytes(budget));
+      places == 1 ? fmt::format("the day's files fit one worker's budget whole: at most {} of {} for data",
+                                FormatBytes(bound.memory_bytes), FormatBytes(budget_of(1)))
+                  : fmt::format(
+                        "the day's files fit the budgets of {} workers together, not one: at most {} of {} "
+                        "for data; one worker takes their {} places instead of shredding (run.wide_batches)",
+                        places, FormatBytes(bound.memory_bytes), FormatBytes(budget_of(places)), places);
   plan->whole_day = bound;
   SizeEstimateSummary& summary = plan->size_estimates;
   summary.mode = std::string(ToString(SizeEstimates::kAuto));
   summary.source = "footer";
-  summary.reason = "the day's files, whole, fit one worker: rows per listing not counted";
+  summary.reason = places == 1 ? "the day's files, whole, fit one worker: rows per listing not counted"
+                               : fmt::format(
+                                     "the day's files, whole, fit the budgets of {} workers together: rows "
+                                     "per listing not counted",
+                                     places);
   summary.files_from_footer = static_cast<int>(plan->files.size());
   return true;
 }
@@ -140,20 +161,43 @@ std::optional<WidePlan> PackWide(const DayPlan& plan, const PackOptions& pack, i
 /// or 4 bytes, as many as the listings need: RowSlots) until its piece is read; its bucket is one
 /// of a run of rows in one bucket, a run per bucket and piece in rows in time order (files whose
 /// row groups are not in time order are not sliced: SlicesPay).
-uint64_t SlicedDayKeyBytes(const std::vector<ListingSize>& sizes) {
-  const auto width = static_cast<uint64_t>(RowSlots(sizes.size()).width());
-  uint64_t bytes = 0;
-  for (const ListingSize& size : sizes) {
-    for (int64_t rows : size.rows) bytes += width * static_cast<uint64_t>(rows);
+/// The day's totals a sliced estimate needs: summed over the listings' sizes, or, for a day
+/// sized whole from its footers (DayPlan::whole_day), its bound.
+struct DayTotals {
+  std::array<int64_t, kTableCount> rows{};
+  std::array<uint64_t, kTableCount> bytes{};  // decoded
+  uint64_t output_bytes = 0;
+  size_t listings = 0;
+};
+
+DayTotals TotalsOf(const DayPlan& plan) {
+  DayTotals totals;
+  if (plan.sizes.empty() && plan.whole_day) {
+    totals.rows = plan.whole_day->rows;
+    totals.bytes = plan.whole_day->table_bytes;
+    totals.output_bytes = plan.whole_day->output_bytes;
+    totals.listings = plan.universe.listings.size();
+    return totals;
   }
+  for (const ListingSize& size : plan.sizes) {
+    for (size_t t = 0; t < kTableCount; ++t) {
+      totals.rows[t] += size.rows[t];
+      totals.bytes[t] += size.bytes[t];
+    }
+    totals.output_bytes += size.output_bytes;
+  }
+  totals.listings = plan.sizes.size();
+  return totals;
+}
+
+uint64_t SlicedDayKeyBytes(const DayTotals& totals) {
+  const auto width = static_cast<uint64_t>(RowSlots(totals.listings).width());
+  uint64_t bytes = 0;
+  for (int64_t rows : totals.rows) bytes += width * static_cast<uint64_t>(rows);
   return bytes;
 }
 
-uint64_t OutputBytes(const std::vector<ListingSize>& sizes) {
-  uint64_t bytes = 0;
-  for (const ListingSize& size : sizes) bytes += size.output_bytes;
-  return bytes;
-}
+uint64_t OutputBytes(const DayPlan& plan) { return TotalsOf(plan).output_bytes; }
 
 /// What a sliced day's worker holds of its output rows: all of them until the last slice, or,
 /// set aside in scratch slice by slice (Batch::slice_output_spilled), a chunk's per thread while
@@ -167,17 +211,11 @@ bool LocalScratch(const PipelineConfig& config) { return !config.run.scratch.sta
 /// of time order within the group) are held until then; in rows in time order none. The bound
 /// is the worst case, each file's largest row group held, decoded (the day's decoded bytes per
 /// row of its table); it also covers the open readers of the groups a cut splits.
-uint64_t HeldRowsBound(const DayPlan& plan) {
+uint64_t HeldRowsBound(const DayPlan& plan, const DayTotals& totals) {
   std::array<double, kTableCount> bytes_per_row{};
-  {
-    std::array<double, kTableCount> bytes{}, rows{};
-    for (const ListingSize& size : plan.sizes) {
-      for (size_t t = 0; t < kTableCount; ++t) {
-        bytes[t] += static_cast<double>(size.bytes[t]);
-        rows[t] += static_cast<double>(size.rows[t]);
-      }
-    }
-    for (size_t t = 0; t < kTableCount; ++t) bytes_per_row[t] = rows[t] > 0 ? bytes[t] / rows[t] : 0;
+  for (size_t t = 0; t < kTableCount; ++t) {
+    bytes_per_row[t] =
+        totals.rows[t] > 0 ? static_cast<double>(totals.bytes[t]) / static_cast<double>(totals.rows[t]) : 0;
   }
   double held = 0;
   for (const InputFile& file : plan.files) {
@@ -196,8 +234,9 @@ inline constexpr uint64_t kSlicedMemoryPerSliceQuarters = 9;
 /// What a sliced day's worker holds besides its slice: the keys, the held rows' bound and the
 /// output rows it holds (all of them, or, set aside in scratch with `spilled`, a chunk's share).
 uint64_t SlicedFixedBytes(const DayPlan& plan, bool spilled) {
-  const uint64_t output = OutputBytes(plan.sizes);
-  return SlicedDayKeyBytes(plan.sizes) + HeldRowsBound(plan) +
+  const DayTotals totals = TotalsOf(plan);
+  const uint64_t output = totals.output_bytes;
+  return SlicedDayKeyBytes(totals) + HeldRowsBound(plan, totals) +
          (spilled ? output / kSpilledOutputShare : output);
 }
 
@@ -244,7 +283,7 @@ Result<std::optional<WidePlan>> PackSliced(const Lake& lake, const DayPlan& plan
   if (std::any_of(plan.sizes.begin(), plan.sizes.end(), [](const ListingSize& s) { return !s.estimated; }))
     return std::nullopt;
   const uint64_t budget = DataBudget(plan.memory_budget);
-  const uint64_t output = OutputBytes(plan.sizes);
+  const uint64_t output = OutputBytes(plan);
   // The slice with the output rows held, unless they are then large enough to be set aside.
   auto slice_with = [&](bool spilled) -> uint64_t {
     const uint64_t fixed = SlicedFixedBytes(plan, spilled);
@@ -301,13 +340,17 @@ Status SliceLargeDirectDay(const Lake& lake, const PlanRequest& request, DayPlan
   INTRADAY_ASSIGN_OR_RAISE(const bool pays, SlicesPay(lake, *plan));
   if (!pays) return Status::OK();
   batch.time_slice_bytes = slice;
-  batch.slice_output_spilled =
-      SpillSliceOutput(LocalScratch(*request.config), OutputBytes(plan->sizes), slice);
+  // A day sized whole for one worker leaves it to its worker to set its output rows aside, by
+  // their count (docs/engine.md): the plan has only a bound of them (a dense timeline's every
+  // bucket of the day). A wide one decides here, as counting its listings would have (the same
+  // estimate on a dense timeline): its places below depend on it.
+  batch.slice_output_spilled = !(plan->whole_day && batch.worker_slots == 1) &&
+                               SpillSliceOutput(LocalScratch(*request.config), OutputBytes(*plan), slice);
   plan->strategy_reason += fmt::format(
       "; computed in time slices of about {} (run.time_slice{}){}", FormatBytes(slice),
       setting ? "" : ": auto",
       batch.slice_output_spilled ? fmt::format(", its {} of output rows set aside in scratch between slices",
-                                               FormatBytes(OutputBytes(plan->sizes)))
+                                               FormatBytes(OutputBytes(*plan)))
                                  : std::string());
   // A wide batch computed in slices holds a slice, not its day: it takes the places its sliced
   // estimate needs, so that the next day's worker can start beside it once it only writes its

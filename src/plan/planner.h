@@ -59,8 +59,9 @@ std::string DefaultSizeCacheDir(const PipelineConfig& config);
 /// unreadable files are errors naming the file. A file whose footer reads but whose ListingId data
 /// does not decode leaves its listings without a size estimate (a warning; an error when strict):
 /// they are planned alone, never as zero (docs/planning.md). A day that is not a trading day of
-/// the config is an error. With run.size_estimates auto, a day whose files fit one worker whole
-/// is planned from their footers alone (DayPlan::whole_day; no per-listing sizes).
+/// the config is an error. With run.size_estimates auto, a day whose files fit one worker whole,
+/// or with run.wide_batches the workers' budgets together, is planned from their footers alone
+/// (DayPlan::whole_day; no per-listing sizes).
 Result<DayPlan> PlanDay(const Lake& lake, const PlanRequest& request);
 
 }  // namespace intraday

@@ -89,14 +89,29 @@ std::vector<ListingSize> EstimateListingSizes(const Universe& universe, std::spa
   return sizes;
 }
 
-uint64_t OutputRowsBound(const PassConfig& pass, const ListingSize& size) {
+namespace {
+uint64_t BucketsOfDay(const PassConfig& pass) {
   constexpr int64_t kDayNs = int64_t{86'400} * 1'000'000'000;
+  return static_cast<uint64_t>(kDayNs / std::max<int64_t>(1, pass.bucket_ns) + 1);
+}
+
+uint64_t RowsOf(const ListingSize& size) {
+  uint64_t rows = 0;
+  for (int64_t r : size.rows) rows += static_cast<uint64_t>(std::max<int64_t>(0, r));
+  return rows;
+}
+}  // namespace
+
+uint64_t OutputRowsBound(const PassConfig& pass, const ListingSize& size) {
   if (pass.timeline == Timeline::kDaily) return 1;
-  const auto buckets = static_cast<uint64_t>(kDayNs / std::max<int64_t>(1, pass.bucket_ns) + 1);
-  if (pass.timeline == Timeline::kDense) return buckets;
-  uint64_t events = 0;
-  for (int64_t rows : size.rows) events += static_cast<uint64_t>(std::max<int64_t>(0, rows));
-  return std::min(buckets, events);
+  if (pass.timeline == Timeline::kDense) return BucketsOfDay(pass);
+  return std::min(BucketsOfDay(pass), RowsOf(size));
+}
+
+uint64_t OutputRowsBoundOfDay(const PassConfig& pass, const ListingSize& every_row, uint64_t listings) {
+  if (pass.timeline == Timeline::kDaily) return listings;
+  if (pass.timeline == Timeline::kDense) return BucketsOfDay(pass) * listings;
+  return std::min(BucketsOfDay(pass) * listings, RowsOf(every_row));
 }
 
 void AddOutputMemory(const PassConfig& pass, uint64_t row_bytes, std::vector<ListingSize>* sizes) {

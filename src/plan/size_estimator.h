@@ -59,6 +59,12 @@ inline uint64_t DataBudget(uint64_t memory_per_worker) {
 /// input row for a sparse one, one for a daily one.
 uint64_t OutputRowsBound(const PassConfig& pass, const ListingSize& size);
 
+/// The most output rows `listings` listings can have together in a day whose input rows, over
+/// every listing, are `every_row`'s: as OutputRowsBound each, and on a sparse timeline no more
+/// than the rows (the sum of each listing's least of buckets and rows is at most the least of
+/// their sums).
+uint64_t OutputRowsBoundOfDay(const PassConfig& pass, const ListingSize& every_row, uint64_t listings);
+
 /// Adds each listing's output (OutputRowsBound x `row_bytes`) to its worker memory: a worker
 /// holds its listings' output rows until it writes them, and with small buckets on a dense
 /// timeline they outweigh the input (1-second buckets: ~30 000 rows per listing of ~130 columns).

@@ -606,8 +606,9 @@ TEST_F(PlanDayTest, ShredWhenAFileIsNotClustered) {
 TEST_F(PlanDayTest, WideBatchWhenTheDayFitsSeveralWorkersTogether) {
   WriteInterleavedTrades();
   // As above: one worker's data budget holds 800 rows' worth of the day's 1 100, two workers'
-  // together 1 600 (budgets this small leave half to data).
+  // together 1 600 (budgets this small leave half to data). Listings counted (auto: next test).
   worker_slots_ = 2;
+  config_.run.size_estimates = SizeEstimates::kScan;
   auto plan = Plan(2 * MemoryOf(800));
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   ExpectCoversUniverseInOrder(*plan);
@@ -624,6 +625,56 @@ TEST_F(PlanDayTest, WideBatchWhenTheDayFitsSeveralWorkersTogether) {
   EXPECT_LE(memory, DataBudget(2 * plan->memory_budget));
   EXPECT_GT(memory, DataBudget(plan->memory_budget));
   EXPECT_EQ(plan->gather_threads, 0);
+}
+
+TEST_F(PlanDayTest, AutoPlansAWideBatchFromTheFootersAlone) {
+  WriteInterleavedTrades();
+  // XPAR's ListingId data is garbage, as in AutoPlansADayWhoseFilesFitWholeFromTheirFootersAlone:
+  // a day whose files, whole, fit two workers' budgets together is one wide batch without a
+  // count of its listings (which would read the garbage).
+  WriteXparTradesWithGarbageListingIds(lake_);
+  worker_slots_ = 2;
+  auto plan = Plan(2 * MemoryOf(800));
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_TRUE(plan->warnings.empty()) << plan->warnings.front();
+  ASSERT_TRUE(plan->whole_day.has_value());
+  EXPECT_TRUE(plan->sizes.empty());
+  ASSERT_EQ(plan->batches.size(), 1u);
+  EXPECT_EQ(plan->batches[0].listings, IdsOf(plan->universe));
+  EXPECT_EQ(plan->batches[0].worker_slots, 2);
+  EXPECT_EQ(plan->batches[0].memory_bytes, plan->whole_day->memory_bytes);
+  EXPECT_GT(plan->whole_day->memory_bytes, DataBudget(plan->memory_budget));
+  EXPECT_LE(plan->whole_day->memory_bytes, DataBudget(2 * plan->memory_budget));
+  EXPECT_EQ(plan->strategy, InputStrategy::kDirect);
+  EXPECT_NE(plan->strategy_reason.find("fit the budgets of 2 workers together"), std::string::npos)
+      << plan->strategy_reason;
+  EXPECT_NE(plan->strategy_reason.find("run.wide_batches"), std::string::npos) << plan->strategy_reason;
+  // Per table, the decoded bytes add up to the bound's (the sliced estimate reads them).
+  uint64_t table_bytes = 0;
+  for (uint64_t bytes : plan->whole_day->table_bytes) table_bytes += bytes;
+  EXPECT_EQ(table_bytes, plan->whole_day->decoded_bytes);
+  const SizeEstimateSummary& s = plan->size_estimates;
+  EXPECT_EQ(s.source, "footer");
+  EXPECT_NE(s.reason.find("budgets of 2 workers together"), std::string::npos) << s.reason;
+  EXPECT_EQ(s.files_profiled + s.files_scanned + s.files_from_history, 0);
+
+  // Three workers with budgets of 400 rows' worth each: the fewest places that hold the bound.
+  worker_slots_ = 3;
+  auto three = Plan(2 * MemoryOf(400));
+  ASSERT_TRUE(three.ok()) << three.status().ToString();
+  ASSERT_TRUE(three->whole_day.has_value());
+  EXPECT_EQ(three->batches[0].worker_slots, 3);
+  // Without wide batches, or beyond the workers together, the listings are counted.
+  worker_slots_ = 2;
+  config_.run.wide_batches = false;
+  auto off = Plan(2 * MemoryOf(800));
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_FALSE(off->whole_day.has_value());
+  EXPECT_EQ(off->size_estimates.source, "scan");
+  config_.run.wide_batches = true;
+  auto beyond = Plan(2 * MemoryOf(400));
+  ASSERT_TRUE(beyond.ok()) << beyond.status().ToString();
+  EXPECT_FALSE(beyond->whole_day.has_value());
 }
 
 TEST_F(PlanDayTest, WideBatchTakesTheFewestWorkersThatHoldTheDay) {
