@@ -41,6 +41,14 @@ InputFile FileOf(const LocatedFile& located, const FileProfile& profile) {
   return file;
 }
 
+/// The fewest worker places, from `first` to `most`, whose data budgets together hold `bytes`;
+/// most + 1 when none does.
+int FewestPlaces(uint64_t memory_per_worker, uint64_t bytes, int first, int most) {
+  int places = first;
+  while (places <= most && DataBudget(static_cast<uint64_t>(places) * memory_per_worker) < bytes) ++places;
+  return places;
+}
+
 /// run.size_estimates auto: a day whose files, read whole (every listing of their MICs), fit one
 /// worker is one batch, planned from the files' footers alone. Its listings' rows are not
 /// counted: the count (a scan of the ListingId column wherever a row group holds several
@@ -86,14 +94,12 @@ Result<bool> PlanWholeDay(const Lake& lake, const PlanRequest& request,
   for (const auto& [table, cap] : request.config->run.max_rows_per_table) {
     if (bound.rows[TableIndex(table)] > cap) return false;
   }
-  // The fewest worker places whose data budget holds the bound: one, or with wide batches up to
-  // the run's workers.
+  // One worker's place, or with wide batches up to the run's workers.
   auto budget_of = [&](int places) {
     return DataBudget(static_cast<uint64_t>(places) * plan->memory_budget);
   };
   const int most = request.config->run.wide_batches ? std::max(1, request.worker_slots) : 1;
-  int places = 1;
-  while (places <= most && budget_of(places) < bound.memory_bytes) ++places;
+  const int places = FewestPlaces(plan->memory_budget, bound.memory_bytes, 1, most);
   if (places > most) return false;
 
   Batch batch;
@@ -147,8 +153,8 @@ std::optional<WidePlan> PackWide(const DayPlan& plan, const PackOptions& pack, i
   if (packed.batches.size() != 1 || packed.batches.front().oversize) return std::nullopt;
   Batch& batch = packed.batches.front();
   // A lake read's batch is the sum of its listings: the fewest places whose budget holds it.
-  int k = 2;
-  while (budget_of(k) < batch.memory_bytes) ++k;
+  // Packed within `slots` places' budget, so some k <= slots holds it.
+  const int k = FewestPlaces(plan.memory_budget, batch.memory_bytes, 2, slots);
   batch.worker_slots = k;
   std::string reason = fmt::format(
       "the day fits the budgets of {} workers together, not one: {} of {} for data; one worker takes "
@@ -157,10 +163,6 @@ std::optional<WidePlan> PackWide(const DayPlan& plan, const PackOptions& pack, i
   return WidePlan{std::move(packed), {InputStrategy::kDirect, std::move(reason)}};
 }
 
-/// Memory a sliced day's worker holds whatever the slice: per input row its listing's slot (1, 2
-/// or 4 bytes, as many as the listings need: RowSlots) until its piece is read; its bucket is one
-/// of a run of rows in one bucket, a run per bucket and piece in rows in time order (files whose
-/// row groups are not in time order are not sliced: SlicesPay).
 /// The day's totals a sliced estimate needs: summed over the listings' sizes, or, for a day
 /// sized whole from its footers (DayPlan::whole_day), its bound.
 struct DayTotals {
@@ -190,6 +192,10 @@ DayTotals TotalsOf(const DayPlan& plan) {
   return totals;
 }
 
+/// Memory a sliced day's worker holds whatever the slice: per input row its listing's slot (1, 2
+/// or 4 bytes, as many as the listings need: RowSlots) until its piece is read; its bucket is one
+/// of a run of rows in one bucket, a run per bucket and piece in rows in time order (files whose
+/// row groups are not in time order are not sliced: SlicesPay).
 uint64_t SlicedDayKeyBytes(const DayTotals& totals) {
   const auto width = static_cast<uint64_t>(RowSlots(totals.listings).width());
   uint64_t bytes = 0;
@@ -357,10 +363,7 @@ Status SliceLargeDirectDay(const Lake& lake, const PlanRequest& request, DayPlan
   // output (200 x 2 days: the same peak, wall 0.93-1.00 of before; docs/benchmarks.md "Session 22").
   if (batch.worker_slots > 1) {
     const uint64_t sliced = SlicedWorkerBytes(*plan, slice, batch.slice_output_spilled);
-    int places = 1;
-    while (places < batch.worker_slots &&
-           DataBudget(static_cast<uint64_t>(places) * plan->memory_budget) < sliced)
-      ++places;
+    const int places = FewestPlaces(plan->memory_budget, sliced, 1, batch.worker_slots);
     if (places < batch.worker_slots) {
       plan->strategy_reason +=
           fmt::format("; in slices it takes {} worker place{} ({} for data), not {}", places,

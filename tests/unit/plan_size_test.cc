@@ -386,6 +386,22 @@ TEST(OutputMemory, RowsBoundFollowsTheTimeline) {
   EXPECT_EQ(OutputRowsBound(pass, size), 86'401u);
 }
 
+TEST(OutputMemory, DayBoundOverTheUniverse) {
+  PassConfig pass;
+  pass.bucket_ns = 60'000'000'000;  // 1 441 rows at most per listing
+  ListingSize every_row;
+  every_row.rows = {300, 200, 0, 40};  // 540 events over every listing of the files
+  pass.timeline = Timeline::kDense;
+  EXPECT_EQ(OutputRowsBoundOfDay(pass, every_row, 10), 14'410u);  // every bucket of each listing
+  pass.timeline = Timeline::kDaily;
+  EXPECT_EQ(OutputRowsBoundOfDay(pass, every_row, 10), 10u);
+  // Sparse: no more rows than events in all, nor than each listing's buckets.
+  pass.timeline = Timeline::kSparse;
+  EXPECT_EQ(OutputRowsBoundOfDay(pass, every_row, 10), 540u);
+  every_row.rows = {100'000, 0, 0, 0};
+  EXPECT_EQ(OutputRowsBoundOfDay(pass, every_row, 10), 14'410u);
+}
+
 TEST(OutputMemory, IsAddedToEachListingsWorkerMemory) {
   PassConfig pass;
   pass.bucket_ns = 3'600'000'000'000;  // 1 hour: 25 rows at most
