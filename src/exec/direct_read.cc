@@ -170,7 +170,7 @@ Result<std::vector<PlacedTable>> PlaceTables(const Lake& lake, const std::vector
                                              PieceSlots selected, int64_t* sorted_blocks,
                                              int64_t* page_column_chunks, int64_t* arrow_column_chunks,
                                              SliceExtras* slice) {
-  const std::vector<arrow::RecordBatchVector>* front = slice != nullptr ? &slice->front : nullptr;
+  const std::vector<CarriedRows>* front = slice != nullptr ? &slice->front : nullptr;
   std::vector<std::shared_ptr<arrow::RecordBatch>>* held = slice != nullptr ? &slice->held : nullptr;
   const size_t slots = task.listings.size();
   const auto& counts = selected.counts;
@@ -178,13 +178,13 @@ Result<std::vector<PlacedTable>> PlaceTables(const Lake& lake, const std::vector
 
   // 2. Where each listing starts in its table (its front rows first), and each piece's first
   // place per listing.
-  auto front_of = [&](size_t t, size_t s) -> const arrow::RecordBatch* {
-    if (front == nullptr || (*front)[t].empty()) return nullptr;
-    return (*front)[t][s].get();
+  auto front_of = [&](size_t t) -> const CarriedRows* {
+    if (front == nullptr || t >= front->size() || (*front)[t].rows == nullptr) return nullptr;
+    return &(*front)[t];
   };
   auto front_rows = [&](size_t t, size_t s) -> int64_t {
-    const arrow::RecordBatch* rows = front_of(t, s);
-    return rows == nullptr ? 0 : rows->num_rows();
+    const CarriedRows* carried = front_of(t);
+    return carried == nullptr ? 0 : carried->count(s);
   };
   std::vector<int64_t> total(columns.size(), 0);
   std::vector<std::vector<int64_t>> offset(pieces.size());
@@ -575,29 +575,45 @@ Result<std::vector<PlacedTable>> PlaceTables(const Lake& lake, const std::vector
   // listing on every thread: a few rows each, but hundreds of listings, tables and columns (on
   // one thread: ~4% of a 200-listing sliced worker's samples). A front batch's columns are read
   // as ArrayData: boxing them as Arrays (GetColumnByName) allocated for each.
-  for (size_t t = 0; t < columns.size() && front != nullptr; ++t) {
+  // Per table, each column's index among the front rows' (-1: not a column of that table).
+  std::vector<std::vector<int>> front_column(columns.size());
+  for (size_t t = 0; t < columns.size(); ++t) {
+    const CarriedRows* carried = front_of(t);
+    const Destination& d = dest[t];
+    if (carried == nullptr || d.schema == nullptr) continue;
+    const arrow::Schema& from_schema = *carried->rows->schema();
+    for (int c = 0; c < d.schema->num_fields(); ++c) {
+      const arrow::Field& field = *d.schema->field(c);
+      int from = -1;
+      if (c != d.id_column) {
+        from = from_schema.GetFieldIndex(field.name());
+        if (from < 0 || !from_schema.field(from)->type()->Equals(*field.type()))
+          return Status::Invalid("front rows of table ", SpecOf(columns[t].table).key, " lack column ",
+                                 field.name());
+      }
+      front_column[t].push_back(from);
+    }
+  }
+  for (size_t t = 0; t < columns.size(); ++t) {
     Destination& d = dest[t];
-    if (d.schema == nullptr || (*front)[t].empty()) continue;
+    const CarriedRows* carried = front_of(t);
+    if (d.schema == nullptr || carried == nullptr) continue;
     INTRADAY_RETURN_NOT_OK(ParallelFor(slots, task.threads, [&](size_t s) -> Status {
-      const arrow::RecordBatch* rows = front_of(t, s);
-      if (rows == nullptr) return Status::OK();
+      const int64_t n = carried->count(s);
+      if (n == 0) return Status::OK();
       const int64_t at = listing_start[t][s];
+      const int64_t first = carried->start[s];
       for (int c = 0; c < d.schema->num_fields(); ++c) {
         const auto cc = static_cast<size_t>(c);
         const int width = d.width[cc];
         if (width == 0) continue;
-        const arrow::Field& field = *d.schema->field(c);
-        const int from = rows->schema()->GetFieldIndex(field.name());
-        if (from < 0 || !rows->schema()->field(from)->type()->Equals(*field.type()))
-          return Status::Invalid("front rows of table ", SpecOf(columns[t].table).key, " lack column ",
-                                 field.name());
-        const arrow::ArrayData& src = *rows->column_data(from);
-        std::memcpy(d.values[cc]->mutable_data() + at * width, src.buffers[1]->data() + src.offset * width,
-                    static_cast<size_t>(src.length * width));
+        const arrow::ArrayData& src = *carried->rows->column_data(front_column[t][cc]);
+        std::memcpy(d.values[cc]->mutable_data() + at * width,
+                    src.buffers[1]->data() + (src.offset + first) * width, static_cast<size_t>(n * width));
         if (src.GetNullCount() == 0) continue;
         INTRADAY_ASSIGN_OR_RAISE(uint8_t* const bits, d.ValidBits(cc, total[t]));
-        for (int64_t r = 0; r < src.length; ++r) {
-          if (!src.IsValid(r)) ClearBit(bits, at + r);
+        for (int64_t r = 0; r < n; ++r) {
+          if (!src.IsValid(first + r)) ClearBit(bits, at + r);
         }
       }
       return Status::OK();
@@ -644,14 +660,12 @@ Result<std::vector<PlacedTable>> PlaceTables(const Lake& lake, const std::vector
       return Status::OK();
     }
     arrow::ArrayVector slices;
+    const CarriedRows* carried = front_of(t);
+    const std::shared_ptr<arrow::Array> front_values =
+        carried == nullptr ? nullptr : carried->rows->column(front_column[t][cc]);
     for (size_t s = 0; s < slots; ++s) {
-      if (const arrow::RecordBatch* rows = front_of(t, s)) {
-        const auto column = rows->GetColumnByName(d.schema->field(c)->name());
-        if (column == nullptr || !column->type()->Equals(*type))
-          return Status::Invalid("front rows of table ", SpecOf(columns[t].table).key, " lack column ",
-                                 d.schema->field(c)->name());
-        slices.push_back(column);
-      }
+      if (const int64_t n = front_rows(t, s); n > 0)
+        slices.push_back(front_values->Slice(carried->start[s], n));
       for (size_t p = 0; p < pieces.size(); ++p) {
         if (pieces[p].table != t) continue;
         for (const Grouped& g : grouped[p]) {

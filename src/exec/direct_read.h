@@ -126,11 +126,20 @@ struct PieceCursor {
   std::shared_ptr<arrow::RecordBatch> pending;             // the reader's rows past the last read's end
 };
 
+/// A table's events carried from one time slice into the next: every listing's few rows in one
+/// batch, listing after listing (a batch per listing cost an allocation per column, listing and
+/// slice).
+struct CarriedRows {
+  std::shared_ptr<arrow::RecordBatch> rows;  // null: none
+  std::vector<int64_t> start;                // per slot, its first row in `rows`; then their count
+  int64_t count(size_t slot) const { return rows == nullptr ? 0 : start[slot + 1] - start[slot]; }
+};
+
 /// What a time slice (RunSlicedDirectBatch) adds to a placement.
 struct SliceExtras {
-  /// Per table and slot (or empty for a table): rows placed first in the listing's block, before
-  /// its rows of the pieces (the events carried from the slice before).
-  std::vector<arrow::RecordBatchVector> front;
+  /// Per table (or empty): rows placed first in each listing's block, before its rows of the
+  /// pieces (the events carried from the slice before).
+  std::vector<CarriedRows> front;
   /// Out: per piece, the rows it keeps (PieceSlots::keep), or null.
   std::vector<std::shared_ptr<arrow::RecordBatch>> held;
   /// Per table, the block its fixed-width columns were placed in, reused by the next slice when

@@ -4,7 +4,14 @@
 #include <atomic>
 #include <climits>
 #include <cmath>
+#include <cstring>
 #include <map>
+#include <numeric>
+
+#include <arrow/array/util.h>
+#include <arrow/buffer.h>
+#include <arrow/builder.h>
+#include <arrow/util/bit_util.h>
 
 #include <fmt/format.h>
 
@@ -63,6 +70,67 @@ struct PieceKeys {
   std::vector<int32_t> held_slot, held_slice;
   int64_t resumed_reads = 0, held_rows = 0;  // for the run report (TaskResult)
 };
+
+/// Every listing's carried rows of a table (rows `rows[l]`, sorted, of view `views[l]`; views
+/// share one schema) copied into one batch, listing after listing: a buffer per column, where a
+/// copy per listing took several allocations per column, listing and slice (300 listings in 13
+/// slices: ~7% of a worker's CPU, most of it freeing them).
+Result<CarriedRows> CollectCarriedRows(const std::vector<std::shared_ptr<arrow::RecordBatch>>& views,
+                                       const std::vector<std::vector<int64_t>>& rows, int threads) {
+  CarriedRows out;
+  std::shared_ptr<arrow::Schema> schema;
+  out.start.assign(rows.size() + 1, 0);
+  for (size_t l = 0; l < rows.size(); ++l) {
+    out.start[l + 1] = out.start[l] + static_cast<int64_t>(rows[l].size());
+    if (schema == nullptr && !rows[l].empty()) schema = views[l]->schema();
+  }
+  const int64_t total = out.start.back();
+  if (total == 0) return out;
+  std::vector<std::shared_ptr<arrow::Array>> columns(static_cast<size_t>(schema->num_fields()));
+  INTRADAY_RETURN_NOT_OK(ParallelFor(columns.size(), threads, [&](size_t c) -> Status {
+    const auto& type = schema->field(static_cast<int>(c))->type();
+    const int width = type->byte_width();
+    if (arrow::is_fixed_width(type->id()) && type->id() != arrow::Type::BOOL && width > 0) {
+      INTRADAY_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> values, arrow::AllocateBuffer(total * width));
+      std::shared_ptr<arrow::Buffer> validity;
+      int64_t nulls = 0;
+      int64_t at = 0;
+      for (size_t l = 0; l < rows.size(); ++l) {
+        if (rows[l].empty()) continue;
+        const arrow::ArrayData& data = *views[l]->column_data(static_cast<int>(c));
+        if (data.buffers.size() != 2 || !data.type->Equals(*type))
+          return Status::Invalid("carried rows: column ", schema->field(static_cast<int>(c))->name(),
+                                 " differs between listings");
+        const uint8_t* from = data.buffers[1]->data() + data.offset * width;
+        for (int64_t r : rows[l]) {
+          std::memcpy(values->mutable_data() + at * width, from + r * width, static_cast<size_t>(width));
+          if (data.MayHaveNulls() && !data.IsValid(r)) {
+            if (validity == nullptr) {
+              INTRADAY_ASSIGN_OR_RAISE(validity, arrow::AllocateBitmap(total));
+              std::memset(validity->mutable_data(), 0xFF, static_cast<size_t>(validity->size()));
+            }
+            arrow::bit_util::ClearBit(validity->mutable_data(), at);
+            ++nulls;
+          }
+          ++at;
+        }
+      }
+      columns[c] = arrow::MakeArray(arrow::ArrayData::Make(type, total, {validity, values}, nulls));
+      return Status::OK();
+    }
+    INTRADAY_ASSIGN_OR_RAISE(auto builder, arrow::MakeBuilder(type));
+    INTRADAY_RETURN_NOT_OK(builder->Reserve(total));
+    for (size_t l = 0; l < rows.size(); ++l) {
+      if (rows[l].empty()) continue;
+      const arrow::ArraySpan span(*views[l]->column_data(static_cast<int>(c)));
+      for (int64_t r : rows[l]) INTRADAY_RETURN_NOT_OK(builder->AppendArraySlice(span, r, 1));
+    }
+    INTRADAY_RETURN_NOT_OK(builder->Finish(&columns[c]));
+    return Status::OK();
+  }));
+  out.rows = arrow::RecordBatch::Make(schema, total, std::move(columns));
+  return out;
+}
 
 /// Decoded bytes per row of a table as read (a string counted at 16 bytes).
 double DecodedRowBytes(const arrow::Schema& schema) {
@@ -396,20 +464,13 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
       }
       return Status::OK();
     }));
-    // Each listing's carried events go first in its block: the modules see them and the
-    // slice's events as one run, with no copy of the slice.
-    std::vector<arrow::RecordBatchVector> front(n_tables);
-    for (size_t t = 0; t < n_tables; ++t) {
-      if (!computer.is_event_table(t)) continue;
-      front[t].resize(n);
-      for (size_t l = 0; l < n; ++l) {
-        if (listings[l] != nullptr) front[t][l] = listings[l]->carried(t);
-      }
-    }
-    extras.front = std::move(front);
+    // Each listing's carried events (extras.front, collected at the end of the slice before) go
+    // first in its block: the modules see them and the slice's events as one run, with no copy
+    // of the slice.
     INTRADAY_ASSIGN_OR_RAISE(auto placed, PlaceTables(lake, columns, pieces, order, task, std::move(selected),
                                                       &result->sorted_listings, &result->page_column_chunks,
                                                       &result->arrow_column_chunks, &extras));
+    extras.front.clear();
     std::vector<std::shared_ptr<arrow::RecordBatch>> held = std::move(extras.held);
     for (size_t p = 0; p < pieces.size(); ++p) {
       PieceKeys& key = keys[p];
@@ -431,6 +492,11 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
     // The last label of the slice (the last slice takes every label left).
     const int64_t cut_label =
         last_slice ? INT64_MAX : base_label + int64_t{slice_last[slice]} * grid.length();
+    // Per table and listing, the rows of its view the next slice starts with, and that view.
+    std::vector<std::vector<std::vector<int64_t>>> carry_rows(
+        n_tables, std::vector<std::vector<int64_t>>(last_slice ? 0 : n));
+    std::vector<std::vector<std::shared_ptr<arrow::RecordBatch>>> carry_views(
+        n_tables, std::vector<std::shared_ptr<arrow::RecordBatch>>(last_slice ? 0 : n));
     INTRADAY_RETURN_NOT_OK(ParallelFor(n_chunks, task.threads, [&](size_t c) -> Status {
       std::vector<ListingGatherer> gatherers;
       for (const auto& t : tables) gatherers.emplace_back(t);
@@ -450,22 +516,34 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
           if (!computer.is_event_table(i) || tables[i].rows[l] == 0) continue;
           INTRADAY_ASSIGN_OR_RAISE(auto rows, gatherers[i].Gather(l));
           views[i] = ListingTable(std::move(rows), tables[i].time_column);
-          const auto& carried = extras.front[i][l];
-          any_events = any_events || tables[i].rows[l] > (carried == nullptr ? 0 : carried->num_rows());
+          any_events = any_events || tables[i].rows[l] > listings[l]->carried_count(i);
         }
         if (last <= first) {
           if (any_events)
             return Status::Invalid("listing ", task.listings[l],
                                    ": events outside its timeline in time slice ", slice);
+          // No bucket of the listing in this slice: its carried events go on to the next.
+          for (size_t i = 0; i < n_tables && !last_slice; ++i) {
+            const int64_t carried = listings[l]->carried_count(i);
+            if (carried == 0) continue;
+            carry_views[i][l] = views[i].batch();
+            carry_rows[i][l].resize(static_cast<size_t>(carried));
+            std::iota(carry_rows[i][l].begin(), carry_rows[i][l].end(), int64_t{0});
+          }
           continue;
         }
         std::vector<OutputBlock> blocks;
-        INTRADAY_RETURN_NOT_OK(listings[l]->ComputeSliceOnViews(first, last, std::move(views), &blocks));
-        // The events carried into this slice, placed and computed: let go of here, on this
-        // chunk's thread, not all on one thread at the next slice's start (hundreds of listings'
-        // small batches: ~3% of a 200-listing worker's samples there).
-        for (auto& table_front : extras.front) {
-          if (!table_front.empty()) table_front[l].reset();
+        if (!last_slice) {
+          for (size_t i = 0; i < n_tables; ++i) carry_views[i][l] = views[i].batch();
+        }
+        std::vector<std::vector<int64_t>> carry;
+        INTRADAY_RETURN_NOT_OK(
+            listings[l]->ComputeSliceOnViews(first, last, std::move(views), &blocks, &carry));
+        if (!last_slice) {
+          for (size_t i = 0; i < n_tables; ++i) {
+            carry_rows[i][l] = std::move(carry[i]);
+            if (carry_rows[i][l].empty()) carry_views[i][l].reset();
+          }
         }
         INTRADAY_RETURN_NOT_OK(assembler.Append(
             task.listings[l], std::span<const int64_t>(labels.data() + first, last - first), blocks));
@@ -479,6 +557,18 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
       }
       return Status::OK();
     }));
+    if (!last_slice) {
+      extras.front.resize(n_tables);
+      for (size_t t = 0; t < n_tables; ++t) {
+        INTRADAY_ASSIGN_OR_RAISE(extras.front[t],
+                                 CollectCarriedRows(carry_views[t], carry_rows[t], task.threads));
+      }
+      // The views let go of on every thread (hundreds of listings' record batches).
+      INTRADAY_RETURN_NOT_OK(ParallelFor(n, task.threads, [&](size_t l) -> Status {
+        for (auto& views : carry_views) views[l].reset();
+        return Status::OK();
+      }));
+    }
   }
   // 5. Each chunk's rows of every slice merged and handed to the output, once the last slice's
   // placed rows are let go of: the merge and the day file's writer do not add to the slice's

@@ -17,7 +17,8 @@ SlicedListingDay::SlicedListingDay(const ListingDayComputer& computer, int64_t l
       listing_id_(listing_id),
       day_(day),
       labels_(std::move(labels)),
-      carried_(computer.tables().size()) {}
+      carried_(computer.tables().size()),
+      carried_count_(computer.tables().size(), 0) {}
 
 Status SlicedListingDay::ComputeSlice(size_t first, size_t last,
                                       const std::vector<arrow::RecordBatchVector>& events,
@@ -50,6 +51,12 @@ Status SlicedListingDay::ComputeSlice(size_t first, size_t last,
 
 Status SlicedListingDay::ComputeSliceOnViews(size_t first, size_t last, std::vector<ListingTable> views,
                                              std::vector<OutputBlock>* blocks) {
+  return ComputeSliceOnViews(first, last, std::move(views), blocks, nullptr);
+}
+
+Status SlicedListingDay::ComputeSliceOnViews(size_t first, size_t last, std::vector<ListingTable> views,
+                                             std::vector<OutputBlock>* blocks,
+                                             std::vector<std::vector<int64_t>>* carry) {
   const auto& tables = computer_.tables();
   if (views.size() != tables.size())
     return Status::Invalid("time slice with ", views.size(), " tables, expected ", tables.size());
@@ -63,7 +70,7 @@ Status SlicedListingDay::ComputeSliceOnViews(size_t first, size_t last, std::vec
       views[i] = ListingTable();
       continue;
     }
-    const int64_t carried = carried_[i] == nullptr ? 0 : carried_[i]->num_rows();
+    const int64_t carried = carried_count_[i];
     if (views[i].size() < carried)
       return Status::Invalid("time slice of table ", SpecOf(tables[i]).key, ": ", views[i].size(),
                              " rows, fewer than the ", carried, " carried");
@@ -78,9 +85,13 @@ Status SlicedListingDay::ComputeSliceOnViews(size_t first, size_t last, std::vec
   for (auto& block : *blocks) block.DropFrontRows(carried_buckets);
 
   // What the next slice needs of this one: per table, its last event and the rows any module
-  // reading it asks for, copied so that the slice's buffers can be released.
+  // reading it asks for, copied so that the slice's buffers can be released (or handed to the
+  // caller, who copies every listing's at once).
   const auto& modules = computer_.modules();
+  if (carry != nullptr) carry->assign(tables.size(), {});
   for (size_t i = 0; i < tables.size(); ++i) {
+    carried_[i] = nullptr;
+    carried_count_[i] = 0;
     if (views[i].empty()) continue;
     std::vector<int64_t> rows{views[i].size() - 1};
     for (size_t m = 0; m < modules.size(); ++m) {
@@ -91,7 +102,12 @@ Status SlicedListingDay::ComputeSliceOnViews(size_t first, size_t last, std::vec
     }
     std::sort(rows.begin(), rows.end());
     rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
-    INTRADAY_ASSIGN_OR_RAISE(carried_[i], CopyRows(*views[i].batch(), rows));
+    carried_count_[i] = static_cast<int64_t>(rows.size());
+    if (carry != nullptr) {
+      (*carry)[i] = std::move(rows);
+    } else {
+      INTRADAY_ASSIGN_OR_RAISE(carried_[i], CopyRows(*views[i].batch(), rows));
+    }
   }
   next_ = last;
   return Status::OK();
@@ -99,7 +115,7 @@ Status SlicedListingDay::ComputeSliceOnViews(size_t first, size_t last, std::vec
 
 int64_t SlicedListingDay::carried_rows() const {
   int64_t n = 0;
-  for (const auto& batch : carried_) n += batch == nullptr ? 0 : batch->num_rows();
+  for (int64_t rows : carried_count_) n += rows;
   return n;
 }
 

@@ -39,8 +39,18 @@ class SlicedListingDay {
   Status ComputeSliceOnViews(size_t first, size_t last, std::vector<ListingTable> views,
                              std::vector<OutputBlock>* blocks);
 
-  /// The events of computer.tables()[i] carried into the next slice (null: none).
+  /// As ComputeSliceOnViews, for a caller that also keeps the carried events itself (one batch
+  /// for many listings rather than a copy per listing): `carry[i]` gets the rows of views[i] the
+  /// next slice needs (sorted), and the next call's views[i] must start with exactly those rows;
+  /// carried(i) stays null. A listing-day takes this form or the other for all its slices.
+  Status ComputeSliceOnViews(size_t first, size_t last, std::vector<ListingTable> views,
+                             std::vector<OutputBlock>* blocks, std::vector<std::vector<int64_t>>* carry);
+
+  /// The events of computer.tables()[i] carried into the next slice (null: none, or kept by the
+  /// caller).
   const std::shared_ptr<arrow::RecordBatch>& carried(size_t i) const { return carried_[i]; }
+  /// How many events of computer.tables()[i] the next slice's views start with.
+  int64_t carried_count(size_t i) const { return carried_count_[i]; }
 
   /// Rows carried into the next slice, over all tables (for tests and the run report).
   int64_t carried_rows() const;
@@ -53,6 +63,7 @@ class SlicedListingDay {
   size_t next_ = 0;  // the first label of the next slice
   /// Per table: the events carried from earlier slices (own buffers, a few rows), or null.
   std::vector<std::shared_ptr<arrow::RecordBatch>> carried_;
+  std::vector<int64_t> carried_count_;  // per table: their rows (kept here or by the caller)
 };
 
 /// Copies rows `rows` (sorted) of `batch` into a new record batch that shares no buffer with it.

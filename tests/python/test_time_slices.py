@@ -3,6 +3,11 @@ docs/planning.md): the day files equal a whole day's for any slice size, worker 
 timeline, with files out of time order too; the planner slices a day too large for the workers'
 budgets instead of shredding it, and not where slices do not pay; a sliced worker's peak RSS does
 not grow with the day's rows."""
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 from conftest import run_intraday, upload_tree
@@ -101,6 +106,44 @@ def test_files_out_of_time_order_are_sliced_and_sorted(intraday_bin, lake, tmp_p
     assert ran["time_slices"] > 2 and ran["sorted_listings"] > 0
     # A reversed row group's rows of later slices come first: decoded with the slice's and held.
     assert ran["slice_held_rows"] > 0
+
+
+def silent_listing_lake(lake: Path, out: Path) -> Path:
+    """A copy of `lake` in which its lowest listing has no trade, snapshot or order message over
+    the middle third of the day."""
+    time_column = {"Trades-Plus": "TradeTimestamp", "Equity": "EventTimestamp", "Equity-L3": "TimestampNanoseconds"}
+    for src in sorted(lake.rglob("*")):
+        dst = out / src.relative_to(lake)
+        if src.is_dir():
+            dst.mkdir(parents=True, exist_ok=True)
+            continue
+        column = time_column.get(src.relative_to(lake).parts[0])
+        if column is None:
+            dst.write_bytes(src.read_bytes())
+            continue
+        data = pq.read_table(src)
+        time = data[column].cast(pa.int64())
+        lo, hi = pc.min(time).as_py(), pc.max(time).as_py()
+        listing = pc.min(data["ListingId"]).as_py()
+        silent = pc.and_(pc.equal(data["ListingId"], listing),
+                         pc.and_(pc.greater(time, lo + (hi - lo) // 3), pc.less(time, lo + 2 * (hi - lo) // 3)))
+        pq.write_table(data.filter(pc.invert(silent)), dst, row_group_size=4096)
+    return out
+
+
+def test_a_listing_without_buckets_in_a_slice_carries_its_events_over_it(intraday_bin, lake, tmp_path):
+    # On a sparse timeline a listing silent for hours has no bucket in the slices of its silence:
+    # the events it carries (the book in force, the last prices) wait there for its next bucket.
+    silent = silent_listing_lake(lake, tmp_path / "lake")
+    outs = {}
+    for time_slice in ("off", "64KiB"):
+        config = write_config(tmp_path / time_slice / "p.yaml", silent, time_slice=time_slice, workers=2,
+                              timeline="sparse")
+        run_intraday(intraday_bin, "run", config)
+        outs[time_slice] = day_files(config.parent / "out")
+    assert outs["64KiB"] == outs["off"]
+    [ran] = batches_of(tmp_path / "64KiB" / "out")
+    assert ran["time_slices"] > 6
 
 
 def test_a_day_too_large_for_the_workers_is_sliced_instead_of_shredded(intraday_bin, tmp_path):
