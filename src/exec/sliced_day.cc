@@ -497,6 +497,21 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
         n_tables, std::vector<std::vector<int64_t>>(last_slice ? 0 : n));
     std::vector<std::vector<std::shared_ptr<arrow::RecordBatch>>> carry_views(
         n_tables, std::vector<std::shared_ptr<arrow::RecordBatch>>(last_slice ? 0 : n));
+    // Listing l's rows `rows` of table i's view `view` to carry into the next slice. A view of
+    // the placed table stays valid until the slice's end; a gathered one (rows out of time order
+    // in a table not sorted in place) lives in its gatherer's buffers, which the chunk's next
+    // listing reuses: its rows are copied at once.
+    auto keep_carried = [&](size_t i, size_t l, std::shared_ptr<arrow::RecordBatch> view,
+                            std::vector<int64_t> rows) -> Status {
+      if (rows.empty()) return Status::OK();
+      if (tables[i].first_run[l + 1] - tables[i].first_run[l] > 1) {
+        INTRADAY_ASSIGN_OR_RAISE(view, CopyRows(*view, rows));
+        std::iota(rows.begin(), rows.end(), int64_t{0});
+      }
+      carry_views[i][l] = std::move(view);
+      carry_rows[i][l] = std::move(rows);
+      return Status::OK();
+    };
     INTRADAY_RETURN_NOT_OK(ParallelFor(n_chunks, task.threads, [&](size_t c) -> Status {
       std::vector<ListingGatherer> gatherers;
       for (const auto& t : tables) gatherers.emplace_back(t);
@@ -524,27 +539,20 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
                                    ": events outside its timeline in time slice ", slice);
           // No bucket of the listing in this slice: its carried events go on to the next.
           for (size_t i = 0; i < n_tables && !last_slice; ++i) {
-            const int64_t carried = listings[l]->carried_count(i);
-            if (carried == 0) continue;
-            carry_views[i][l] = views[i].batch();
-            carry_rows[i][l].resize(static_cast<size_t>(carried));
-            std::iota(carry_rows[i][l].begin(), carry_rows[i][l].end(), int64_t{0});
+            std::vector<int64_t> rows(static_cast<size_t>(listings[l]->carried_count(i)));
+            std::iota(rows.begin(), rows.end(), int64_t{0});
+            INTRADAY_RETURN_NOT_OK(keep_carried(i, l, views[i].batch(), std::move(rows)));
           }
           continue;
         }
         std::vector<OutputBlock> blocks;
-        if (!last_slice) {
-          for (size_t i = 0; i < n_tables; ++i) carry_views[i][l] = views[i].batch();
-        }
+        std::vector<std::shared_ptr<arrow::RecordBatch>> batches(n_tables);
+        for (size_t i = 0; i < n_tables; ++i) batches[i] = views[i].batch();
         std::vector<std::vector<int64_t>> carry;
         INTRADAY_RETURN_NOT_OK(
             listings[l]->ComputeSliceOnViews(first, last, std::move(views), &blocks, &carry));
-        if (!last_slice) {
-          for (size_t i = 0; i < n_tables; ++i) {
-            carry_rows[i][l] = std::move(carry[i]);
-            if (carry_rows[i][l].empty()) carry_views[i][l].reset();
-          }
-        }
+        for (size_t i = 0; i < n_tables && !last_slice; ++i)
+          INTRADAY_RETURN_NOT_OK(keep_carried(i, l, std::move(batches[i]), std::move(carry[i])));
         INTRADAY_RETURN_NOT_OK(assembler.Append(
             task.listings[l], std::span<const int64_t>(labels.data() + first, last - first), blocks));
         listing_rows[l - chunk_begin[c]] = static_cast<int64_t>(last - first);

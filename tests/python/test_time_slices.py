@@ -3,6 +3,7 @@ docs/planning.md): the day files equal a whole day's for any slice size, worker 
 timeline, with files out of time order too; the planner slices a day too large for the workers'
 budgets instead of shredding it, and not where slices do not pay; a sliced worker's peak RSS does
 not grow with the day's rows."""
+import os
 from pathlib import Path
 
 import pyarrow as pa
@@ -106,6 +107,22 @@ def test_files_out_of_time_order_are_sliced_and_sorted(intraday_bin, lake, tmp_p
     assert ran["time_slices"] > 2 and ran["sorted_listings"] > 0
     # A reversed row group's rows of later slices come first: decoded with the slice's and held.
     assert ran["slice_held_rows"] > 0
+
+
+def test_listings_gathered_out_of_time_order_are_sliced_the_same(intraday_bin, lake, tmp_path):
+    # A table the worker cannot sort in place (a column type it cannot move; here the test hook
+    # INTRADAY_TEST_NO_SORT_IN_PLACE) leaves each listing's rows out of time order to be gathered
+    # into buffers reused from listing to listing: what a listing carries into the next slice is
+    # copied before the next listing's gather.
+    shuffled = reversed_trades_lake(lake, tmp_path / "lake", row_group_size=512)
+    outs = {}
+    for time_slice in ("off", "256KiB"):
+        config = write_config(tmp_path / time_slice / "p.yaml", shuffled, time_slice=time_slice, workers=2)
+        run_intraday(intraday_bin, "run", config, env=dict(os.environ, INTRADAY_TEST_NO_SORT_IN_PLACE="1"))
+        outs[time_slice] = day_files(config.parent / "out")
+    assert outs["256KiB"] == outs["off"]
+    [ran] = batches_of(tmp_path / "256KiB" / "out")
+    assert ran["time_slices"] > 2 and ran["gathered_listings"] > 0 and ran["sorted_listings"] == 0
 
 
 def silent_listing_lake(lake: Path, out: Path) -> Path:
