@@ -4,14 +4,8 @@
 #include <atomic>
 #include <climits>
 #include <cmath>
-#include <cstring>
 #include <map>
 #include <numeric>
-
-#include <arrow/array/util.h>
-#include <arrow/buffer.h>
-#include <arrow/builder.h>
-#include <arrow/util/bit_util.h>
 
 #include <fmt/format.h>
 
@@ -79,56 +73,21 @@ Result<CarriedRows> CollectCarriedRows(const std::vector<std::shared_ptr<arrow::
                                        const std::vector<std::vector<int64_t>>& rows, int threads) {
   CarriedRows out;
   std::shared_ptr<arrow::Schema> schema;
+  std::vector<const arrow::RecordBatch*> batches(views.size(), nullptr);
   out.start.assign(rows.size() + 1, 0);
   for (size_t l = 0; l < rows.size(); ++l) {
     out.start[l + 1] = out.start[l] + static_cast<int64_t>(rows[l].size());
-    if (schema == nullptr && !rows[l].empty()) schema = views[l]->schema();
+    if (rows[l].empty()) continue;
+    batches[l] = views[l].get();
+    if (schema == nullptr) schema = views[l]->schema();
   }
-  const int64_t total = out.start.back();
-  if (total == 0) return out;
+  if (out.start.back() == 0) return out;
   std::vector<std::shared_ptr<arrow::Array>> columns(static_cast<size_t>(schema->num_fields()));
   INTRADAY_RETURN_NOT_OK(ParallelFor(columns.size(), threads, [&](size_t c) -> Status {
-    const auto& type = schema->field(static_cast<int>(c))->type();
-    const int width = type->byte_width();
-    if (arrow::is_fixed_width(type->id()) && type->id() != arrow::Type::BOOL && width > 0) {
-      INTRADAY_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> values, arrow::AllocateBuffer(total * width));
-      std::shared_ptr<arrow::Buffer> validity;
-      int64_t nulls = 0;
-      int64_t at = 0;
-      for (size_t l = 0; l < rows.size(); ++l) {
-        if (rows[l].empty()) continue;
-        const arrow::ArrayData& data = *views[l]->column_data(static_cast<int>(c));
-        if (data.buffers.size() != 2 || !data.type->Equals(*type))
-          return Status::Invalid("carried rows: column ", schema->field(static_cast<int>(c))->name(),
-                                 " differs between listings");
-        const uint8_t* from = data.buffers[1]->data() + data.offset * width;
-        for (int64_t r : rows[l]) {
-          std::memcpy(values->mutable_data() + at * width, from + r * width, static_cast<size_t>(width));
-          if (data.MayHaveNulls() && !data.IsValid(r)) {
-            if (validity == nullptr) {
-              INTRADAY_ASSIGN_OR_RAISE(validity, arrow::AllocateBitmap(total));
-              std::memset(validity->mutable_data(), 0xFF, static_cast<size_t>(validity->size()));
-            }
-            arrow::bit_util::ClearBit(validity->mutable_data(), at);
-            ++nulls;
-          }
-          ++at;
-        }
-      }
-      columns[c] = arrow::MakeArray(arrow::ArrayData::Make(type, total, {validity, values}, nulls));
-      return Status::OK();
-    }
-    INTRADAY_ASSIGN_OR_RAISE(auto builder, arrow::MakeBuilder(type));
-    INTRADAY_RETURN_NOT_OK(builder->Reserve(total));
-    for (size_t l = 0; l < rows.size(); ++l) {
-      if (rows[l].empty()) continue;
-      const arrow::ArraySpan span(*views[l]->column_data(static_cast<int>(c)));
-      for (int64_t r : rows[l]) INTRADAY_RETURN_NOT_OK(builder->AppendArraySlice(span, r, 1));
-    }
-    INTRADAY_RETURN_NOT_OK(builder->Finish(&columns[c]));
+    INTRADAY_ASSIGN_OR_RAISE(columns[c], CopyColumnRows(batches, rows, static_cast<int>(c)));
     return Status::OK();
   }));
-  out.rows = arrow::RecordBatch::Make(schema, total, std::move(columns));
+  out.rows = arrow::RecordBatch::Make(schema, out.start.back(), std::move(columns));
   return out;
 }
 

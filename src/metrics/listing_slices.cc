@@ -121,43 +121,68 @@ int64_t SlicedListingDay::carried_rows() const {
 
 Result<std::shared_ptr<arrow::RecordBatch>> CopyRows(const arrow::RecordBatch& batch,
                                                      const std::vector<int64_t>& rows) {
-  const auto n = static_cast<int64_t>(rows.size());
   std::vector<std::shared_ptr<arrow::Array>> columns;
   for (int c = 0; c < batch.num_columns(); ++c) {
-    const auto& data = batch.column_data(c);
-    // A few rows of every listing, slice and table: fixed-width values copied as bytes, without
-    // a builder's allocations (a builder per column cost ~3% of a sliced day's CPU).
-    const int width = data->type->byte_width();
-    if (arrow::is_fixed_width(data->type->id()) && data->type->id() != arrow::Type::BOOL && width > 0 &&
-        data->buffers.size() == 2) {
-      INTRADAY_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> values, arrow::AllocateBuffer(n * width));
-      const uint8_t* from = data->buffers[1]->data() + data->offset * width;
-      for (int64_t i = 0; i < n; ++i)
-        std::memcpy(values->mutable_data() + i * width, from + rows[static_cast<size_t>(i)] * width,
-                    static_cast<size_t>(width));
-      std::shared_ptr<arrow::Buffer> validity;
-      int64_t nulls = 0;
-      if (data->MayHaveNulls()) {
-        INTRADAY_ASSIGN_OR_RAISE(validity, arrow::AllocateBitmap(n));
-        for (int64_t i = 0; i < n; ++i) {
-          const bool valid = data->IsValid(rows[static_cast<size_t>(i)]);
-          arrow::bit_util::SetBitTo(validity->mutable_data(), i, valid);
-          nulls += valid ? 0 : 1;
-        }
-        if (nulls == 0) validity = nullptr;
-      }
-      columns.push_back(arrow::MakeArray(arrow::ArrayData::Make(data->type, n, {validity, values}, nulls)));
-      continue;
-    }
-    INTRADAY_ASSIGN_OR_RAISE(auto builder, arrow::MakeBuilder(data->type));
-    INTRADAY_RETURN_NOT_OK(builder->Reserve(static_cast<int64_t>(rows.size())));
-    const arrow::ArraySpan span(*data);
-    for (int64_t r : rows) INTRADAY_RETURN_NOT_OK(builder->AppendArraySlice(span, r, 1));
-    std::shared_ptr<arrow::Array> array;
-    INTRADAY_RETURN_NOT_OK(builder->Finish(&array));
-    columns.push_back(std::move(array));
+    INTRADAY_ASSIGN_OR_RAISE(auto column, CopyColumnRows({&batch}, {rows}, c));
+    columns.push_back(std::move(column));
   }
   return arrow::RecordBatch::Make(batch.schema(), static_cast<int64_t>(rows.size()), std::move(columns));
+}
+
+Result<std::shared_ptr<arrow::Array>> CopyColumnRows(const std::vector<const arrow::RecordBatch*>& batches,
+                                                     const std::vector<std::vector<int64_t>>& rows,
+                                                     int column) {
+  int64_t n = 0;
+  std::vector<const arrow::ArrayData*> sources(batches.size(), nullptr);
+  std::shared_ptr<arrow::DataType> type;
+  bool as_bytes = true;  // fixed-width values (not booleans) of two buffers each
+  for (size_t k = 0; k < batches.size(); ++k) {
+    if (batches[k] == nullptr) continue;
+    n += static_cast<int64_t>(rows[k].size());
+    sources[k] = batches[k]->column_data(column).get();
+    if (type == nullptr) type = sources[k]->type;
+    if (!sources[k]->type->Equals(*type))
+      return Status::Invalid("rows to copy: column ", batches[k]->schema()->field(column)->name(),
+                             " differs between batches");
+    as_bytes = as_bytes && sources[k]->buffers.size() == 2;
+  }
+  if (type == nullptr) return Status::Invalid("rows to copy: no batch");
+  // A few rows of every listing, slice and table: fixed-width values copied as bytes, without
+  // a builder's allocations (a builder per column cost ~3% of a sliced day's CPU).
+  const int width = type->byte_width();
+  if (as_bytes && arrow::is_fixed_width(type->id()) && type->id() != arrow::Type::BOOL && width > 0) {
+    INTRADAY_ASSIGN_OR_RAISE(std::shared_ptr<arrow::Buffer> values, arrow::AllocateBuffer(n * width));
+    std::shared_ptr<arrow::Buffer> validity;
+    int64_t nulls = 0, at = 0;
+    for (size_t k = 0; k < sources.size(); ++k) {
+      if (sources[k] == nullptr) continue;
+      const arrow::ArrayData& data = *sources[k];
+      const uint8_t* from = data.buffers[1]->data() + data.offset * width;
+      for (int64_t r : rows[k]) {
+        std::memcpy(values->mutable_data() + at * width, from + r * width, static_cast<size_t>(width));
+        if (data.MayHaveNulls() && !data.IsValid(r)) {
+          if (validity == nullptr) {  // the first null: every row before it valid
+            INTRADAY_ASSIGN_OR_RAISE(validity, arrow::AllocateBitmap(n));
+            std::memset(validity->mutable_data(), 0xFF, static_cast<size_t>(validity->size()));
+          }
+          arrow::bit_util::ClearBit(validity->mutable_data(), at);
+          ++nulls;
+        }
+        ++at;
+      }
+    }
+    return arrow::MakeArray(arrow::ArrayData::Make(type, n, {validity, values}, nulls));
+  }
+  INTRADAY_ASSIGN_OR_RAISE(auto builder, arrow::MakeBuilder(type));
+  INTRADAY_RETURN_NOT_OK(builder->Reserve(n));
+  for (size_t k = 0; k < sources.size(); ++k) {
+    if (sources[k] == nullptr) continue;
+    const arrow::ArraySpan span(*sources[k]);
+    for (int64_t r : rows[k]) INTRADAY_RETURN_NOT_OK(builder->AppendArraySlice(span, r, 1));
+  }
+  std::shared_ptr<arrow::Array> array;
+  INTRADAY_RETURN_NOT_OK(builder->Finish(&array));
+  return array;
 }
 
 }  // namespace intraday

@@ -70,4 +70,11 @@ class SlicedListingDay {
 Result<std::shared_ptr<arrow::RecordBatch>> CopyRows(const arrow::RecordBatch& batch,
                                                      const std::vector<int64_t>& rows);
 
+/// Column `column` of rows rows[k] (sorted) of batches[k], k after k, copied into one array
+/// that shares no buffer with them: CopyRows for one batch, or many listings' carried rows at
+/// once. The batches share one schema; a null one (with no rows) is skipped.
+Result<std::shared_ptr<arrow::Array>> CopyColumnRows(const std::vector<const arrow::RecordBatch*>& batches,
+                                                     const std::vector<std::vector<int64_t>>& rows,
+                                                     int column);
+
 }  // namespace intraday
