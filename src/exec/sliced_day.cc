@@ -172,6 +172,10 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
       if (!events) continue;
       const int64_t* times = reader->values(1);
       const uint8_t* times_valid = reader->valid(1);
+      // Files come in time order: a row's bucket is mostly the row before's, found without a
+      // division.
+      int64_t label = 0;
+      bool labelled = false;
       for (int64_t r = 0; r < rows; ++r) {
         const int32_t s = key.slot[first_row + static_cast<size_t>(r)];
         if (s < 0) continue;
@@ -181,7 +185,8 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
         }
         const auto l = static_cast<size_t>(s);
         const int64_t time = times[r];
-        const int64_t label = grid.LabelOf(time);
+        if (!labelled || !grid.Contains(label, time)) label = grid.LabelOf(time);
+        labelled = true;
         const int64_t bucket = (label - base_label) / grid.length();
         if (bucket < INT32_MIN || bucket > INT32_MAX) numbered = false;
         const auto b = static_cast<int32_t>(bucket);

@@ -67,23 +67,6 @@ OutputBlock::OutputBlock(std::span<const OutputColumn> columns, size_t rows) : r
   }
 }
 
-void OutputBlock::SetFloat64(size_t column, size_t row, double value) {
-  auto& c = columns_[column];
-  // NaN is not a value an analyst can use: store it as null, so that outputs never mix the two.
-  if (std::isnan(value)) {
-    c.valid[row] = 0;
-    return;
-  }
-  c.f64[row] = value;
-  c.valid[row] = 1;
-}
-
-void OutputBlock::SetInt64(size_t column, size_t row, int64_t value) {
-  auto& c = columns_[column];
-  c.i64[row] = value;
-  c.valid[row] = 1;
-}
-
 void OutputBlock::SetString(size_t column, size_t row, std::string value) {
   auto& c = columns_[column];
   c.str[row] = std::move(value);
@@ -115,9 +98,10 @@ void OutputBlock::DropFrontRows(size_t rows) {
 }
 
 size_t ListingDay::RowOf(int64_t t) const {
-  const int64_t label = grid->LabelOf(t);
   // Modules ask event after event, in time order: the row is the last one's, or a few after it.
   size_t row = last_row_;
+  if (row < labels.size() && grid->Contains(labels[row], t)) return row;
+  const int64_t label = grid->LabelOf(t);
   if (row < labels.size() && labels[row] <= label) {
     while (row < labels.size() && labels[row] < label) ++row;
   } else {

@@ -6,6 +6,7 @@
 // This header is the contract between the engine and every module.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -83,8 +84,22 @@ class OutputBlock {
   OutputBlock& operator=(OutputBlock&&) = default;
 
   size_t rows() const { return rows_; }
-  void SetFloat64(size_t column, size_t row, double value);
-  void SetInt64(size_t column, size_t row, int64_t value);
+  // Inline: modules set a value per bucket and metric (millions a day).
+  void SetFloat64(size_t column, size_t row, double value) {
+    Column& c = columns_[column];
+    // NaN is not a value an analyst can use: store it as null, so that outputs never mix the two.
+    if (std::isnan(value)) {
+      c.valid[row] = 0;
+      return;
+    }
+    c.f64[row] = value;
+    c.valid[row] = 1;
+  }
+  void SetInt64(size_t column, size_t row, int64_t value) {
+    Column& c = columns_[column];
+    c.i64[row] = value;
+    c.valid[row] = 1;
+  }
   void SetString(size_t column, size_t row, std::string value);
   /// Every row of an int64/float64 column to a value: the usual start for flows (0 in empty
   /// buckets, metrics.md).

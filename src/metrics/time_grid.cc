@@ -3,27 +3,6 @@
 #include <algorithm>
 
 namespace intraday {
-namespace {
-
-int64_t FloorTo(int64_t t, int64_t n) {
-  int64_t q = t / n;
-  if ((t % n != 0) && (t < 0)) --q;
-  return q * n;
-}
-
-}  // namespace
-
-int64_t TimeGrid::LabelOf(int64_t t) const {
-  const int64_t floor = FloorTo(t, length_);
-  const bool on_boundary = floor == t;
-  if (anchor_ == BucketAnchor::kEnd) {
-    // (B-N, B] for right-closed: a boundary instant closes the bucket it ends.
-    if (closed_ == BucketClosed::kRight) return on_boundary ? t : floor + length_;
-    return floor + length_;  // [B-N, B)
-  }
-  if (closed_ == BucketClosed::kLeft) return floor;  // [B, B+N)
-  return on_boundary ? t - length_ : floor;          // (B, B+N]
-}
 
 bool SessionFromStates(std::span<const StateChange> states, int64_t* begin, int64_t* end) {
   bool found = false;

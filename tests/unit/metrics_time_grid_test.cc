@@ -102,30 +102,63 @@ TEST(Timeline, SparseAndDaily) {
   EXPECT_EQ(DailyGrid().LabelOf(ClockAt(0, 0)), ClockAt(0, 0));
 }
 
+// Contains answers without a division what LabelOf answers with one (RowOf and the time slices
+// take it on every event): for every anchor and closed side, at, just before and just after
+// bucket boundaries, before 1970 too.
+TEST(TimeGrid, ContainsAgreesWithLabelOfAtBoundaries) {
+  for (BucketAnchor anchor : {BucketAnchor::kEnd, BucketAnchor::kStart}) {
+    for (BucketClosed closed : {BucketClosed::kRight, BucketClosed::kLeft}) {
+      const TimeGrid grid(kMin, anchor, closed);
+      for (int64_t base : {ClockAt(9, 30), int64_t{0}, -3 * kMin}) {
+        std::vector<int64_t> times;
+        for (int64_t k = -2; k <= 2; ++k) {
+          const int64_t boundary = base + k * kMin;
+          for (int64_t d : {int64_t{-1}, int64_t{0}, int64_t{1}, kMin / 2}) times.push_back(boundary + d);
+        }
+        for (int64_t t : times) {
+          const int64_t label = grid.LabelOf(t);
+          for (int64_t other : {label - kMin, label, label + kMin})
+            ASSERT_EQ(grid.Contains(other, t), other == label)
+                << "anchor " << static_cast<int>(anchor) << " closed " << static_cast<int>(closed) << " t "
+                << t;
+        }
+      }
+    }
+  }
+}
+
 // RowOf starts from its previous answer (events come in time order): whatever the order of the
 // calls, and between or outside the labels (a sparse timeline), it is the first label not below
 // the time's label.
 TEST(ListingDayRows, RowOfIsTheFirstLabelNotBelowInAnyCallOrder) {
-  const TimeGrid grid(kMin, BucketAnchor::kEnd, BucketClosed::kRight);
-  std::vector<int64_t> labels;
-  for (int m : {5, 6, 7, 20, 21, 40}) labels.push_back(ClockAt(9, m));
-  ListingDay day;
-  day.grid = &grid;
-  day.labels = labels;
-  std::mt19937_64 rng(3);
-  std::vector<int64_t> times;
-  for (int i = 0; i < 400; ++i) times.push_back(ClockAt(9, 0) + static_cast<int64_t>(rng() % (45 * kMin)));
-  auto expected = [&](int64_t t) {
-    return static_cast<size_t>(std::lower_bound(labels.begin(), labels.end(), grid.LabelOf(t)) -
-                               labels.begin());
-  };
-  for (int pass = 0; pass < 2; ++pass) {  // random order, then time order twice over
-    for (int64_t t : times) ASSERT_EQ(day.RowOf(t), expected(t)) << t;
-    std::sort(times.begin(), times.end());
+  for (BucketAnchor anchor : {BucketAnchor::kEnd, BucketAnchor::kStart}) {
+    for (BucketClosed closed : {BucketClosed::kRight, BucketClosed::kLeft}) {
+      const TimeGrid grid(kMin, anchor, closed);
+      std::vector<int64_t> labels;
+      for (int m : {5, 6, 7, 20, 21, 40}) labels.push_back(grid.LabelOf(ClockAt(9, m, 30)));
+      ListingDay day;
+      day.grid = &grid;
+      day.labels = labels;
+      std::mt19937_64 rng(3);
+      std::vector<int64_t> times;
+      for (int i = 0; i < 400; ++i)
+        times.push_back(ClockAt(9, 0) + static_cast<int64_t>(rng() % (45 * kMin)));
+      for (int m = 0; m < 45; ++m) {  // on and next to every boundary
+        for (int64_t d : {int64_t{-1}, int64_t{0}, int64_t{1}}) times.push_back(ClockAt(9, m) + d);
+      }
+      auto expected = [&](int64_t t) {
+        return static_cast<size_t>(std::lower_bound(labels.begin(), labels.end(), grid.LabelOf(t)) -
+                                   labels.begin());
+      };
+      for (int pass = 0; pass < 2; ++pass) {  // random order, then time order twice over
+        for (int64_t t : times) ASSERT_EQ(day.RowOf(t), expected(t)) << t;
+        std::sort(times.begin(), times.end());
+      }
+      for (int64_t t : times) ASSERT_EQ(day.RowOf(t), expected(t)) << t;
+      EXPECT_EQ(day.RowOf(ClockAt(10, 0)), labels.size());  // after the last label
+      EXPECT_EQ(day.RowOf(ClockAt(8, 0)), 0u);
+    }
   }
-  for (int64_t t : times) ASSERT_EQ(day.RowOf(t), expected(t)) << t;
-  EXPECT_EQ(day.RowOf(ClockAt(10, 0)), labels.size());  // after the last label
-  EXPECT_EQ(day.RowOf(ClockAt(8, 0)), 0u);
 }
 
 }  // namespace
