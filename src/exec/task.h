@@ -65,7 +65,7 @@ struct Task {
   uint64_t time_slice_bytes = 0;
   /// Sliced: each slice's output rows set aside in a file beside `output_path` until the last
   /// slice (Batch::slice_output_spilled; local scratch only). The worker also does so where they
-  /// are more than half a slice by its own count.
+  /// are more than an eighth of a slice by its own count (SpillSliceOutput).
   bool slice_output_spilled = false;
   /// Whether the worker lets its large arrays and its allocator use transparent huge pages: only
   /// when memory a worker just freed is there to be reused and that pays (exec/memory_pages.h

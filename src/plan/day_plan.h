@@ -147,12 +147,14 @@ struct Batch {
 };
 
 /// Whether a sliced day's output rows are set aside in scratch between slices: where scratch is
-/// local and they are more than half a slice (200 listings x 2 days in slices of 128 MiB: peak
-/// 655 -> 519 MiB, time unchanged; 50 listings' rows, a fifth of a slice, gain nothing). The
-/// planner asks it with its estimates (Batch::slice_output_spilled), the worker with its own
-/// count of the day's output rows.
+/// local and they are more than an eighth of a slice. Setting them aside costs no measured time
+/// since session 21 (a file per chunk of listings, written through a buffer): held, 100
+/// listings' rows (~55 MB at 128 MiB slices) put that day's worker 26 MiB above the 200-listing
+/// day's; set aside from an eighth, 100 x 2 days peak 301 -> 263 MiB and 50 x 8 days 267 -> 258,
+/// wall 0.997 on both (docs/benchmarks.md, "Session 25"). The planner asks it with its estimates
+/// (Batch::slice_output_spilled), the worker with its own count of the day's output rows.
 inline bool SpillSliceOutput(bool local_scratch, uint64_t output_bytes, uint64_t slice_bytes) {
-  return local_scratch && output_bytes > slice_bytes / 2;
+  return local_scratch && output_bytes > slice_bytes / 8;
 }
 
 struct DayPlan {

@@ -53,7 +53,7 @@ def test_sliced_day_files_equal_whole_days(intraday_bin, lake, whole, tmp_path, 
     assert ran["slice_resumed_reads"] > 0 and ran["slice_held_rows"] == 0
     # A reader kept for the next slice lets go of the file pages it has read (io/mapped_file.h).
     assert ran["slice_released_readers"] > 0
-    # Eight listings' output rows are more than half of these slices: set aside in scratch
+    # Eight listings' output rows are more than an eighth of these slices: set aside in scratch
     # between slices, and the files gone with the day's scratch.
     assert ran["slice_output_bytes"] > 0
     assert not list((tmp_path / "scratch").rglob("*.slices"))

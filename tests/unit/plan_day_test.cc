@@ -973,5 +973,16 @@ TEST_F(PlanDayTest, InstrumentGroupingKeepsCrossVenueListingsTogether) {
   }
 }
 
+// A sliced day's output rows go to local scratch between slices above an eighth of a slice:
+// 100 listings' rows of a 128 MiB-slice day (~55 MB) were held until session 25, and their
+// worker peaked 35 MiB above the 200-listing day's (docs/benchmarks.md, "Session 25").
+TEST(SliceOutputAside, RowsAboveAnEighthOfASliceGoToLocalScratch) {
+  constexpr uint64_t kSlice = uint64_t{128} << 20;
+  EXPECT_FALSE(SpillSliceOutput(true, kSlice / 8, kSlice));
+  EXPECT_TRUE(SpillSliceOutput(true, kSlice / 8 + 1, kSlice));
+  EXPECT_TRUE(SpillSliceOutput(true, uint64_t{55} << 20, kSlice));
+  EXPECT_FALSE(SpillSliceOutput(false, kSlice, kSlice));  // scratch on S3: held in memory
+}
+
 }  // namespace
 }  // namespace intraday
