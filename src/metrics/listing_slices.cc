@@ -121,9 +121,11 @@ int64_t SlicedListingDay::carried_rows() const {
 
 Result<std::shared_ptr<arrow::RecordBatch>> CopyRows(const arrow::RecordBatch& batch,
                                                      const std::vector<int64_t>& rows) {
+  const std::vector<const arrow::RecordBatch*> batches{&batch};
+  const std::vector<std::vector<int64_t>> batch_rows{rows};
   std::vector<std::shared_ptr<arrow::Array>> columns;
   for (int c = 0; c < batch.num_columns(); ++c) {
-    INTRADAY_ASSIGN_OR_RAISE(auto column, CopyColumnRows({&batch}, {rows}, c));
+    INTRADAY_ASSIGN_OR_RAISE(auto column, CopyColumnRows(batches, batch_rows, c));
     columns.push_back(std::move(column));
   }
   return arrow::RecordBatch::Make(batch.schema(), static_cast<int64_t>(rows.size()), std::move(columns));
