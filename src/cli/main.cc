@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "common/allocator.h"
 #include "exec/memory_pages.h"
 #include "io/lake.h"
 
@@ -16,7 +17,8 @@ int main(int argc, char** argv) {
       "intraday: per-listing, per-time-bucket analytics from tick data (trades, L2, L3, market "
       "states) in Parquet, in bounded memory.",
       "intraday"};
-  app.set_version_flag("--version", std::string("intraday ") + INTRADAY_VERSION);
+  app.set_version_flag("--version",
+                       std::string("intraday ") + INTRADAY_VERSION + " (" + ProcessAllocator() + ")");
   app.require_subcommand(1);
   app.footer("Run 'intraday <command> --help' for the options of a command.");
 

@@ -24,6 +24,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/allocator.h"
 #include "common/io_errors.h"
 #include "common/machine.h"
 #include "common/units.h"
@@ -447,7 +448,8 @@ Status PipelineRunner::Run() {
   report_->root()["machine"] = {{"cores", machine.cores},
                                 {"cores_source", machine.cores_source},
                                 {"memory_bytes", machine.memory_bytes},
-                                {"memory_source", machine.memory_source}};
+                                {"memory_source", machine.memory_source},
+                                {"allocator", ProcessAllocator()}};
   progress_ = std::make_unique<Progress>(options_.interactive_progress, static_cast<int>(todo.size()));
   spdlog::info("run {}: {} pass-days to compute, {} workers{}, {} per worker", run_id_, todo.size(), workers_,
                config_.run.workers ? ""

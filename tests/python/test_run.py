@@ -552,10 +552,18 @@ def _environment(pid: int) -> dict:
     return dict(e.decode(errors="replace").split("=", 1) for e in entries if b"=" in e)
 
 
+def _mapped_libraries(pid: int) -> set:
+    try:
+        lines = Path(f"/proc/{pid}/maps").read_text().splitlines()
+    except OSError:
+        return set()
+    return {Path(line.split()[-1]).name for line in lines if ".so" in line}
+
+
 def _watch_run(intraday_bin, config, env):
     """Runs `intraday run config` and polls its processes until it exits. Returns the driver's pid,
     the last THP_enabled seen per pid, the most bytes advised for huge pages per worker, and each
-    worker's environment."""
+    worker's environment and shared libraries (in `environs[pid]["/maps"]`)."""
     proc = subprocess.Popen([intraday_bin, "run", str(config)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True, env=env)
     last_thp, advised = {}, {}  # pid -> the last THP_enabled seen; pid -> most bytes advised huge
@@ -577,7 +585,9 @@ def _watch_run(intraday_bin, config, env):
                     advised[pid] = max(advised.get(pid, 0), bytes_)
                     environment = _environment(pid)
                     if environment:  # empty if it exited meanwhile
-                        environs.setdefault(pid, environment)
+                        environs.setdefault(pid, dict(environment, **{"/maps": set()}))
+                    if pid in environs:  # the loader maps the libraries after the exec: every poll adds
+                        environs[pid]["/maps"] |= _mapped_libraries(pid)
         time.sleep(0.002)
     assert proc.returncode == 0, proc.stderr.read()
     return proc.pid, last_thp, advised, environs
@@ -615,6 +625,19 @@ def test_driver_and_spill_readers_keep_the_allocator_off_huge_pages(intraday_bin
     assert read, "no worker's environment was read"
     assert all(environs[pid].get("ARROW_DEFAULT_MEMORY_POOL") == "jemalloc" for pid in read), environs
     assert all(environs[pid].get("JE_ARROW_MALLOC_CONF") == "narenas:1" for pid in read), environs
+
+
+def test_the_binary_and_its_workers_allocate_through_jemalloc(intraday_bin, lake, tmp_path):
+    """The release binary's malloc is jemalloc (common/allocator.h): `--version` and the run report
+    say so, and the workers have it mapped, whatever allocator the user's environment asks Arrow for."""
+    version = subprocess.run([intraday_bin, "--version"], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"\(jemalloc \d+\.\d+", version), version
+    config = write_config(tmp_path / "p.yaml", lake, tmp_path / "out", tmp_path / "scratch", workers=2,
+                          memory="96KiB")
+    _, _, _, environs = _watch_run(intraday_bin, config, dict(os.environ, ARROW_DEFAULT_MEMORY_POOL="system"))
+    assert run_report(tmp_path / "out")["machine"]["allocator"].startswith("jemalloc ")
+    assert environs, "no worker was seen running"
+    assert all(any(name.startswith("libjemalloc.so") for name in e["/maps"]) for e in environs.values()), environs
 
 
 FOURTH_DAY = "2026-01-08"
