@@ -1064,6 +1064,9 @@ Status PipelineRunner::RunTasksUntilDone(DayRun& current) {
       if (waiting_for_next_day) std::this_thread::sleep_for(std::chrono::milliseconds(5));
       continue;  // or interrupted by a signal: loop to check the stop flag
     }
+    // A worker whose tail is short can exit before the loop above saw its notice (sent before
+    // its exit, but not while this thread waited): its output-only time is still recorded.
+    NoteOutputOnlyWorkers();
     for (DayRun* run : {&current, early_.get()}) {
       if (run == nullptr) continue;
       auto it = run->running.find(exited->pid);
