@@ -20,7 +20,10 @@ import re
 import subprocess
 import sys
 
-# (phase, symbols that must all appear, at least one of these must appear (empty: no condition))
+# The first pass's own loop: the first lambda of RunSlicedDirectBatch (its rows' slots and buckets).
+FIRST_PASS = re.compile(r"RunSlicedDirectBatch\(.*\)::\{lambda\(unsigned long\)#1\}")
+# (phase, symbols that must all appear, at least one of these must appear (empty: no condition));
+# a symbol is a substring of a frame's name or a compiled pattern searched in it.
 RULES = [
     ("driver: plan (size estimates, ListingId scans)", ["PlanDay"], []),
     ("driver: shred, read + decode Parquet", ["FileShredder::Run"], ["TableFileReader", "parquet::"]),
@@ -29,6 +32,13 @@ RULES = [
     ("driver: day output (concatenate batches, write Parquet)", ["WriteDayParquet"], []),
     ("driver: day output (concatenate batches, write Parquet)", ["DayFileFromOutputs"], []),
     ("worker: read lake files, place rows by listing", ["ReadTablesGrouped"], []),
+    # A day in time slices (exec/sliced_day.cc): the first pass reads ListingId and the event time
+    # of every row; then each slice's rows are decoded and placed (PlaceTables), computed per
+    # listing, and its output rows set aside and merged (SliceOutputs).
+    ("worker: time slices' first pass (ListingId, event times)", ["PieceInt64Columns"], []),
+    ("worker: time slices' first pass (ListingId, event times)", [FIRST_PASS], []),
+    ("worker: read lake files, place rows by listing", ["PlaceTables"], []),
+    ("worker: time slices' output rows set aside and merged", ["SliceOutputs"], []),
     ("worker: read spill files", ["ReadSpill"], []),
     ("worker: module l2tw", ["L2TwModule"], []),
     ("worker: module l2", ["L2Module"], []),
@@ -46,6 +56,8 @@ FALLBACK = [
     (["TakeImpl", "TakeExec", "CheckIndexBounds"], "worker: gather rows in sorted order (Take)",
      "driver: shred, route rows (Take) + write spill IPC"),
     (["merge_sort", "move_merge", "merge_adaptive", "ColumnSorter"], "worker: sort indices (ListingId, time)", None),
+    (["ZSTD_", "ColumnWriter", "PageWriter", "parquet::arrow::FileWriter", "WritePath"],
+     "worker: write output (day file or IPC)", "driver: day output (concatenate batches, write Parquet)"),
     (["pread", "snappy::", "parquet::"], "worker: read inputs (spill IPC or Parquet)",
      "driver: shred, read + decode Parquet"),
     (["unlink"], "worker: delete spill inputs", None),
@@ -83,8 +95,14 @@ def samples(path: str):
 def phase_of(pid: int, frames, workers) -> str:
     """The phase of one sample: the first rule its stack matches, else its library (FALLBACK)."""
     names = [s for s, _ in frames]
+
+    def found(symbol) -> bool:
+        if isinstance(symbol, re.Pattern):
+            return any(symbol.search(s) for s in names)
+        return any(symbol in s for s in names)
+
     for name, required, any_of in RULES:
-        if all(any(r in s for s in names) for r in required) and (
+        if all(found(r) for r in required) and (
                 not any_of or any(a in s for a in any_of for s in names)):
             return name
     for keys, as_worker, as_driver in FALLBACK:
