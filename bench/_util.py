@@ -131,16 +131,16 @@ def read_into_page_cache(root: Path, days: list[str]) -> int:
 
 
 def write_pipeline(path: Path, lake: Path, days: list[str], output: Path, scratch: Path, workers: int,
-                   budget: str, extra_run: dict[str, str] | None = None) -> None:
+                   budget: str, extra_run: dict[str, str] | None = None, passes_yaml: str | None = None) -> None:
     """The benchmark pipeline; `extra_run` adds keys to its `run:` section, or replaces `workers`
-    and `memory_per_worker` (bench/ab.py)."""
+    and `memory_per_worker` (bench/ab.py); `passes_yaml`, a `passes:` section, replaces PASS_YAML."""
     run = {"output": output, "scratch": scratch, "workers": workers, "memory_per_worker": budget,
            **(extra_run or {})}
     path.write_text(f"data: {{root: {lake}}}\n"
                     f"universe: {{mics: [{', '.join(MICS)}]}}\n"
                     f"dates: {{start: {days[0]}, end: {days[-1]}}}\n"
                     f"run: {{{', '.join(f'{k}: {v}' for k, v in run.items())}}}\n"
-                    + PASS_YAML)
+                    + (passes_yaml if passes_yaml is not None else PASS_YAML))
 
 
 def parse_bytes(text: str) -> int:

@@ -18,7 +18,8 @@ binary's speed-up or on memory settings).
       --variant 'build/release/intraday' --variant 'build/release/intraday shred_buffer=64MiB'
   (a variant's settings: `shred_buffer=64MiB` goes into `run:`, `ARROW_DEFAULT_MEMORY_POOL=system` into
   the environment of the run: the driver's allocator here, since the driver sets the workers',
-  exec/memory_pages.h)
+  exec/memory_pages.h; `pass=FILE` replaces the benchmark pass with FILE's `passes:` section, to
+  measure what a module or column costs: the day files then differ by design)
 With --memory-cap each run is inside a memory cgroup of that size (as compare.py --memory-cap; 'auto':
 workers x budget), and its line adds the cgroup's peak (RSS and the page cache the run filled).
 """
@@ -75,23 +76,25 @@ def main() -> int:
         if bad:
             ap.error(f"--variant {text!r}: {bad[0]!r} is not key=value")
         pairs = [s.split("=", 1) for s in settings]
-        extra = {k: v for k, v in pairs if not k.isupper()}
+        passes = {k: v for k, v in pairs if k == "pass"}
+        extra = {k: v for k, v in pairs if not k.isupper() and k != "pass"}
         env = {k: v for k, v in pairs if k.isupper()}
-        variants.append((f"{chr(ord('A') + i)}", binary, extra, env, text))
+        passes_yaml = Path(passes["pass"]).read_text() if passes else None
+        variants.append((f"{chr(ord('A') + i)}", binary, extra, env, text, passes_yaml))
     args.work.mkdir(parents=True, exist_ok=True)
     runs: dict[str, list[_util.Measurement]] = {name: [] for name, *_ in variants}
     digests: dict[str, dict[str, str]] = {}
     reclaim0 = _util.memory_reclaim()
     for rep in range(args.reps):
         order = variants[rep % len(variants):] + variants[:rep % len(variants)]
-        for name, binary, extra, env, _ in order:
+        for name, binary, extra, env, _, passes_yaml in order:
             output, scratch = args.work / f"out-{name}", args.work / f"scratch-{name}"
             shutil.rmtree(output, ignore_errors=True)
             shutil.rmtree(scratch, ignore_errors=True)
             time.sleep(args.pause)
             config = args.work / f"pipeline-{name}.yaml"
             _util.write_pipeline(config, args.lake.resolve(), days, output, scratch, args.workers, args.budget,
-                                 extra)
+                                 extra, passes_yaml)
             command = [binary, "run", str(config), "--progress", "never"]
             if cap_bytes:
                 with _util.MemoryCap(cap_bytes, f"intraday-ab-{os.getpid()}") as cap:
@@ -123,7 +126,7 @@ def main() -> int:
     print(f"{'':3} {'wall s':>8} {'CPU s':>8} {'kernel':>7} {'peak MiB':>9} {'wall/A':>7} {'95% interval':>14} "
           f"{'CPU/A':>7} {'peak/A':>7} {'driver':>7} {'worker':>7}  variant")
     med = {}
-    for name, _, _, _, text in variants:
+    for name, _, _, _, text, _ in variants:
         rs = runs[name]
         med[name] = (statistics.median(r.wall for r in rs), statistics.median(r.cpu for r in rs),
                      statistics.median(r.tree_peak for r in rs) / 2**20)

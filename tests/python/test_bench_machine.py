@@ -98,3 +98,24 @@ def test_smaps_peak_gives_the_peak_and_the_resident_memory_over_time():
     peak = int(out[1].split()[1])
     assert peak >= 200, out
     assert max(mb for _, mb in samples) >= 190 and samples == sorted(samples, key=lambda s: s[0]), out
+
+
+def test_the_benchmark_pipeline_takes_a_replacement_pass_that_intraday_accepts(intraday_bin, tmp_path):
+    """bench/ab.py's `pass=FILE` (a module's or a column's cost measured by leaving it out): the
+    pipeline written with FILE's passes instead of the benchmark pass validates, and names the
+    replacement's modules only."""
+    import subprocess
+
+    passes = _util.PASS_YAML.replace("l2: {levels: 5}", "l2: {levels: 5, metrics: [price, spread_bps]}")
+    assert passes != _util.PASS_YAML
+    config = tmp_path / "p.yaml"
+    _util.write_pipeline(config, tmp_path / "lake", ["2026-03-02"], tmp_path / "out", tmp_path / "scratch", 2,
+                         "1GiB", {"time_slice": "128MiB"}, passes)
+    text = config.read_text()
+    assert "metrics: [price, spread_bps]" in text and "time_slice: 128MiB" in text
+    assert text.count("passes:") == 1
+    proc = subprocess.run([intraday_bin, "validate", str(config)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    _util.write_pipeline(config, tmp_path / "lake", ["2026-03-02"], tmp_path / "out", tmp_path / "scratch", 2,
+                         "1GiB")
+    assert "l2: {levels: 5}\n" in config.read_text()
