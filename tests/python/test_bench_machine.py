@@ -1,6 +1,7 @@
 """bench/_util.py's description of how the machine hands memory back (memory_reclaim): what the
-benchmark reports print beside their figures, read here from a made-up /sys tree; and the
-interval that bench/ab.py gives a ratio of medians (median_ratio_interval)."""
+benchmark reports print beside their figures, read here from a made-up /sys tree; the interval
+that bench/ab.py gives a ratio of medians (median_ratio_interval); and the pipeline it writes
+with a replacement pass (write_pipeline)."""
 import sys
 from pathlib import Path
 
