@@ -79,7 +79,12 @@ def main() -> int:
         passes = {k: v for k, v in pairs if k == "pass"}
         extra = {k: v for k, v in pairs if not k.isupper() and k != "pass"}
         env = {k: v for k, v in pairs if k.isupper()}
-        passes_yaml = Path(passes["pass"]).read_text() if passes else None
+        passes_yaml = None
+        if passes:
+            try:
+                passes_yaml = Path(passes["pass"]).read_text()
+            except OSError as e:
+                ap.error(f"--variant {text!r}: cannot read the pass file: {e}")
         variants.append((f"{chr(ord('A') + i)}", binary, extra, env, text, passes_yaml))
     args.work.mkdir(parents=True, exist_ok=True)
     runs: dict[str, list[_util.Measurement]] = {name: [] for name, *_ in variants}
