@@ -224,7 +224,7 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
     result.stream_fallback = StreamBlocker(modules, ShapeOf(*pass));
     if (task.listings.size() != 1) result.stream_fallback = "the batch has several listings";
     if (result.stream_fallback.empty()) {
-      OutputAssembler assembler(schema, modules);
+      OutputAssembler assembler(schema);
       INTRADAY_ASSIGN_OR_RAISE(const bool streamed,
                                StreamListing(task, *lake, scratch, columns, computer, &assembler, &result));
       if (streamed) {
@@ -259,7 +259,7 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
     std::unique_ptr<OutputChunks> output;
     INTRADAY_ASSIGN_OR_RAISE(const bool sliced,
                              RunSlicedDirectBatch(task, *lake, scratch, columns, pieces, by_weight, computer,
-                                                  schema, modules, &output, &result));
+                                                  schema, &output, &result));
     if (sliced) return FinishComputedBatch(task, scratch, schema, std::move(output), started, &result);
   }
   std::vector<PlacedTable> placed;
@@ -326,7 +326,7 @@ Status RunBatchTask(const Task& task, const Location& scratch) {
   std::mutex idle_mutex;
   std::vector<std::unique_ptr<std::vector<ListingGatherer>>> idle;
   INTRADAY_RETURN_NOT_OK(ParallelFor(n_chunks, task.threads, [&](size_t c) -> Status {
-    OutputAssembler assembler(schema, modules);
+    OutputAssembler assembler(schema);
     std::unique_ptr<std::vector<ListingGatherer>> owned;
     {
       std::lock_guard lock(idle_mutex);

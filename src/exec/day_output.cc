@@ -140,7 +140,7 @@ class DayFileWriter::Impl {
         sink_(std::move(sink)),
         // A quarter of a row group per write: the writer is handed one chunk of the wide output
         // rows at a time, not a whole row group of them (it keeps only the group's encoded pages).
-        chunks_(writer_.get(), std::move(schema), kOutputRowGroupRows / 4),
+        chunks_(writer_.get(), std::move(schema), kOutputChunkRows),
         order_(key_columns) {}
 
   Status Add(const std::shared_ptr<arrow::RecordBatch>& batch, const std::string& source) {

@@ -33,6 +33,8 @@ struct DayFileCompression {
 /// output rows are wide (one column per metric), so 32K rows keep that near 30 MiB for ~150
 /// columns while each column chunk stays large enough for readers.
 inline constexpr int64_t kOutputRowGroupRows = 32 * 1024;
+/// The writer is handed a quarter of a row group at a time, counted from the file's first row.
+inline constexpr int64_t kOutputChunkRows = kOutputRowGroupRows / 4;
 
 /// Writes a day's Parquet file from its output rows, added record batch after record batch in
 /// (ListingId, TimeBucket) order (or a later pass's group keys, then TimeBucket): by the driver

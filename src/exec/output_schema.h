@@ -1,10 +1,10 @@
 // The assembly of modules' per-listing OutputBlocks into Arrow record batches.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <arrow/builder.h>
@@ -16,26 +16,56 @@
 
 namespace intraday {
 
-/// Collects rows listing by listing; cuts a record batch every `batch_rows` rows. Output rows
-/// are wide (one column per metric: ~150 for trade + l2 + l2tw + l3), and the driver holds one
-/// or two of these batches when it writes the day: 16K rows are ~20 MiB of them.
+/// The value types of a pass's output columns but the first two (ListingId, TimeBucket).
+std::vector<ValueType> MetricValueTypes(const arrow::Schema& schema);
+
+/// One output column's rows, wherever they are kept: an OutputBlock's column, or the same
+/// values set aside in a file (exec/slice_output.h). Values of its type and a byte per row, 1
+/// if valid; a string column's values either as strings or as end offsets into their chars.
+struct ColumnRows {
+  ValueType type = ValueType::kFloat64;
+  const uint8_t* values = nullptr;  // int64 or float64: 8 bytes a row
+  const uint8_t* valid = nullptr;
+  const std::string* strings = nullptr;   // a string column in memory
+  const uint32_t* string_ends = nullptr;  // or from a file: the end of each row's chars
+  const char* chars = nullptr;
+
+  /// The rows of a block's column.
+  static ColumnRows Of(const OutputBlock::Column& column);
+};
+
+/// Collects rows listing by listing into record batches of `batch_rows` rows (the first of
+/// `first_batch_rows`, if given; the last shorter), a listing's rows cut where a batch is full.
+/// Values are copied as bytes and validity packed to bits straight from the modules' blocks: an
+/// Arrow builder's append was ~3% of a sliced 200-listing day (docs/benchmarks.md, "Session 27").
+/// Output rows are wide (one column per metric: ~150 for trade + l2 + l2tw + l3), and the driver
+/// holds one or two of these batches when it writes the day: 16K rows are ~20 MiB of them.
 class OutputAssembler {
  public:
   static constexpr int64_t kBatchRows = 16 * 1024;
 
-  OutputAssembler(std::shared_ptr<arrow::Schema> schema, const std::vector<std::unique_ptr<Module>>& modules,
-                  int64_t batch_rows = kBatchRows);
+  explicit OutputAssembler(std::shared_ptr<arrow::Schema> schema, int64_t batch_rows = kBatchRows,
+                           int64_t first_batch_rows = 0);
+  ~OutputAssembler();
+  OutputAssembler(const OutputAssembler&) = delete;
+  OutputAssembler& operator=(const OutputAssembler&) = delete;
 
-  /// One listing-day: its labels and one block per module (same order as the modules).
+  /// One listing's rows: its labels and one block per module (same order as the modules). Blocks
+  /// that do not match the schema are refused whole.
   Status Append(int64_t listing_id, std::span<const int64_t> labels, const std::vector<OutputBlock>& blocks);
+  /// The same from its columns' rows (every column but ListingId and TimeBucket, schema order).
+  Status Append(int64_t listing_id, std::span<const int64_t> labels, std::span<const ColumnRows> columns);
   Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> Finish();
 
  private:
+  class Column;
   Status Flush();
 
   std::shared_ptr<arrow::Schema> schema_;
   int64_t batch_rows_;
-  std::vector<std::unique_ptr<arrow::ArrayBuilder>> builders_;
+  int64_t capacity_;  // rows of the batch being filled
+  std::vector<std::unique_ptr<Column>> columns_;
+  std::vector<ValueType> types_;  // of every column but the first two
   int64_t pending_rows_ = 0;
   std::vector<std::shared_ptr<arrow::RecordBatch>> batches_;
 };

@@ -6,14 +6,15 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include <arrow/io/file.h>
-#include <arrow/ipc/writer.h>
 #include <arrow/record_batch.h>
 
 #include "common/status.h"
+#include "metrics/module.h"
 
 namespace intraday {
 
@@ -27,37 +28,49 @@ class SliceOutputs {
   SliceOutputs(const SliceOutputs&) = delete;
   SliceOutputs& operator=(const SliceOutputs&) = delete;
 
-  /// Chunk `chunk`'s rows of the next slice: `listing_rows[i]` rows of its i-th listing, in
-  /// `batches`, listing after listing; kept in memory if `last` (the day's last slice, merged
-  /// next). Every chunk has the same listings in every slice. Calls for different chunks may
-  /// run at once; a chunk's slices come in order.
-  Status Add(size_t chunk, std::vector<int64_t> listing_rows, const arrow::RecordBatchVector& batches,
-             bool last = false);
+  /// A listing's rows of the next slice, in chunk `chunk`: its labels and one block per module,
+  /// as the modules computed them. They are written to the chunk's file as they are (values,
+  /// a byte of validity per row: no Arrow arrays made for rows that are read back), or kept if
+  /// `keep` (the day's last slice, merged next). A listing's slices come in order; calls for
+  /// different chunks may run at once.
+  Status Add(size_t chunk, int64_t listing_id, std::span<const int64_t> labels,
+             std::vector<OutputBlock> blocks, bool keep = false);
 
-  /// Chunk `chunk`'s rows of every slice added, listing by listing (a listing's slices in
-  /// order), in batches of at most `batch_rows` rows; its files deleted.
-  Result<arrow::RecordBatchVector> Merge(size_t chunk, int64_t batch_rows);
+  /// Rows added to chunk `chunk`.
+  int64_t rows(size_t chunk) const;
+
+  /// Chunk `chunk`'s rows of every slice added, listing by listing in increasing ListingId (a
+  /// listing's slices in order), in batches of `batch_rows` rows (the first of
+  /// `first_batch_rows` if given, the last shorter); its file deleted.
+  Result<arrow::RecordBatchVector> Merge(size_t chunk, int64_t batch_rows, int64_t first_batch_rows = 0);
 
   /// Bytes of the files of the chunks merged so far (0 in memory).
   int64_t spilled_bytes() const;
 
  private:
-  struct Slice {
-    std::vector<int64_t> listing_rows;
-    int in_file = 0;                   // its batches in the chunk's file
-    arrow::RecordBatchVector batches;  // or in memory
+  /// A listing's rows of one slice: in the chunk's file from `file_offset`, or in memory.
+  struct Entry {
+    int64_t listing_id = 0;
+    int64_t rows = 0;
+    int64_t file_offset = -1;
+    std::vector<int64_t> labels;
+    std::vector<OutputBlock> blocks;
   };
   struct Chunk {
-    std::vector<Slice> slices;
+    std::vector<Entry> entries;
+    int64_t rows = 0;
     std::string path;                                 // its file, once written to
-    std::shared_ptr<arrow::io::OutputStream> stream;  // buffered: the IPC writer writes buffer by buffer
-    std::shared_ptr<arrow::ipc::RecordBatchWriter> writer;
+    std::shared_ptr<arrow::io::OutputStream> stream;  // buffered
+    int64_t written = 0;                              // bytes
   };
 
   SliceOutputs(std::string dir, std::shared_ptr<arrow::Schema> schema, size_t chunks);
+  Status Write(Chunk& chunk, size_t index, std::span<const int64_t> labels,
+               const std::vector<OutputBlock>& blocks);
 
   std::string dir_;
   std::shared_ptr<arrow::Schema> schema_;
+  std::vector<ValueType> types_;  // of every column but ListingId and TimeBucket
   std::vector<Chunk> chunks_;
   std::vector<int64_t> spilled_;  // per chunk, bytes written
 };

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "exec/day_output.h"
 #include "exec/listing_rows.h"
 #include "exec/output_schema.h"
 #include "exec/parallel.h"
@@ -131,7 +132,6 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
                                   const std::vector<InputPiece>& pieces, const std::vector<size_t>& order,
                                   const ListingDayComputer& computer,
                                   const std::shared_ptr<arrow::Schema>& schema,
-                                  const std::vector<std::unique_ptr<Module>>& modules,
                                   std::unique_ptr<OutputChunks>* output, TaskResult* result) {
   const size_t n = task.listings.size();
   const size_t n_tables = columns.size();
@@ -479,8 +479,6 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
     INTRADAY_RETURN_NOT_OK(ParallelFor(n_chunks, task.threads, [&](size_t c) -> Status {
       std::vector<ListingGatherer> gatherers;
       for (const auto& t : tables) gatherers.emplace_back(t);
-      OutputAssembler assembler(schema, modules);
-      std::vector<int64_t> listing_rows(chunk_begin[c + 1] - chunk_begin[c], 0);
       for (size_t l = chunk_begin[c]; l < chunk_begin[c + 1]; ++l) {
         if (listings[l] == nullptr) continue;
         const std::vector<int64_t>& labels = listings[l]->labels();
@@ -517,13 +515,11 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
             listings[l]->ComputeSliceOnViews(first, last, std::move(views), &blocks, &carry));
         for (size_t i = 0; i < n_tables && !last_slice; ++i)
           INTRADAY_RETURN_NOT_OK(keep_carried(i, l, std::move(batches[i]), std::move(carry[i])));
-        INTRADAY_RETURN_NOT_OK(assembler.Append(
-            task.listings[l], std::span<const int64_t>(labels.data() + first, last - first), blocks));
-        listing_rows[l - chunk_begin[c]] = static_cast<int64_t>(last - first);
+        INTRADAY_RETURN_NOT_OK(computed->Add(c, task.listings[l],
+                                             std::span<const int64_t>(labels.data() + first, last - first),
+                                             std::move(blocks), last_slice));
         next_label[l] = last;
       }
-      INTRADAY_ASSIGN_OR_RAISE(auto rows, assembler.Finish());
-      INTRADAY_RETURN_NOT_OK(computed->Add(c, std::move(listing_rows), rows, last_slice));
       if (last_slice) {
         for (size_t l = chunk_begin[c]; l < chunk_begin[c + 1]; ++l) listings[l].reset();
       }
@@ -558,8 +554,15 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
     return Status::OK();
   }));
   extras = SliceExtras();
+  // Each chunk's batches cut on the day file's grid of chunks (counted from the task's first row):
+  // the writer then takes them as they are, without joining the ends of two batches.
+  static_assert(OutputAssembler::kBatchRows % kOutputChunkRows == 0);
+  std::vector<int64_t> first_row(n_chunks, 0);
+  for (size_t c = 1; c < n_chunks; ++c) first_row[c] = first_row[c - 1] + computed->rows(c - 1);
   INTRADAY_RETURN_NOT_OK(ParallelFor(n_chunks, task.threads, [&](size_t c) -> Status {
-    INTRADAY_ASSIGN_OR_RAISE(auto chunk_output, computed->Merge(c, OutputAssembler::kBatchRows));
+    INTRADAY_ASSIGN_OR_RAISE(
+        auto chunk_output,
+        computed->Merge(c, OutputAssembler::kBatchRows, kOutputChunkRows - first_row[c] % kOutputChunkRows));
     return (*output)->Done(c, std::move(chunk_output));
   }));
   result->time_slices = static_cast<int>(n_slices);

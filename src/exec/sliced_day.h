@@ -34,7 +34,6 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
                                   const std::vector<InputPiece>& pieces, const std::vector<size_t>& order,
                                   const ListingDayComputer& computer,
                                   const std::shared_ptr<arrow::Schema>& schema,
-                                  const std::vector<std::unique_ptr<Module>>& modules,
                                   std::unique_ptr<OutputChunks>* output, TaskResult* result);
 
 }  // namespace intraday
