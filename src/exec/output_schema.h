@@ -57,6 +57,9 @@ class OutputAssembler {
   Status Append(int64_t listing_id, std::span<const int64_t> labels, std::span<const ColumnRows> columns);
   Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> Finish();
 
+  /// Rows still to come, where the caller knows them: buffers are then sized once, not grown.
+  void ExpectRows(int64_t rows) { expected_rows_ = rows; }
+
  private:
   class Column;
   Status Flush();
@@ -67,6 +70,7 @@ class OutputAssembler {
   std::vector<std::unique_ptr<Column>> columns_;
   std::vector<ValueType> types_;  // of every column but the first two
   int64_t pending_rows_ = 0;
+  int64_t expected_rows_ = 0;  // rows still to come, if known
   std::vector<std::shared_ptr<arrow::RecordBatch>> batches_;
 };
 
