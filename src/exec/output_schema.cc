@@ -46,11 +46,11 @@ class OutputAssembler::Column {
   /// Rows [offset, offset + n) of `rows`; the batch will hold at most `capacity` rows (exactly,
   /// if `known`).
   Status Append(const ColumnRows& rows, int64_t offset, int64_t n, int64_t capacity, bool known) {
-    const uint8_t* valid = rows.valid + offset;
+    const uint8_t* valid = rows.valid == nullptr ? nullptr : rows.valid + offset;
     if (builder_ != nullptr) return AppendStrings(rows, offset, n);
     INTRADAY_RETURN_NOT_OK(Grow(n, capacity, known));
     std::memcpy(values_->mutable_data() + length_ * 8, rows.values + offset * 8, static_cast<size_t>(n * 8));
-    const bool all_valid = std::memchr(valid, 0, static_cast<size_t>(n)) == nullptr;
+    const bool all_valid = valid == nullptr || std::memchr(valid, 0, static_cast<size_t>(n)) == nullptr;
     if (!all_valid && validity_ == nullptr) {  // the first nulls: the rows before all valid
       INTRADAY_ASSIGN_OR_RAISE(validity_,
                                arrow::AllocateResizableBuffer(arrow::bit_util::BytesForBits(allocated_)));
@@ -124,7 +124,7 @@ class OutputAssembler::Column {
   Status AppendStrings(const ColumnRows& rows, int64_t offset, int64_t n) {
     INTRADAY_RETURN_NOT_OK(builder_->Reserve(n));
     for (int64_t r = offset; r < offset + n; ++r) {
-      if (rows.valid[r] == 0) {
+      if (rows.valid != nullptr && rows.valid[r] == 0) {
         builder_->UnsafeAppendNull();
       } else if (rows.strings != nullptr) {
         INTRADAY_RETURN_NOT_OK(builder_->Append(rows.strings[r]));

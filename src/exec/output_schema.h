@@ -24,8 +24,8 @@ std::vector<ValueType> MetricValueTypes(const arrow::Schema& schema);
 /// if valid; a string column's values either as strings or as end offsets into their chars.
 struct ColumnRows {
   ValueType type = ValueType::kFloat64;
-  const uint8_t* values = nullptr;  // int64 or float64: 8 bytes a row
-  const uint8_t* valid = nullptr;
+  const uint8_t* values = nullptr;        // int64 or float64: 8 bytes a row
+  const uint8_t* valid = nullptr;         // null: every row valid
   const std::string* strings = nullptr;   // a string column in memory
   const uint32_t* string_ends = nullptr;  // or from a file: the end of each row's chars
   const char* chars = nullptr;

@@ -22,10 +22,11 @@ Status Named(const std::string& path, const Status& status) {
   return status.WithMessage(path, ": ", status.message());
 }
 
-// A listing's rows of a slice in a chunk's file: its labels, then each column (schema order):
-// numbers (8 bytes a row) and a byte of validity per row; strings as validity, uint32 end
-// offsets and chars. Every part starts at a multiple of 8 bytes, so that numbers read in
-// place from the mapped file are aligned.
+// A listing's rows of a slice in a chunk's file: its labels, a byte per column (1: its validity
+// follows its values), then each column (schema order): numbers (8 bytes a row) and, unless
+// every row is valid (flows, counts), a byte of validity per row; strings as validity, uint32 end
+// offsets and chars. Every part starts at a multiple of 8 bytes, so that numbers read in place
+// are aligned.
 int64_t Padded(int64_t bytes) { return (bytes + 7) & ~int64_t{7}; }
 
 /// Writes parts padded to 8 bytes.
@@ -57,6 +58,7 @@ Result<std::vector<ColumnRows>> ReadColumns(const uint8_t* base, int64_t size, i
     at += Padded(bytes);
     return part;
   };
+  INTRADAY_ASSIGN_OR_RAISE(const uint8_t* has_validity, take(static_cast<int64_t>(types.size())));
   for (size_t c = 0; c < types.size(); ++c) {
     ColumnRows& column = columns[c];
     column.type = types[c];
@@ -68,7 +70,9 @@ Result<std::vector<ColumnRows>> ReadColumns(const uint8_t* base, int64_t size, i
       column.chars = reinterpret_cast<const char*>(chars);
     } else {
       INTRADAY_ASSIGN_OR_RAISE(column.values, take(rows * 8));
-      INTRADAY_ASSIGN_OR_RAISE(column.valid, take(rows));
+      if (has_validity[c] != 0) {
+        INTRADAY_ASSIGN_OR_RAISE(column.valid, take(rows));
+      }
     }
   }
   return columns;
@@ -144,6 +148,16 @@ Status SliceOutputs::Write(Chunk& out, size_t index, std::span<const int64_t> la
   PaddedWriter writer(out.stream.get());
   const auto rows = static_cast<int64_t>(labels.size());
   INTRADAY_RETURN_NOT_OK(writer.Write(labels.data(), rows * 8));
+  std::vector<uint8_t> has_validity;
+  for (const auto& block : blocks) {
+    for (size_t c = 0; c < block.num_columns(); ++c) {
+      const OutputBlock::Column& column = block.column(c);
+      has_validity.push_back(column.type == ValueType::kString ||
+                             std::memchr(column.valid.data(), 0, column.valid.size()) != nullptr);
+    }
+  }
+  INTRADAY_RETURN_NOT_OK(writer.Write(has_validity.data(), static_cast<int64_t>(has_validity.size())));
+  size_t next = 0;
   std::vector<uint32_t> ends;
   std::string chars;
   for (const auto& block : blocks) {
@@ -165,8 +179,9 @@ Status SliceOutputs::Write(Chunk& out, size_t index, std::span<const int64_t> la
         const void* values = column.type == ValueType::kInt64 ? static_cast<const void*>(column.i64.data())
                                                               : static_cast<const void*>(column.f64.data());
         INTRADAY_RETURN_NOT_OK(writer.Write(values, rows * 8));
-        INTRADAY_RETURN_NOT_OK(writer.Write(column.valid.data(), rows));
+        if (has_validity[next] != 0) INTRADAY_RETURN_NOT_OK(writer.Write(column.valid.data(), rows));
       }
+      ++next;
     }
   }
   out.written += writer.written();
