@@ -34,6 +34,14 @@ ColumnRows ColumnRows::Of(const OutputBlock::Column& column) {
   return rows;
 }
 
+std::vector<ColumnRows> ColumnRows::Of(const std::vector<OutputBlock>& blocks) {
+  std::vector<ColumnRows> columns;
+  for (const auto& block : blocks) {
+    for (size_t c = 0; c < block.num_columns(); ++c) columns.push_back(Of(block.column(c)));
+  }
+  return columns;
+}
+
 /// One column of the batch being filled. Numbers go in a buffer that grows as rows come (a
 /// chunk of a few listings does not take a whole batch's bytes), their validity in a bitmap made
 /// at the column's first null; strings through a builder.
@@ -156,20 +164,15 @@ OutputAssembler::~OutputAssembler() = default;
 
 Status OutputAssembler::Append(int64_t listing_id, std::span<const int64_t> labels,
                                const std::vector<OutputBlock>& blocks) {
-  std::vector<ColumnRows> columns;
-  columns.reserve(columns_.size());
-  for (const auto& block : blocks) {
-    for (size_t c = 0; c < block.num_columns(); ++c) columns.push_back(ColumnRows::Of(block.column(c)));
-  }
   for (const auto& block : blocks) {
     if (block.rows() != labels.size())
       return Status::Invalid("a module produced ", block.rows(), " rows for ", labels.size(), " buckets");
   }
-  return Append(listing_id, labels, columns);
+  return Append(listing_id, labels, ColumnRows::Of(blocks));
 }
 
 Status OutputAssembler::Append(int64_t listing_id, std::span<const int64_t> labels,
-                               std::span<const ColumnRows> columns) {
+                               std::span<const ColumnRows> columns, int64_t begin, int64_t end) {
   if (columns.size() + 2 != columns_.size())
     return Status::Invalid("modules produced ", columns.size() + 2, " columns, schema has ", columns_.size());
   for (size_t c = 0; c < columns.size(); ++c) {
@@ -177,8 +180,10 @@ Status OutputAssembler::Append(int64_t listing_id, std::span<const int64_t> labe
       return Status::Invalid("output column ", schema_->field(static_cast<int>(c) + 2)->name(),
                              ": a module produced values of another type");
   }
-  const auto n = static_cast<int64_t>(labels.size());
-  for (int64_t offset = 0; offset < n;) {
+  const int64_t n = end < 0 ? static_cast<int64_t>(labels.size()) : end;
+  if (begin < 0 || n > static_cast<int64_t>(labels.size()) || begin > n)
+    return Status::Invalid("rows ", begin, "..", n, " of a listing's ", labels.size());
+  for (int64_t offset = begin; offset < n;) {
     const int64_t take = std::min(n - offset, capacity_ - pending_rows_);
     // The rows this batch will hold, where the rows to come are known; else its capacity.
     const bool known = expected_rows_ >= n - offset;

@@ -32,6 +32,8 @@ struct ColumnRows {
 
   /// The rows of a block's column.
   static ColumnRows Of(const OutputBlock::Column& column);
+  /// Of every column of `blocks`, in order.
+  static std::vector<ColumnRows> Of(const std::vector<OutputBlock>& blocks);
 };
 
 /// Collects rows listing by listing into record batches of `batch_rows` rows (the first of
@@ -53,8 +55,10 @@ class OutputAssembler {
   /// One listing's rows: its labels and one block per module (same order as the modules). Blocks
   /// that do not match the schema are refused whole.
   Status Append(int64_t listing_id, std::span<const int64_t> labels, const std::vector<OutputBlock>& blocks);
-  /// The same from its columns' rows (every column but ListingId and TimeBucket, schema order).
-  Status Append(int64_t listing_id, std::span<const int64_t> labels, std::span<const ColumnRows> columns);
+  /// The same from its columns' rows (every column but ListingId and TimeBucket, schema order):
+  /// its rows [begin, end) of `labels` and `columns`, or all of them.
+  Status Append(int64_t listing_id, std::span<const int64_t> labels, std::span<const ColumnRows> columns,
+                int64_t begin = 0, int64_t end = -1);
   Result<std::vector<std::shared_ptr<arrow::RecordBatch>>> Finish();
 
   /// Rows still to come, where the caller knows them: buffers are then sized once, not grown.

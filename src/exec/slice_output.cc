@@ -81,11 +81,7 @@ Result<std::vector<ColumnRows>> ReadColumns(const uint8_t* base, int64_t size, i
 }  // namespace
 
 SliceOutputs::SliceOutputs(std::string dir, std::shared_ptr<arrow::Schema> schema, size_t chunks)
-    : dir_(std::move(dir)),
-      schema_(std::move(schema)),
-      types_(MetricValueTypes(*schema_)),
-      chunks_(chunks),
-      spilled_(chunks, 0) {}
+    : dir_(std::move(dir)), schema_(std::move(schema)), types_(MetricValueTypes(*schema_)), chunks_(chunks) {}
 
 SliceOutputs::~SliceOutputs() {
   if (dir_.empty()) return;
@@ -107,6 +103,7 @@ Result<std::unique_ptr<SliceOutputs>> SliceOutputs::Open(std::string dir,
 Status SliceOutputs::Add(size_t chunk, int64_t listing_id, std::span<const int64_t> labels,
                          std::vector<OutputBlock> blocks, bool keep) {
   if (chunk >= chunks_.size()) return Status::Invalid("time slice output: no chunk ", chunk);
+  if (sealed_) return Status::Invalid("time slice output: rows added once sealed");
   std::vector<ValueType> produced;
   for (const auto& block : blocks) {
     if (block.rows() != labels.size())
@@ -129,8 +126,8 @@ Status SliceOutputs::Add(size_t chunk, int64_t listing_id, std::span<const int64
     entry.file_offset = out.written;
     const Status written = Write(out, chunk, labels, blocks);
     if (!written.ok()) return Named(out.path, written);
+    entry.file_bytes = out.written - entry.file_offset;
   }
-  out.rows += entry.rows;
   out.entries.push_back(std::move(entry));
   return Status::OK();
 }
@@ -188,60 +185,79 @@ Status SliceOutputs::Write(Chunk& out, size_t index, std::span<const int64_t> la
   return Status::OK();
 }
 
-int64_t SliceOutputs::rows(size_t chunk) const { return chunk < chunks_.size() ? chunks_[chunk].rows : 0; }
-
-Result<arrow::RecordBatchVector> SliceOutputs::Merge(size_t chunk, int64_t batch_rows,
-                                                     int64_t first_batch_rows) {
-  if (chunk >= chunks_.size()) return Status::Invalid("time slice output: no chunk ", chunk);
-  Chunk out = std::move(chunks_[chunk]);
-  chunks_[chunk] = Chunk();
-  // Read whole, not mapped: a mapping's page faults and its unmapping (a TLB shootdown on every
-  // core) took a held 200-listing worker's samples ~2%, a read's copy ~0.5%.
-  std::shared_ptr<arrow::Buffer> file;
-  if (out.stream != nullptr) {
-    auto read = [&]() -> Result<std::shared_ptr<arrow::Buffer>> {
-      INTRADAY_RETURN_NOT_OK(out.stream->Close());
-      INTRADAY_ASSIGN_OR_RAISE(auto input, arrow::io::ReadableFile::Open(out.path));
-      INTRADAY_ASSIGN_OR_RAISE(const int64_t size, input->GetSize());
-      INTRADAY_ASSIGN_OR_RAISE(auto bytes, input->Read(size));
-      if (bytes->size() != size) return Status::IOError("read ", bytes->size(), " of ", size, " bytes");
-      return bytes;
-    }();
-    if (!read.ok()) return Named(out.path, read.status());
-    file = *std::move(read);
-    spilled_[chunk] = file->size();
-    std::error_code ec;
-    std::filesystem::remove(out.path, ec);
+Status SliceOutputs::Seal() {
+  if (sealed_) return Status::OK();
+  sealed_ = true;
+  total_rows_ = 0;
+  for (size_t c = 0; c < chunks_.size(); ++c) {
+    Chunk& chunk = chunks_[c];
+    if (chunk.stream != nullptr) {
+      const Status opened = [&]() -> Status {
+        INTRADAY_RETURN_NOT_OK(chunk.stream->Close());
+        // Read where each piece of rows needs it (pread: callers at once), not mapped: a mapping's
+        // page faults and its unmapping (a TLB shootdown on every core) took a held 200-listing
+        // worker's samples ~2%.
+        INTRADAY_ASSIGN_OR_RAISE(chunk.input, arrow::io::ReadableFile::Open(chunk.path));
+        return Status::OK();
+      }();
+      if (!opened.ok()) return Named(chunk.path, opened);
+    }
+    std::vector<size_t> order(chunk.entries.size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return chunk.entries[a].listing_id < chunk.entries[b].listing_id;
+    });
+    for (size_t e : order) {
+      places_.push_back({total_rows_, c, e});
+      total_rows_ += chunk.entries[e].rows;
+    }
   }
-  // Listing by listing, a listing's slices in the order they were added.
-  std::vector<size_t> order(out.entries.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(),
-                   [&](size_t a, size_t b) { return out.entries[a].listing_id < out.entries[b].listing_id; });
-  OutputAssembler assembler(schema_, batch_rows, first_batch_rows);
-  assembler.ExpectRows(out.rows);
-  for (size_t i : order) {
-    Entry& entry = out.entries[i];
+  return Status::OK();
+}
+
+Result<std::shared_ptr<arrow::RecordBatch>> SliceOutputs::MergeRows(int64_t first, int64_t count) const {
+  if (!sealed_) return Status::Invalid("time slice output: rows merged before the output is sealed");
+  if (first < 0 || count <= 0 || first + count > total_rows_)
+    return Status::Invalid("time slice output: rows ", first, "..", first + count, " of ", total_rows_);
+  OutputAssembler assembler(schema_, count);
+  assembler.ExpectRows(count);
+  // The entry holding row `first`, then the ones after it up to row first + count.
+  auto place = std::upper_bound(places_.begin(), places_.end(), first,
+                                [](int64_t row, const Place& p) { return row < p.first_row; }) -
+               1;
+  std::shared_ptr<arrow::Buffer> bytes;
+  for (; place != places_.end() && place->first_row < first + count; ++place) {
+    const Chunk& chunk = chunks_[place->chunk];
+    const Entry& entry = chunk.entries[place->entry];
+    const int64_t begin = std::max<int64_t>(0, first - place->first_row);
+    const int64_t end = std::min(entry.rows, first + count - place->first_row);
     if (entry.file_offset < 0) {
-      INTRADAY_RETURN_NOT_OK(assembler.Append(entry.listing_id, entry.labels, entry.blocks));
-      entry = Entry();  // let go of as merged
+      INTRADAY_RETURN_NOT_OK(
+          assembler.Append(entry.listing_id, entry.labels, ColumnRows::Of(entry.blocks), begin, end));
       continue;
     }
-    const uint8_t* base = file->data();
-    if (entry.file_offset + entry.rows * 8 > file->size())
-      return Status::Invalid(out.path, ": fewer bytes than written");
-    const std::span<const int64_t> labels(reinterpret_cast<const int64_t*>(base + entry.file_offset),
+    auto read = chunk.input->ReadAt(entry.file_offset, entry.file_bytes);
+    if (!read.ok()) return Named(chunk.path, read.status());
+    bytes = *std::move(read);
+    const uint8_t* base = bytes->data();
+    if (bytes->size() != entry.file_bytes || entry.rows * 8 > bytes->size())
+      return Status::Invalid(chunk.path, ": fewer bytes than written");
+    const std::span<const int64_t> labels(reinterpret_cast<const int64_t*>(base),
                                           static_cast<size_t>(entry.rows));
-    INTRADAY_ASSIGN_OR_RAISE(
-        auto columns, ReadColumns(base, file->size(), entry.file_offset + Padded(entry.rows * 8), entry.rows,
-                                  types_, out.path));
-    INTRADAY_RETURN_NOT_OK(assembler.Append(entry.listing_id, labels, columns));
+    INTRADAY_ASSIGN_OR_RAISE(auto columns, ReadColumns(base, bytes->size(), Padded(entry.rows * 8),
+                                                       entry.rows, types_, chunk.path));
+    INTRADAY_RETURN_NOT_OK(assembler.Append(entry.listing_id, labels, columns, begin, end));
   }
-  return assembler.Finish();
+  INTRADAY_ASSIGN_OR_RAISE(auto batches, assembler.Finish());
+  if (batches.size() != 1)
+    return Status::Invalid("time slice output: rows ", first, "..", first + count, " not merged");
+  return batches.front();
 }
 
 int64_t SliceOutputs::spilled_bytes() const {
-  return std::accumulate(spilled_.begin(), spilled_.end(), int64_t{0});
+  int64_t bytes = 0;
+  for (const Chunk& chunk : chunks_) bytes += chunk.written;
+  return bytes;
 }
 
 }  // namespace intraday

@@ -1,7 +1,7 @@
 // A sliced day's output rows (exec/sliced_day.h) between its slices: each slice's rows of a chunk
 // of listings, in a scratch file of their own (or in memory where scratch is not local), merged
-// listing by listing once the last slice is computed. A worker then holds a chunk's output at a
-// time, not every listing's rows of the day (docs/engine.md, "A day in time slices").
+// listing by listing once the last slice is computed. A worker then holds a piece of the output
+// at a time, not every listing's rows of the day (docs/engine.md, "A day in time slices").
 #pragma once
 
 #include <cstdint>
@@ -36,32 +36,45 @@ class SliceOutputs {
   Status Add(size_t chunk, int64_t listing_id, std::span<const int64_t> labels,
              std::vector<OutputBlock> blocks, bool keep = false);
 
-  /// Rows added to chunk `chunk`.
-  int64_t rows(size_t chunk) const;
+  /// Once every slice is added: the chunks' files complete and opened for reading, the rows
+  /// numbered in output order (chunk after chunk, each listing by listing in increasing ListingId,
+  /// a listing's slices in order). No Add after.
+  Status Seal();
 
-  /// Chunk `chunk`'s rows of every slice added, listing by listing in increasing ListingId (a
-  /// listing's slices in order), in batches of `batch_rows` rows (the first of
-  /// `first_batch_rows` if given, the last shorter); its file deleted.
-  Result<arrow::RecordBatchVector> Merge(size_t chunk, int64_t batch_rows, int64_t first_batch_rows = 0);
+  /// Rows added (every chunk's).
+  int64_t rows() const { return total_rows_; }
 
-  /// Bytes of the files of the chunks merged so far (0 in memory).
+  /// Output rows [first, first + count) once sealed, in one record batch. Calls may run at once:
+  /// a day's rows are merged in pieces of the day file's chunk of rows, which the writer then
+  /// takes as they are, whatever the chunks of listings they came from.
+  Result<std::shared_ptr<arrow::RecordBatch>> MergeRows(int64_t first, int64_t count) const;
+
+  /// Bytes written to the files (0 in memory).
   int64_t spilled_bytes() const;
 
  private:
-  /// A listing's rows of one slice: in the chunk's file from `file_offset`, or in memory.
+  /// A listing's rows of one slice: in its chunk's file (`file_bytes` from `file_offset`), or in
+  /// memory.
   struct Entry {
     int64_t listing_id = 0;
     int64_t rows = 0;
     int64_t file_offset = -1;
+    int64_t file_bytes = 0;
     std::vector<int64_t> labels;
     std::vector<OutputBlock> blocks;
   };
   struct Chunk {
     std::vector<Entry> entries;
-    int64_t rows = 0;
-    std::string path;                                 // its file, once written to
-    std::shared_ptr<arrow::io::OutputStream> stream;  // buffered
-    int64_t written = 0;                              // bytes
+    std::string path;                                    // its file, once written to
+    std::shared_ptr<arrow::io::OutputStream> stream;     // buffered
+    std::shared_ptr<arrow::io::RandomAccessFile> input;  // once sealed
+    int64_t written = 0;                                 // bytes
+  };
+  /// An entry in output order, and the output row it starts at.
+  struct Place {
+    int64_t first_row;
+    size_t chunk;
+    size_t entry;
   };
 
   SliceOutputs(std::string dir, std::shared_ptr<arrow::Schema> schema, size_t chunks);
@@ -72,7 +85,9 @@ class SliceOutputs {
   std::shared_ptr<arrow::Schema> schema_;
   std::vector<ValueType> types_;  // of every column but ListingId and TimeBucket
   std::vector<Chunk> chunks_;
-  std::vector<int64_t> spilled_;  // per chunk, bytes written
+  std::vector<Place> places_;  // once sealed
+  int64_t total_rows_ = 0;
+  bool sealed_ = false;
 };
 
 }  // namespace intraday

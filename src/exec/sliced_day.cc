@@ -354,7 +354,6 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
   const std::vector<size_t> chunk_begin =
       ChunksOfListings(rows_of, static_cast<size_t>(std::max(1, task.threads)) * 16);
   const size_t n_chunks = chunk_begin.size() - 1;
-  INTRADAY_ASSIGN_OR_RAISE(*output, OutputChunks::Open(task, scratch, schema, n_chunks));
   // Each slice's rows of a chunk in a file beside the task's output (local scratch), merged
   // listing by listing after the last slice, so that the day's output rows are never all held:
   // where the plan counted on it, or by SpillSliceOutput with the labels' count here (a plan of
@@ -554,16 +553,18 @@ Result<bool> RunSlicedDirectBatch(const Task& task, const Lake& lake, const Loca
     return Status::OK();
   }));
   extras = SliceExtras();
-  // Each chunk's batches cut on the day file's grid of chunks (counted from the task's first row):
-  // the writer then takes them as they are, without joining the ends of two batches.
-  static_assert(OutputAssembler::kBatchRows % kOutputChunkRows == 0);
-  std::vector<int64_t> first_row(n_chunks, 0);
-  for (size_t c = 1; c < n_chunks; ++c) first_row[c] = first_row[c - 1] + computed->rows(c - 1);
-  INTRADAY_RETURN_NOT_OK(ParallelFor(n_chunks, task.threads, [&](size_t c) -> Status {
-    INTRADAY_ASSIGN_OR_RAISE(
-        auto chunk_output,
-        computed->Merge(c, OutputAssembler::kBatchRows, kOutputChunkRows - first_row[c] % kOutputChunkRows));
-    return (*output)->Done(c, std::move(chunk_output));
+  // The rows merged a day file's chunk of rows at a time (kOutputChunkRows, counted from the
+  // task's first row), whatever chunks of listings they came from: the writer then takes each as
+  // it is, without joining the ends of two batches (docs/engine.md, "Output rows between slices").
+  INTRADAY_RETURN_NOT_OK(computed->Seal());
+  const int64_t total_rows = computed->rows();
+  const auto n_pieces = static_cast<size_t>((total_rows + kOutputChunkRows - 1) / kOutputChunkRows);
+  INTRADAY_ASSIGN_OR_RAISE(*output, OutputChunks::Open(task, scratch, schema, n_pieces));
+  INTRADAY_RETURN_NOT_OK(ParallelFor(n_pieces, task.threads, [&](size_t p) -> Status {
+    const int64_t first = static_cast<int64_t>(p) * kOutputChunkRows;
+    INTRADAY_ASSIGN_OR_RAISE(auto rows,
+                             computed->MergeRows(first, std::min(kOutputChunkRows, total_rows - first)));
+    return (*output)->Done(p, {std::move(rows)});
   }));
   result->time_slices = static_cast<int>(n_slices);
   result->slice_output_bytes = computed->spilled_bytes();

@@ -76,19 +76,22 @@ const std::vector<std::vector<std::vector<int64_t>>> kBuckets = {
 };
 const std::vector<int64_t> kListings = {7, 8, 9};
 const std::vector<size_t> kAddOrder = {2, 0, 1};
+constexpr int64_t kChunkIdStep = 10;  // chunk c holds listings 7, 8, 9 plus 10 c
 
 /// The last slice kept in memory, as a day's last slice is.
 void AddSlices(SliceOutputs& outputs, size_t chunk) {
+  const int64_t step = kChunkIdStep * static_cast<int64_t>(chunk);
   for (size_t s = 0; s < kBuckets.size(); ++s) {
     for (size_t l : kAddOrder) {
-      const Status added = outputs.Add(chunk, kListings[l], kBuckets[s][l],
-                                       Blocks(kListings[l], kBuckets[s][l]), s + 1 == kBuckets.size());
+      const int64_t id = kListings[l] + step;
+      const Status added =
+          outputs.Add(chunk, id, kBuckets[s][l], Blocks(id, kBuckets[s][l]), s + 1 == kBuckets.size());
       ASSERT_TRUE(added.ok()) << added.ToString();
     }
   }
 }
 
-int64_t AddedRows() {
+int64_t ChunkRows() {
   int64_t rows = 0;
   for (const auto& slice : kBuckets) {
     for (const auto& buckets : slice) rows += static_cast<int64_t>(buckets.size());
@@ -96,49 +99,43 @@ int64_t AddedRows() {
   return rows;
 }
 
-std::shared_ptr<arrow::Table> Expected() {
+/// The rows of chunks 0 .. chunks - 1, as the output holds them.
+std::shared_ptr<arrow::Table> Expected(size_t chunks) {
   std::vector<Row> rows;
-  for (size_t l = 0; l < kListings.size(); ++l) {
-    for (const auto& slice : kBuckets) {
-      for (int64_t b : slice[l]) rows.push_back({kListings[l], b});
+  for (size_t c = 0; c < chunks; ++c) {
+    for (size_t l = 0; l < kListings.size(); ++l) {
+      for (const auto& slice : kBuckets) {
+        for (int64_t b : slice[l]) rows.push_back({kListings[l] + kChunkIdStep * static_cast<int64_t>(c), b});
+      }
     }
   }
   return arrow::Table::FromRecordBatches(Schema(), {Batch(rows)}).ValueOrDie();
 }
 
-void ExpectMerged(const arrow::RecordBatchVector& merged, int64_t batch_rows, int64_t first_batch_rows) {
-  int64_t rows = 0;
-  for (size_t i = 0; i < merged.size(); ++i) {
-    const int64_t asked = i == 0 && first_batch_rows > 0 ? first_batch_rows : batch_rows;
-    if (i + 1 < merged.size()) {
-      EXPECT_EQ(merged[i]->num_rows(), asked) << i;
-    }
-    EXPECT_LE(merged[i]->num_rows(), asked) << i;
-    EXPECT_TRUE(merged[i]->ValidateFull().ok()) << merged[i]->ValidateFull().ToString();
-    rows += merged[i]->num_rows();
+/// Every row merged in pieces of `piece` rows (pieces across listings, slices and chunks).
+void ExpectMerged(const SliceOutputs& outputs, size_t chunks, int64_t piece) {
+  ASSERT_EQ(outputs.rows(), ChunkRows() * static_cast<int64_t>(chunks));
+  arrow::RecordBatchVector merged;
+  for (int64_t first = 0; first < outputs.rows(); first += piece) {
+    auto rows = outputs.MergeRows(first, std::min(piece, outputs.rows() - first));
+    ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+    EXPECT_EQ((*rows)->num_rows(), std::min(piece, outputs.rows() - first));
+    EXPECT_TRUE((*rows)->ValidateFull().ok()) << (*rows)->ValidateFull().ToString();
+    merged.push_back(*rows);
   }
-  EXPECT_EQ(rows, AddedRows());
   auto table = arrow::Table::FromRecordBatches(Schema(), merged).ValueOrDie();
-  EXPECT_TRUE(table->Equals(*Expected())) << table->ToString();
+  EXPECT_TRUE(table->Equals(*Expected(chunks))) << table->ToString();
 }
 
-TEST(SliceOutputs, MergesListingByListingFromMemory) {
+TEST(SliceOutputs, MergesListingByListingFromMemoryInPiecesOfAnySize) {
   auto outputs = SliceOutputs::Open("", Schema(), 2).ValueOrDie();
-  // Batches of 3, 4 and 7 rows start and end at other bit offsets of the validity bitmaps (values
-  // and nulls are copied as bits), 1000 takes every row; a first batch of 2 or 5 rows.
-  for (const auto& [batch_rows, first_batch_rows] :
-       std::vector<std::pair<int64_t, int64_t>>{{4, 0}, {3, 2}, {7, 5}, {1000, 0}, {1000, 5}}) {
-    AddSlices(*outputs, 1);
-    EXPECT_EQ(outputs->rows(1), AddedRows());
-    auto merged = outputs->Merge(1, batch_rows, first_batch_rows);
-    ASSERT_TRUE(merged.ok()) << merged.status().ToString();
-    ExpectMerged(*merged, batch_rows, first_batch_rows);
-    EXPECT_EQ(outputs->rows(1), 0);  // merged: the chunk starts again
-  }
+  AddSlices(*outputs, 0);
+  AddSlices(*outputs, 1);
+  ASSERT_TRUE(outputs->Seal().ok());
+  // Pieces of 3, 4 and 7 rows start and end at other bit offsets of the validity bitmaps (values
+  // and nulls are copied as bits), 1000 takes every row.
+  for (int64_t piece : {1, 3, 4, 7, 1000}) ExpectMerged(*outputs, 2, piece);
   EXPECT_EQ(outputs->spilled_bytes(), 0);
-  auto empty = outputs->Merge(0, 10);  // a chunk with nothing added
-  ASSERT_TRUE(empty.ok());
-  EXPECT_TRUE(empty->empty());
 }
 
 TEST(SliceOutputs, MergesTheSameFromFilesAndDeletesThem) {
@@ -147,16 +144,29 @@ TEST(SliceOutputs, MergesTheSameFromFilesAndDeletesThem) {
   {
     auto outputs = SliceOutputs::Open(dir, Schema(), 3).ValueOrDie();
     AddSlices(*outputs, 0);
-    AddSlices(*outputs, 2);
+    AddSlices(*outputs, 1);
     EXPECT_TRUE(std::filesystem::exists(dir + "/chunk-00000.rows"));
-    auto merged = outputs->Merge(0, 5, 3);
-    ASSERT_TRUE(merged.ok()) << merged.status().ToString();
-    ExpectMerged(*merged, 5, 3);
-    EXPECT_FALSE(std::filesystem::exists(dir + "/chunk-00000.rows"));
+    EXPECT_TRUE(std::filesystem::exists(dir + "/chunk-00001.rows"));
+    EXPECT_FALSE(std::filesystem::exists(dir + "/chunk-00002.rows"));  // nothing added
+    ASSERT_TRUE(outputs->Seal().ok());
+    for (int64_t piece : {5, 8, 1000}) ExpectMerged(*outputs, 2, piece);
     EXPECT_GT(outputs->spilled_bytes(), 0);
-    EXPECT_TRUE(std::filesystem::exists(dir + "/chunk-00002.rows"));  // never merged (an error)
   }
-  EXPECT_FALSE(std::filesystem::exists(dir));  // removed with what was left in it
+  EXPECT_FALSE(std::filesystem::exists(dir));  // removed with its files
+}
+
+TEST(SliceOutputs, MergesOnlySealedRowsItHas) {
+  auto outputs = SliceOutputs::Open("", Schema(), 1).ValueOrDie();
+  AddSlices(*outputs, 0);
+  auto early = outputs->MergeRows(0, 1);
+  ASSERT_FALSE(early.ok());
+  EXPECT_NE(early.status().message().find("before the output is sealed"), std::string::npos);
+  ASSERT_TRUE(outputs->Seal().ok());
+  auto past = outputs->MergeRows(ChunkRows() - 1, 2);
+  ASSERT_FALSE(past.ok());
+  EXPECT_NE(past.status().message().find("rows 22..24 of 23"), std::string::npos) << past.status().ToString();
+  const Status late = outputs->Add(0, 7, std::vector<int64_t>{99}, Blocks(7, {99}));
+  EXPECT_NE(late.message().find("added once sealed"), std::string::npos) << late.ToString();
 }
 
 TEST(SliceOutputs, RefusesBlocksThatDoNotMatchTheirLabelsOrTheSchema) {
@@ -169,7 +179,8 @@ TEST(SliceOutputs, RefusesBlocksThatDoNotMatchTheirLabelsOrTheSchema) {
   one_column.emplace_back(std::span<const OutputColumn>(kColumns).first(1), labels.size());
   const Status narrow = outputs->Add(0, 7, labels, std::move(one_column));
   EXPECT_NE(narrow.message().find("produced 3 columns"), std::string::npos) << narrow.ToString();
-  EXPECT_EQ(outputs->rows(0), 0);  // nothing of either kept
+  ASSERT_TRUE(outputs->Seal().ok());
+  EXPECT_EQ(outputs->rows(), 0);  // nothing of either kept
 }
 
 }  // namespace
