@@ -30,9 +30,9 @@ class SliceOutputs {
 
   /// A listing's rows of the next slice, in chunk `chunk`: its labels and one block per module,
   /// as the modules computed them. They are written to the chunk's file as they are (values,
-  /// a byte of validity per row: no Arrow arrays made for rows that are read back), or kept if
-  /// `keep` (the day's last slice, merged next). A listing's slices come in order; calls for
-  /// different chunks may run at once.
+  /// and a byte of validity per row where a column has a null: no Arrow arrays made for rows
+  /// that are read back), or kept if `keep` (the day's last slice). A listing's slices come in
+  /// order; calls for different chunks may run at once.
   Status Add(size_t chunk, int64_t listing_id, std::span<const int64_t> labels,
              std::vector<OutputBlock> blocks, bool keep = false);
 
