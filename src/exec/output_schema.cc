@@ -71,7 +71,7 @@ class OutputAssembler::Column {
         int64_t i = 0;
         arrow::internal::GenerateBitsUnrolled(validity_->mutable_data(), length_, n,
                                               [&] { return valid[i++] != 0; });
-        nulls_ += n - std::count(valid, valid + n, uint8_t{1});
+        nulls_ += std::count(valid, valid + n, uint8_t{0});
       }
     }
     length_ += n;
