@@ -11,7 +11,6 @@
 
 #include "exec/day_output.h"
 #include "exec/listing_rows.h"
-#include "exec/output_schema.h"
 #include "exec/parallel.h"
 #include "exec/slice_output.h"
 #include "io/group_rows.h"
