@@ -68,7 +68,6 @@ class KeyOrderCheck {
   explicit KeyOrderCheck(int key_columns) : key_columns_(key_columns) {}
 
   Status Check(const arrow::RecordBatch& batch, const std::string& path) {
-    if (IntegralKeys(batch)) return CheckIntegral(batch, path);
     for (int64_t r = 0; r < batch.num_rows(); ++r) {
       int cmp = have_last_ ? 0 : 1;
       for (int c = 0; c < key_columns_ && cmp == 0; ++c) cmp = Compare(*batch.column(c), r, c);
@@ -85,36 +84,6 @@ class KeyOrderCheck {
     int64_t i = 0;
     std::string s;
   };
-
-  /// Every key column int64 or timestamp (a base pass's ListingId, TimeBucket): compared in a
-  /// plain loop over their values (the general path's per-value dispatch was ~0.5% of a worker
-  /// writing its day file).
-  bool IntegralKeys(const arrow::RecordBatch& batch) const {
-    for (int c = 0; c < key_columns_; ++c) {
-      if (!IsIntegral(*batch.column(c))) return false;
-    }
-    return true;
-  }
-
-  Status CheckIntegral(const arrow::RecordBatch& batch, const std::string& path) {
-    const auto k = static_cast<size_t>(key_columns_);
-    std::vector<const int64_t*> keys(k);
-    for (size_t c = 0; c < k; ++c) keys[c] = batch.column_data(static_cast<int>(c))->GetValues<int64_t>(1);
-    last_.resize(k);
-    for (int64_t r = 0; r < batch.num_rows(); ++r) {
-      bool greater = !have_last_;
-      for (size_t c = 0; c < k && !greater; ++c) {
-        const int64_t v = keys[c][r];
-        if (v < last_[c].i)
-          return Status::Invalid(path, ": rows out of (", KeyNames(batch), ") order at row ", r);
-        greater = v > last_[c].i;
-      }
-      if (!greater) return Status::Invalid(path, ": rows out of (", KeyNames(batch), ") order at row ", r);
-      for (size_t c = 0; c < k; ++c) last_[c].i = keys[c][r];
-      have_last_ = true;
-    }
-    return Status::OK();
-  }
 
   static bool IsIntegral(const arrow::Array& a) {
     return a.type_id() == arrow::Type::INT64 || a.type_id() == arrow::Type::TIMESTAMP;
