@@ -51,12 +51,11 @@ class OutputAssembler::Column {
     if (type_->id() == arrow::Type::STRING) builder_ = std::make_unique<arrow::StringBuilder>();
   }
 
-  /// Rows [offset, offset + n) of `rows`; the batch will hold at most `capacity` rows (exactly,
-  /// if `known`).
-  Status Append(const ColumnRows& rows, int64_t offset, int64_t n, int64_t capacity, bool known) {
+  /// Rows [offset, offset + n) of `rows`; the batch holds at most `capacity` rows.
+  Status Append(const ColumnRows& rows, int64_t offset, int64_t n, int64_t capacity) {
     const uint8_t* valid = rows.valid == nullptr ? nullptr : rows.valid + offset;
     if (builder_ != nullptr) return AppendStrings(rows, offset, n);
-    INTRADAY_RETURN_NOT_OK(Grow(n, capacity, known));
+    INTRADAY_RETURN_NOT_OK(Grow(n, capacity));
     std::memcpy(values_->mutable_data() + length_ * 8, rows.values + offset * 8, static_cast<size_t>(n * 8));
     const bool all_valid = valid == nullptr || std::memchr(valid, 0, static_cast<size_t>(n)) == nullptr;
     if (!all_valid && validity_ == nullptr) {  // the first nulls: the rows before all valid
@@ -78,9 +77,24 @@ class OutputAssembler::Column {
     return Status::OK();
   }
 
+  /// Room for `rows` rows in all, allocated at once.
+  Status Reserve(int64_t rows) {
+    if (builder_ != nullptr) return builder_->Reserve(std::max<int64_t>(0, rows - builder_->length()));
+    if (values_ != nullptr && rows <= allocated_) return Status::OK();
+    if (values_ == nullptr) {
+      INTRADAY_ASSIGN_OR_RAISE(values_, arrow::AllocateResizableBuffer(rows * 8));
+    } else {
+      INTRADAY_RETURN_NOT_OK(values_->Resize(rows * 8, false));
+    }
+    if (validity_ != nullptr)
+      INTRADAY_RETURN_NOT_OK(validity_->Resize(arrow::bit_util::BytesForBits(rows), false));
+    allocated_ = rows;
+    return Status::OK();
+  }
+
   /// `n` valid int64 values: from `values`, or `fill` each.
-  Status AppendInt64s(const int64_t* values, int64_t fill, int64_t n, int64_t capacity, bool known) {
-    INTRADAY_RETURN_NOT_OK(Grow(n, capacity, known));
+  Status AppendInt64s(const int64_t* values, int64_t fill, int64_t n, int64_t capacity) {
+    INTRADAY_RETURN_NOT_OK(Grow(n, capacity));
     auto* to = reinterpret_cast<int64_t*>(values_->mutable_data()) + length_;
     if (values != nullptr) {
       std::memcpy(to, values, static_cast<size_t>(n * 8));
@@ -97,7 +111,7 @@ class OutputAssembler::Column {
       INTRADAY_RETURN_NOT_OK(builder_->Finish(&array));
       return array;
     }
-    if (values_ == nullptr) INTRADAY_RETURN_NOT_OK(Grow(0, 0, true));
+    if (values_ == nullptr) INTRADAY_RETURN_NOT_OK(Reserve(0));
     INTRADAY_RETURN_NOT_OK(values_->Resize(length_ * 8, /*shrink_to_fit=*/false));
     std::shared_ptr<arrow::Buffer> validity;
     if (nulls_ > 0) {
@@ -113,20 +127,10 @@ class OutputAssembler::Column {
   }
 
  private:
-  /// Room for `n` more rows: the batch's `capacity` at once if `known`, else doubling up to it.
-  Status Grow(int64_t n, int64_t capacity, bool known) {
+  /// Room for `n` more rows: doubling, up to the batch's `capacity`.
+  Status Grow(int64_t n, int64_t capacity) {
     if (values_ != nullptr && length_ + n <= allocated_) return Status::OK();
-    const int64_t doubled = known ? capacity : std::min(capacity, std::max<int64_t>(allocated_ * 2, 1024));
-    const int64_t rows = std::max(length_ + n, doubled);
-    if (values_ == nullptr) {
-      INTRADAY_ASSIGN_OR_RAISE(values_, arrow::AllocateResizableBuffer(rows * 8));
-    } else {
-      INTRADAY_RETURN_NOT_OK(values_->Resize(rows * 8, false));
-    }
-    if (validity_ != nullptr)
-      INTRADAY_RETURN_NOT_OK(validity_->Resize(arrow::bit_util::BytesForBits(rows), false));
-    allocated_ = rows;
-    return Status::OK();
+    return Reserve(std::max(length_ + n, std::min(capacity, std::max<int64_t>(allocated_ * 2, 1024))));
   }
 
   Status AppendStrings(const ColumnRows& rows, int64_t offset, int64_t n) {
@@ -185,13 +189,14 @@ Status OutputAssembler::Append(int64_t listing_id, std::span<const int64_t> labe
     return Status::Invalid("rows ", begin, "..", n, " of a listing's ", labels.size());
   for (int64_t offset = begin; offset < n;) {
     const int64_t take = std::min(n - offset, capacity_ - pending_rows_);
-    // The rows this batch will hold, where the rows to come are known; else its capacity.
-    const bool known = expected_rows_ >= n - offset;
-    const int64_t rows = known ? std::min(capacity_, pending_rows_ + expected_rows_) : capacity_;
-    INTRADAY_RETURN_NOT_OK(columns_[0]->AppendInt64s(nullptr, listing_id, take, rows, known));
-    INTRADAY_RETURN_NOT_OK(columns_[1]->AppendInt64s(labels.data() + offset, 0, take, rows, known));
+    if (pending_rows_ == 0 && expected_rows_ > 0) {  // a batch's buffers sized once
+      for (auto& column : columns_)
+        INTRADAY_RETURN_NOT_OK(column->Reserve(std::min(capacity_, expected_rows_)));
+    }
+    INTRADAY_RETURN_NOT_OK(columns_[0]->AppendInt64s(nullptr, listing_id, take, capacity_));
+    INTRADAY_RETURN_NOT_OK(columns_[1]->AppendInt64s(labels.data() + offset, 0, take, capacity_));
     for (size_t c = 0; c < columns.size(); ++c)
-      INTRADAY_RETURN_NOT_OK(columns_[c + 2]->Append(columns[c], offset, take, rows, known));
+      INTRADAY_RETURN_NOT_OK(columns_[c + 2]->Append(columns[c], offset, take, capacity_));
     offset += take;
     pending_rows_ += take;
     expected_rows_ = std::max<int64_t>(0, expected_rows_ - take);
