@@ -155,6 +155,20 @@ TEST(SliceOutputs, MergesTheSameFromFilesAndDeletesThem) {
   EXPECT_FALSE(std::filesystem::exists(dir));  // removed with its files
 }
 
+TEST(SliceOutputs, AFileCutShortIsAnErrorNamingIt) {
+  testing::TempDir tmp;
+  const std::string dir = tmp.path() + "/task.arrow.slices";
+  auto outputs = SliceOutputs::Open(dir, Schema(), 1).ValueOrDie();
+  AddSlices(*outputs, 0);
+  ASSERT_TRUE(outputs->Seal().ok());
+  const std::string path = dir + "/chunk-00000.rows";
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) / 2);
+  auto merged = outputs->MergeRows(0, outputs->rows());
+  ASSERT_FALSE(merged.ok());
+  EXPECT_NE(merged.status().message().find(path + ": fewer bytes than written"), std::string::npos)
+      << merged.status().ToString();
+}
+
 TEST(SliceOutputs, MergesOnlySealedRowsItHas) {
   auto outputs = SliceOutputs::Open("", Schema(), 1).ValueOrDie();
   AddSlices(*outputs, 0);
